@@ -4,6 +4,9 @@ import { createEcmaScriptPlugin, type Schema } from "@bufbuild/protoplugin";
 import type { DescFile } from "@bufbuild/protobuf";
 import { ProtochanOptions } from "./options.js";
 import { emitChannels } from "./emit-channels.js";
+import { emitCodecs } from "./emit-codecs.js";
+import { emitCHeader } from "./emit-c-header.js";
+import { emitPacketViews } from "./emit-packet-views.js";
 
 export interface PluginOptions {
   /** Module the generated code imports the runtime from (default "protochan"). */
@@ -18,7 +21,7 @@ export interface EmitContext {
 export type Emitter = (ctx: EmitContext, file: DescFile) => void;
 
 /** Emitters run in this order for every file buf asks us to generate. */
-const emitters: readonly Emitter[] = [emitChannels];
+const emitters: readonly Emitter[] = [emitCodecs, emitChannels, emitPacketViews, emitCHeader];
 
 function parseOptions(raw: { key: string; value: string }[]): PluginOptions {
   let runtime = "protochan";
