@@ -10,3 +10,26 @@ export {
   type ChannelSpec,
   type ChannelType,
 } from "./channel/channel-type.js";
+export * from "./errors.js";
+export { channel, type ChannelOptions } from "./channel/channel.js";
+export { Sender } from "./channel/sender.js";
+export { Receiver } from "./channel/receiver.js";
+export type { WaitOptions } from "./channel/wait.js";
+export type { ChannelLimits } from "./channel/defaults.js";
+export { OneShotServer, type Accepted, type ServerOptions } from "./bootstrap/one-shot-server.js";
+export { connect, type ConnectOptions } from "./bootstrap/connect.js";
+export { registerTransport, type Listener, type Transport } from "./transport/transport.js";
+// Protobuf binary codecs: runtime of the generated <file>_codec.ts.
+export { reflectiveCodec } from "./codec/protobuf.js";
+export type { MessageCodec } from "./codec/binary/message-codec.js";
+export { ProtoReader } from "./codec/binary/reader.js";
+export { DecodeError, EncodeError, type DecodeErrorReason } from "./codec/binary/errors.js";
+export {
+  writeBool, writeBytes, writeDouble, writeFixed32, writeFixed64, writeFloat, writeInt32, writeInt64,
+  writeSfixed32, writeSfixed64, writeSint32, writeSint64, writeString, writeUint32, writeUint64,
+} from "./codec/binary/write.js";
+export { writeUnknown } from "./codec/binary/unknown.js";
+export { setEntry } from "./codec/binary/map-entry.js";
+export {
+  readReflective, readWrapped, reflectiveMessageCodec, writeReflective, writeWrapped,
+} from "./codec/binary/reflective.js";

@@ -8,4 +8,7 @@ export const bytesCodec: Codec<Uint8Array> = {
   decode(bytes) {
     return bytes;
   },
+  zeroCopyBody(value) {
+    return value;
+  },
 };

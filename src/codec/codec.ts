@@ -12,4 +12,9 @@ export interface Codec<T> {
    * because received frames are never reused.
    */
   decode(bytes: Uint8Array): T;
+  /**
+   * Optional: when the body is a value's own bytes (raw bytes, a packet
+   * batch), returns them so a large body goes to the socket without a copy.
+   */
+  zeroCopyBody?(value: T): Uint8Array;
 }

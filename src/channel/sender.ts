@@ -1,0 +1,207 @@
+// The sending end of a channel. Clones share one SenderCore (one route, one
+// sequence); the route closes when the last clone closes. Flow control is a
+// byte window: send() returns false once the receiver holds `window` bytes it
+// has not consumed, and ready() resolves when it has room again. Sends past
+// that point are encoded at once (the value is snapshotted) and held here.
+import { EndpointClosedError, ReceiverGoneError, type EndReason } from "../errors.js";
+import { waitFor, type WaitOptions } from "./wait.js";
+
+/** Where a sender's messages go: a local receiver or a remote route. */
+export interface Outlet<T> {
+  /** Encodes and transmits `value` as message `seq`; returns its window charge. */
+  write(value: T, seq: number): number;
+  /** Encodes `value` into bytes of its own, to be sent later with writeEncoded. */
+  encodeDetached(value: T): Uint8Array;
+  /** Transmits an already encoded body as message `seq`; returns its window charge. */
+  writeEncoded(body: Uint8Array, seq: number): number;
+  /** No message will follow `lastSeq`. */
+  close(lastSeq: number): void;
+  /** Resolves once everything written so far has been handed to the OS. */
+  flush(): Promise<void>;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class SenderCore<T> {
+  private refs = 1;
+  private seq = 0;
+  private outstanding = 0;
+  private held: Uint8Array[] = [];
+  private readyWait: Deferred | undefined;
+  private closeRequested = false;
+  private goneWatchers: ((err: ReceiverGoneError) => void)[] = [];
+  gone: ReceiverGoneError | undefined;
+
+  constructor(
+    private readonly outlet: Outlet<T>,
+    private readonly window: number,
+  ) {}
+
+  get open(): boolean {
+    return this.refs > 0;
+  }
+
+  send(value: T): boolean {
+    if (this.gone !== undefined) throw this.gone;
+    if (this.outstanding >= this.window || this.held.length > 0) {
+      this.held.push(this.outlet.encodeDetached(value));
+      return false;
+    }
+    this.outstanding += this.outlet.write(value, ++this.seq);
+    return this.outstanding < this.window;
+  }
+
+  /** Resolves when send() would return true again. */
+  ready(options?: WaitOptions): Promise<void> {
+    if (this.gone !== undefined) return Promise.reject(this.gone);
+    if (this.outstanding < this.window && this.held.length === 0) return Promise.resolve();
+    if (this.readyWait === undefined) {
+      let resolve!: () => void;
+      let reject!: (err: unknown) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      promise.catch(() => {}); // observed through the waits below
+      this.readyWait = { promise, resolve, reject };
+    }
+    const shared = this.readyWait.promise;
+    if (options === undefined) return shared;
+    return waitFor<void>("ready", options, (resolve, reject) => {
+      let cancelled = false;
+      shared.then(() => !cancelled && resolve(), (err) => !cancelled && reject(err));
+      return () => {
+        cancelled = true;
+      };
+    });
+  }
+
+  /** The receiver consumed `bytes`; send what was held back. */
+  credit(bytes: number): void {
+    this.outstanding -= bytes;
+    while (this.held.length > 0 && this.outstanding < this.window && this.gone === undefined) {
+      this.outstanding += this.outlet.writeEncoded(this.held.shift()!, ++this.seq);
+    }
+    if (this.held.length === 0) {
+      if (this.closeRequested && this.refs === 0) this.finish();
+      if (this.outstanding < this.window) this.settleReady();
+    }
+  }
+
+  /** The receiver is gone: every later send fails with this reason. */
+  markGone(reason: EndReason, cause?: unknown): void {
+    if (this.gone !== undefined) return;
+    this.gone = new ReceiverGoneError(reason, cause === undefined ? undefined : { cause });
+    this.held = [];
+    this.settleReady(this.gone);
+    for (const watch of this.goneWatchers.splice(0)) watch(this.gone);
+  }
+
+  /** Resolves when the receiver goes away (closed, its process gone). */
+  whenGone(): Promise<ReceiverGoneError> {
+    if (this.gone !== undefined) return Promise.resolve(this.gone);
+    return new Promise((resolve) => this.goneWatchers.push(resolve));
+  }
+
+  retain(): void {
+    this.refs++;
+  }
+
+  /** One handle closed; the last one closes the route once held messages are out. */
+  release(): void {
+    if (--this.refs > 0) return;
+    this.closeRequested = true;
+    if (this.held.length === 0 || this.gone !== undefined) this.finish();
+  }
+
+  flush(): Promise<void> {
+    return this.outlet.flush();
+  }
+
+  private finish(): void {
+    this.closeRequested = false;
+    if (this.gone === undefined) this.outlet.close(this.seq);
+    this.settleReady(new EndpointClosedError("sender was closed"));
+  }
+
+  private settleReady(err?: unknown): void {
+    const wait = this.readyWait;
+    if (wait === undefined) return;
+    this.readyWait = undefined;
+    if (err === undefined) wait.resolve();
+    else wait.reject(err);
+  }
+}
+
+/** The public sending end. Clone it to send from several places; close every clone. */
+export class Sender<T> implements Disposable {
+  private isClosed = false;
+
+  constructor(private readonly core: SenderCore<T>) {}
+
+  /**
+   * Queues `value` for the receiver. Returns false when the receiver is
+   * `window` bytes behind: await ready() before sending more to keep memory
+   * bounded. Throws ReceiverGoneError once the receiver is known to be gone.
+   */
+  send(value: T): boolean {
+    this.checkOpen();
+    return this.core.send(value);
+  }
+
+  /** Resolves when the receiver has room again (immediately if it has). */
+  ready(options?: WaitOptions): Promise<void> {
+    this.checkOpen();
+    return this.core.ready(options);
+  }
+
+  /** send() that waits for room first: the simple way to respect backpressure. */
+  async sendAsync(value: T, options?: WaitOptions): Promise<void> {
+    this.checkOpen();
+    await this.core.ready(options);
+    this.core.send(value);
+  }
+
+  /** Resolves once everything sent so far has been handed to the OS (before process.exit()). */
+  flush(): Promise<void> {
+    return this.core.flush();
+  }
+
+  /**
+   * Resolves (never rejects) with the ReceiverGoneError once the receiver is
+   * gone: closed by its owner, or its process or connection lost.
+   */
+  get receiverGone(): Promise<ReceiverGoneError> {
+    return this.core.whenGone();
+  }
+
+  /** Another sender for the same receiver, in the same order domain as this one. */
+  clone(): Sender<T> {
+    this.checkOpen();
+    this.core.retain();
+    return new Sender(this.core);
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Closes this handle; the receiver disconnects when every sender is closed. */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.core.release();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  private checkOpen(): void {
+    if (this.isClosed) throw new EndpointClosedError("sender was closed");
+  }
+}

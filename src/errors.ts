@@ -1,0 +1,81 @@
+// Every error protochan throws is a ProtochanError with a stable `code`, so
+// callers can branch on `err.code` rather than on message text.
+
+export abstract class ProtochanError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Why a channel stopped: its other end closed, the connection dropped, or the peer misbehaved. */
+export type EndReason = "closed" | "connection-lost" | "protocol-error";
+
+/** recv(): every sender is closed and the queued messages are drained. */
+export class DisconnectedError extends ProtochanError {
+  readonly code = "DISCONNECTED";
+  constructor(readonly reason: EndReason = "closed", options?: ErrorOptions) {
+    super(
+      reason === "closed"
+        ? "channel disconnected: all senders closed"
+        : `channel disconnected: ${reason}${causeText(options)}`,
+      options,
+    );
+  }
+}
+
+/** send(): the receiving end was closed or its process is gone. */
+export class ReceiverGoneError extends ProtochanError {
+  readonly code = "RECEIVER_GONE";
+  constructor(readonly reason: EndReason = "closed", options?: ErrorOptions) {
+    super(
+      reason === "closed" ? "receiver is gone: it was closed" : `receiver is gone: ${reason}${causeText(options)}`,
+      options,
+    );
+  }
+}
+
+/** The endpoint was closed by this process and cannot be used. */
+export class EndpointClosedError extends ProtochanError {
+  readonly code = "ENDPOINT_CLOSED";
+}
+
+/** A wait ran past its timeoutMs. */
+export class TimeoutError extends ProtochanError {
+  readonly code = "TIMEOUT";
+}
+
+/** A wait was cancelled through its AbortSignal. */
+export class AbortedError extends ProtochanError {
+  readonly code = "ABORTED";
+}
+
+/** The peer sent something that breaks the protocol; its connection is closed. */
+export class ProtocolError extends ProtochanError {
+  readonly code: string = "PROTOCOL_ERROR";
+}
+
+/** A frame larger than the configured maximum (sent or received). */
+export class FrameTooLargeError extends ProtocolError {
+  override readonly code = "FRAME_TOO_LARGE";
+}
+
+/** The peer's connection ended without closing its channels (crash, kill, network). */
+export class ConnectionLostError extends ProtochanError {
+  readonly code = "CONNECTION_LOST";
+}
+
+/** connect(): the server refused the handshake (wrong token, wrong type, gone). */
+export class HandshakeError extends ProtochanError {
+  readonly code = "HANDSHAKE_REFUSED";
+}
+
+/** An address or name string that cannot be parsed. */
+export class AddressError extends ProtochanError {
+  readonly code = "BAD_ADDRESS";
+}
+
+function causeText(options?: ErrorOptions): string {
+  return options?.cause instanceof Error ? ` (${options.cause.message})` : "";
+}

@@ -1,0 +1,107 @@
+// Unix domain sockets (default), TCP and Windows named pipes, all through
+// node:net. A Unix listener lives in a fresh 0700 directory that is removed
+// with it, so its path is neither predictable nor reachable by other users.
+import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { AddressError } from "../errors.js";
+import { registerTransport, type Listener, type Transport } from "./transport.js";
+
+function listenOn(server: Server, target: string | { host: string; port: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    const done = () => {
+      server.off("error", reject);
+      resolve();
+    };
+    if (typeof target === "string") server.listen(target, done);
+    else server.listen(target.port, target.host, done);
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+function dialSocket(options: { path: string } | { host: string; port: number }): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(options);
+    socket.once("error", reject);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      resolve(socket);
+    });
+  });
+}
+
+export const unixTransport: Transport = {
+  scheme: "unix",
+  async listen(rest, onConnection) {
+    // A given path is used as is; otherwise a fresh private directory.
+    const dir = rest === "" ? await mkdtemp(join(tmpdir(), "protochan-")) : undefined;
+    const path = dir === undefined ? rest : join(dir, "s");
+    const server = createServer({ noDelay: true }, onConnection);
+    await listenOn(server, path);
+    let closed = false;
+    return {
+      address: `unix:${path}`,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await closeServer(server); // node unlinks the socket file
+        if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+      },
+    } satisfies Listener;
+  },
+  dial(rest) {
+    if (rest === "") throw new AddressError("unix address needs a path: unix:/path/to/socket");
+    return dialSocket({ path: rest });
+  },
+};
+
+function parseHostPort(rest: string): { host: string; port: number } {
+  const colon = rest.lastIndexOf(":");
+  const host = colon < 0 ? rest : rest.slice(0, colon);
+  const port = colon < 0 ? 0 : Number(rest.slice(colon + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new AddressError(`bad TCP port in "tcp:${rest}"`);
+  }
+  return { host: host === "" ? "127.0.0.1" : host.replace(/^\[(.*)\]$/, "$1"), port };
+}
+
+export const tcpTransport: Transport = {
+  scheme: "tcp",
+  async listen(rest, onConnection) {
+    const target = parseHostPort(rest);
+    const server = createServer({ noDelay: true }, onConnection);
+    await listenOn(server, target);
+    const bound = server.address();
+    const port = typeof bound === "object" && bound !== null ? bound.port : target.port;
+    const host = target.host.includes(":") ? `[${target.host}]` : target.host;
+    return { address: `tcp:${host}:${port}`, close: () => closeServer(server) };
+  },
+  async dial(rest) {
+    const socket = await dialSocket(parseHostPort(rest));
+    socket.setNoDelay(true);
+    return socket;
+  },
+};
+
+export const pipeTransport: Transport = {
+  scheme: "pipe",
+  async listen(rest, onConnection) {
+    const path = rest === "" ? `\\\\.\\pipe\\protochan-${randomBytes(16).toString("hex")}` : rest;
+    const server = createServer(onConnection);
+    await listenOn(server, path);
+    return { address: `pipe:${path}`, close: () => closeServer(server) };
+  },
+  dial(rest) {
+    return dialSocket({ path: rest });
+  },
+};
+
+registerTransport(unixTransport);
+registerTransport(tcpTransport);
+registerTransport(pipeTransport);

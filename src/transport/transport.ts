@@ -1,0 +1,38 @@
+// Transports move bytes; everything above them is protochan framing. An
+// address is a plain string "<scheme>:<rest>" so it can travel through argv
+// or an environment variable.
+import type { Socket } from "node:net";
+import { AddressError } from "../errors.js";
+
+export interface Listener {
+  /** The address clients dial, e.g. "unix:/tmp/protochan-x1/s" or "tcp:127.0.0.1:4100". */
+  readonly address: string;
+  /** Stops listening and removes what listen() created (socket file, directory). */
+  close(): Promise<void>;
+}
+
+export interface Transport {
+  readonly scheme: string;
+  /** `rest` is what follows "<scheme>:", or "" to let the transport choose. */
+  listen(rest: string, onConnection: (socket: Socket) => void): Promise<Listener>;
+  dial(rest: string): Promise<Socket>;
+}
+
+const transports = new Map<string, Transport>();
+
+/** Makes a transport available to listen()/dial() under its scheme. */
+export function registerTransport(transport: Transport): void {
+  transports.set(transport.scheme, transport);
+}
+
+export function transportFor(address: string): { transport: Transport; rest: string } {
+  const colon = address.indexOf(":");
+  const scheme = colon < 0 ? address : address.slice(0, colon);
+  const transport = transports.get(scheme);
+  if (transport === undefined) {
+    throw new AddressError(
+      `unknown transport "${scheme}" in address "${address}" (known: ${[...transports.keys()].join(", ")})`,
+    );
+  }
+  return { transport, rest: colon < 0 ? "" : address.slice(colon + 1) };
+}

@@ -1,0 +1,96 @@
+// Runs a TypeScript program from test/children/ as a real child process and
+// talks to it through JSON lines on stdout. Every wait is bounded.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const childrenDir = fileURLToPath(new URL("../children/", import.meta.url));
+
+export interface ChildEvent {
+  readonly event: string;
+  readonly [key: string]: unknown;
+}
+
+export class Child {
+  readonly proc: ChildProcess;
+  private readonly events: ChildEvent[] = [];
+  private waiting: (() => void) | undefined;
+  stderr = "";
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(program: string, env: Record<string, string> = {}) {
+    this.proc = spawn(process.execPath, ["--conditions=source", "--import", "tsx", childrenDir + program], {
+      env: { ...process.env, ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    this.proc.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
+    createInterface({ input: this.proc.stdout! }).on("line", (line) => {
+      if (!line.startsWith("{")) return;
+      this.events.push(JSON.parse(line) as ChildEvent);
+      this.waiting?.();
+    });
+    this.exited = new Promise((resolve) => this.proc.on("exit", (code, signal) => resolve({ code, signal })));
+  }
+
+  /** The next event named `name` (events are consumed in order of arrival). */
+  async next(name: string, timeoutMs = 20_000): Promise<ChildEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.events.findIndex((e) => e.event === name);
+      if (i >= 0) return this.events.splice(i, 1)[0]!;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`child ${this.proc.pid}: no "${name}" event within ${timeoutMs} ms; stderr:\n${this.stderr}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiting = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        this.proc.once("exit", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.waiting = undefined;
+      if (this.proc.exitCode !== null && !this.events.some((e) => e.event === name)) {
+        throw new Error(`child exited (${this.proc.exitCode}) before "${name}"; stderr:\n${this.stderr}`);
+      }
+    }
+  }
+
+  /** Sends a line to the child's stdin. */
+  tell(line: string): void {
+    this.proc.stdin!.write(line + "\n");
+  }
+
+  /** Waits for a clean exit (code 0) within the time limit. */
+  async succeeded(timeoutMs = 20_000): Promise<void> {
+    const result = await Promise.race([
+      this.exited,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`child did not exit within ${timeoutMs} ms`)), timeoutMs).unref(),
+      ),
+    ]);
+    if (result.code !== 0) throw new Error(`child exited with ${result.code ?? result.signal}; stderr:\n${this.stderr}`);
+  }
+
+  kill(signal: NodeJS.Signals = "SIGKILL"): void {
+    if (this.proc.exitCode === null) this.proc.kill(signal);
+  }
+}
+
+/** For child programs: report an event to the parent test. */
+export function report(event: string, fields: Record<string, unknown> = {}): void {
+  process.stdout.write(JSON.stringify({ event, ...fields }, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) + "\n");
+}
+
+/** For child programs: the next line the parent sends on stdin. */
+export function instruction(): Promise<string> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin });
+    rl.once("line", (line) => {
+      rl.close();
+      resolve(line);
+    });
+  });
+}
