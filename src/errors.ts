@@ -12,27 +12,31 @@ export abstract class ProtochanError extends Error {
 /** Why a channel stopped: its other end closed, the connection dropped, or the peer misbehaved. */
 export type EndReason = "closed" | "connection-lost" | "protocol-error";
 
+/** A channel's other end is gone; `reason` says how it went. */
+export abstract class ChannelEndedError extends ProtochanError {
+  constructor(
+    readonly reason: EndReason,
+    what: string,
+    normally: string,
+    options?: ErrorOptions,
+  ) {
+    super(reason === "closed" ? `${what}: ${normally}` : `${what}: ${reason}${causeText(options)}`, options);
+  }
+}
+
 /** recv(): every sender is closed and the queued messages are drained. */
-export class DisconnectedError extends ProtochanError {
+export class DisconnectedError extends ChannelEndedError {
   readonly code = "DISCONNECTED";
-  constructor(readonly reason: EndReason = "closed", options?: ErrorOptions) {
-    super(
-      reason === "closed"
-        ? "channel disconnected: all senders closed"
-        : `channel disconnected: ${reason}${causeText(options)}`,
-      options,
-    );
+  constructor(reason: EndReason = "closed", options?: ErrorOptions) {
+    super(reason, "channel disconnected", "all senders closed", options);
   }
 }
 
 /** send(): the receiving end was closed or its process is gone. */
-export class ReceiverGoneError extends ProtochanError {
+export class ReceiverGoneError extends ChannelEndedError {
   readonly code = "RECEIVER_GONE";
-  constructor(readonly reason: EndReason = "closed", options?: ErrorOptions) {
-    super(
-      reason === "closed" ? "receiver is gone: it was closed" : `receiver is gone: ${reason}${causeText(options)}`,
-      options,
-    );
+  constructor(reason: EndReason = "closed", options?: ErrorOptions) {
+    super(reason, "receiver is gone", "it was closed", options);
   }
 }
 
