@@ -8,28 +8,29 @@ import type { ChannelType } from "protochan";
 import { defineChannel } from "protochan";
 import type { Ping, Point, Pong, Telemetry } from "./example_pb.js";
 import { PingSchema, PointSchema, PongSchema, TelemetrySchema } from "./example_pb.js";
+import { PingCodec, PointCodec, PongCodec, TelemetryCodec } from "./example_codec.js";
 
 /**
  * Channel of example.v1.Ping (wire type id 0x09d55e6e9a448662).
  * `channel(PingChannel)` gives a Sender<Ping> and a Receiver<Ping>.
  */
-export const PingChannel: ChannelType<Ping> = defineChannel(PingSchema);
+export const PingChannel: ChannelType<Ping> = defineChannel(PingSchema, PingCodec);
 
 /**
  * Channel of example.v1.Pong (wire type id 0xd437486e7b6edee0).
  * `channel(PongChannel)` gives a Sender<Pong> and a Receiver<Pong>.
  */
-export const PongChannel: ChannelType<Pong> = defineChannel(PongSchema);
+export const PongChannel: ChannelType<Pong> = defineChannel(PongSchema, PongCodec);
 
 /**
  * Channel of example.v1.Telemetry (wire type id 0x5421fbaa3b8828f1).
  * `channel(TelemetryChannel)` gives a Sender<Telemetry> and a Receiver<Telemetry>.
  */
-export const TelemetryChannel: ChannelType<Telemetry> = defineChannel(TelemetrySchema);
+export const TelemetryChannel: ChannelType<Telemetry> = defineChannel(TelemetrySchema, TelemetryCodec);
 
 /**
  * Channel of example.v1.Point (wire type id 0xef942cbbaf513a5c).
  * `channel(PointChannel)` gives a Sender<Point> and a Receiver<Point>.
  */
-export const PointChannel: ChannelType<Point> = defineChannel(PointSchema);
+export const PointChannel: ChannelType<Point> = defineChannel(PointSchema, PointCodec);
 
