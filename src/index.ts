@@ -33,18 +33,4 @@ export { setEntry } from "./codec/binary/map-entry.js";
 export {
   readReflective, readWrapped, reflectiveMessageCodec, writeReflective, writeWrapped,
 } from "./codec/binary/reflective.js";
-// Protobuf binary codecs: runtime of the generated <file>_codec.ts.
-export { reflectiveCodec } from "./codec/protobuf.js";
-export type { MessageCodec } from "./codec/binary/message-codec.js";
-export { ProtoReader } from "./codec/binary/reader.js";
-export { DecodeError, EncodeError, type DecodeErrorReason } from "./codec/binary/errors.js";
-export {
-  writeBool, writeBytes, writeDouble, writeFixed32, writeFixed64, writeFloat, writeInt32, writeInt64,
-  writeSfixed32, writeSfixed64, writeSint32, writeSint64, writeString, writeUint32, writeUint64,
-} from "./codec/binary/write.js";
-export { writeUnknown } from "./codec/binary/unknown.js";
-export { setEntry } from "./codec/binary/map-entry.js";
-export {
-  readReflective, readWrapped, reflectiveMessageCodec, writeReflective, writeWrapped,
-} from "./codec/binary/reflective.js";
 export * from "./packet/index.js";
