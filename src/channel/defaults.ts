@@ -17,7 +17,11 @@ export const DEFAULT_LIMITS: ChannelLimits = {
 };
 
 export function resolveLimits(overrides?: Partial<ChannelLimits>): ChannelLimits {
-  const limits = { ...DEFAULT_LIMITS, ...overrides };
+  const limits: ChannelLimits = {
+    maxFrameSize: overrides?.maxFrameSize ?? DEFAULT_LIMITS.maxFrameSize,
+    maxHandles: overrides?.maxHandles ?? DEFAULT_LIMITS.maxHandles,
+    window: overrides?.window ?? DEFAULT_LIMITS.window,
+  };
   for (const [key, value] of Object.entries(limits)) {
     if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
       throw new RangeError(`${key} must be an integer in 0..2^32-1, got ${value}`);

@@ -97,7 +97,7 @@ export class ReceiverCore<T> {
   }
 
   private wait(max: number, options?: WaitOptions): Promise<T | T[]> {
-    this.checkOpen();
+    if (this.closed) return Promise.reject(new EndpointClosedError(`${this.label} was closed`));
     if (this.waiters.length === 0) {
       if (this.queued > 0) return Promise.resolve(max === 0 ? this.take() : this.takeMany(max));
       if (this.ended !== undefined) return Promise.reject(this.ended);
