@@ -24,9 +24,12 @@ export function isProtochanInternal(file: DescFile): boolean {
   return file.proto.package === "protochan.v1";
 }
 
-/** The identifier protoc-gen-es gives a message's schema, minus "Schema". */
+/**
+ * The identifier protoc-gen-es gives a message's schema, minus "Schema":
+ * "Ping" for example.v1.Ping, "Inner_Leaf" for the nested example.v1.Inner.Leaf.
+ */
 export function shapeName(message: DescMessage): string {
-  return message.name === message.typeName.split(".").pop()
-    ? message.name
-    : message.typeName.slice(message.file.proto.package.length + 1).replaceAll(".", "_");
+  const pkg = message.file.proto.package;
+  const local = pkg === "" ? message.typeName : message.typeName.slice(pkg.length + 1);
+  return local.replaceAll(".", "_");
 }

@@ -9,7 +9,7 @@ import type { ChannelType } from "protochan";
 import { defineChannel } from "protochan";
 import type { AllTypes, Empty, Inner, Inner_Leaf } from "./all_types_pb.js";
 import { AllTypesSchema, EmptySchema, Inner_LeafSchema, InnerSchema } from "./all_types_pb.js";
-import { AllTypesCodec, EmptyCodec, InnerCodec, LeafCodec } from "./all_types_codec.js";
+import { AllTypesCodec, EmptyCodec, Inner_LeafCodec, InnerCodec } from "./all_types_codec.js";
 
 /**
  * Channel of example.v1.AllTypes (wire type id 0xdaa68af3681fd75e).
@@ -25,9 +25,9 @@ export const InnerChannel: ChannelType<Inner> = defineChannel(InnerSchema, Inner
 
 /**
  * Channel of example.v1.Inner.Leaf (wire type id 0x46ba3e82e97d5fc4).
- * `channel(LeafChannel)` gives a Sender<Leaf> and a Receiver<Leaf>.
+ * `channel(Inner_LeafChannel)` gives a Sender<Inner_Leaf> and a Receiver<Inner_Leaf>.
  */
-export const LeafChannel: ChannelType<Inner_Leaf> = defineChannel(Inner_LeafSchema, LeafCodec);
+export const Inner_LeafChannel: ChannelType<Inner_Leaf> = defineChannel(Inner_LeafSchema, Inner_LeafCodec);
 
 /**
  * Channel of example.v1.Empty (wire type id 0xf3d7b9bf34d9ebdf).

@@ -967,7 +967,7 @@ function write_Inner(m: Inner, w: ByteWriter): void {
   if (m.leaf !== undefined) {
     w.uint8(34);
     const at = w.fork();
-    write_Leaf(m.leaf, w);
+    write_Inner_Leaf(m.leaf, w);
     w.join(at);
   }
   if (m.$unknown !== undefined) writeUnknown(w, m.$unknown);
@@ -989,7 +989,7 @@ function read_Inner(r: ProtoReader, end: number, m: Inner = new_Inner()): Inner 
         m.children.push(read_Inner(r, r.limit()));
         continue;
       case 34: // 4: example.v1.Inner.Leaf leaf
-        m.leaf = read_Leaf(r, r.limit(), m.leaf);
+        m.leaf = read_Inner_Leaf(r, r.limit(), m.leaf);
         continue;
       default:
         if ((tag >>> 3 >= 1 && tag >>> 3 <= 4)) throw r.wrongWireType(tag, "example.v1.Inner");
@@ -1001,17 +1001,17 @@ function read_Inner(r: ProtoReader, end: number, m: Inner = new_Inner()): Inner 
 }
 
 /**
- * Binary codec of example.v1.Inner.Leaf: the same bytes as toBinary(LeafSchema, value),
- * the same values as fromBinary(LeafSchema, bytes).
+ * Binary codec of example.v1.Inner.Leaf: the same bytes as toBinary(Inner_LeafSchema, value),
+ * the same values as fromBinary(Inner_LeafSchema, bytes).
  */
-export const LeafCodec: MessageCodec<Inner_Leaf> = {
-  encode: write_Leaf,
-  decode: (bytes) => read_Leaf(new ProtoReader(bytes), bytes.length),
-  read: read_Leaf,
+export const Inner_LeafCodec: MessageCodec<Inner_Leaf> = {
+  encode: write_Inner_Leaf,
+  decode: (bytes) => read_Inner_Leaf(new ProtoReader(bytes), bytes.length),
+  read: read_Inner_Leaf,
 };
 
-/** A example.v1.Inner.Leaf with default values, like create(LeafSchema). */
-function new_Leaf(): Inner_Leaf {
+/** A example.v1.Inner.Leaf with default values, like create(Inner_LeafSchema). */
+function new_Inner_Leaf(): Inner_Leaf {
   return {
     $typeName: "example.v1.Inner.Leaf",
     on: false,
@@ -1019,7 +1019,7 @@ function new_Leaf(): Inner_Leaf {
 }
 
 /** Appends the body of a example.v1.Inner.Leaf (no tag, no length). */
-function write_Leaf(m: Inner_Leaf, w: ByteWriter): void {
+function write_Inner_Leaf(m: Inner_Leaf, w: ByteWriter): void {
   // 1: bool on
   if (m.on !== false) {
     w.uint8(8);
@@ -1029,7 +1029,7 @@ function write_Leaf(m: Inner_Leaf, w: ByteWriter): void {
 }
 
 /** Reads the body of a example.v1.Inner.Leaf up to `end`; merges into `m` if given. */
-function read_Leaf(r: ProtoReader, end: number, m: Inner_Leaf = new_Leaf()): Inner_Leaf {
+function read_Inner_Leaf(r: ProtoReader, end: number, m: Inner_Leaf = new_Inner_Leaf()): Inner_Leaf {
   r.enter("example.v1.Inner.Leaf");
   while (r.pos < end) {
     const tag = r.tag();
