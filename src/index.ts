@@ -34,3 +34,4 @@ export {
   readReflective, readWrapped, reflectiveMessageCodec, writeReflective, writeWrapped,
 } from "./codec/binary/reflective.js";
 export * from "./packet/index.js";
+export * from "./packet/index.js";

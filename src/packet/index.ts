@@ -1,0 +1,6 @@
+// C-layout packets: zero-copy views, batches, codecs and channels.
+export { PacketView, HANDLE_NONE, wrapPacket, type PacketLayout, type PacketMemberLayout, type PacketViewClass } from "./view.js";
+export { PacketBatch } from "./batch.js";
+export { PacketRangeError, PacketSizeError } from "./errors.js";
+export { PacketIO, checkInt, checkBigInt, type PacketScalar, type PacketScalar64 } from "./io.js";
+export { packetCodec, packetBatchCodec, definePacketChannel } from "./codec.js";
