@@ -34,4 +34,3 @@ export {
   readReflective, readWrapped, reflectiveMessageCodec, writeReflective, writeWrapped,
 } from "./codec/binary/reflective.js";
 export * from "./packet/index.js";
-export * from "./packet/index.js";
