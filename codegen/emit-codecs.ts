@@ -422,11 +422,11 @@ class Emitter {
         this.print(I + 2, "else r.skip(t);");
         this.print(I + 1, "}");
         this.print(I + 1, "r.check(e, ", this.f.string(`map entry ${field.parent.typeName}.${field.name}`), ");");
-        if (kind.kind === "message") {
-          this.print(I + 1, this.rt("setEntry"), "(", acc, ", k, v ?? ", this.newMessage(kind.message), ");");
-        } else {
-          this.print(I + 1, this.rt("setEntry"), "(", acc, ", k, v);");
-        }
+        const value: Line = kind.kind === "message" ? ["v ?? ", this.newMessage(kind.message)] : "v";
+        const index = isNumberKey(field.mapKey) ? "k as unknown as number" : "k";
+        // A plain store here (monomorphic per map field); "__proto__" must become an own property.
+        this.print(I + 1, "if (k === \"__proto__\") ", this.rt("setEntry"), "(", acc, ", k, ", value, ");");
+        this.print(I + 1, "else ", acc, "[", index, "] = ", value, ";");
         this.print(I, "}");
         this.print(I, "continue;");
         return;

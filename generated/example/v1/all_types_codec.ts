@@ -745,7 +745,8 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.AllTypes.m_string_string");
-          setEntry(m.mStringString, k, v);
+          if (k === "__proto__") setEntry(m.mStringString, k, v);
+          else m.mStringString[k] = v;
         }
         continue;
       case 410: // 51: map<int32, int64> m_int32_int64
@@ -761,7 +762,8 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.AllTypes.m_int32_int64");
-          setEntry(m.mInt32Int64, k, v);
+          if (k === "__proto__") setEntry(m.mInt32Int64, k, v);
+          else m.mInt32Int64[k as unknown as number] = v;
         }
         continue;
       case 418: // 52: map<int64, example.v1.Inner> m_int64_message
@@ -777,7 +779,8 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.AllTypes.m_int64_message");
-          setEntry(m.mInt64Message, k, v ?? new_Inner());
+          if (k === "__proto__") setEntry(m.mInt64Message, k, v ?? new_Inner());
+          else m.mInt64Message[k] = v ?? new_Inner();
         }
         continue;
       case 426: // 53: map<bool, bytes> m_bool_bytes
@@ -793,7 +796,8 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.AllTypes.m_bool_bytes");
-          setEntry(m.mBoolBytes, k, v);
+          if (k === "__proto__") setEntry(m.mBoolBytes, k, v);
+          else m.mBoolBytes[k] = v;
         }
         continue;
       case 434: // 54: map<uint32, example.v1.Color> m_uint32_enum
@@ -809,7 +813,8 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.AllTypes.m_uint32_enum");
-          setEntry(m.mUint32Enum, k, v);
+          if (k === "__proto__") setEntry(m.mUint32Enum, k, v);
+          else m.mUint32Enum[k as unknown as number] = v;
         }
         continue;
       case 442: // 55: map<sint64, double> m_sint64_double
@@ -825,7 +830,8 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.AllTypes.m_sint64_double");
-          setEntry(m.mSint64Double, k, v);
+          if (k === "__proto__") setEntry(m.mSint64Double, k, v);
+          else m.mSint64Double[k] = v;
         }
         continue;
       case 450: // 56: map<fixed32, float> m_fixed32_float
@@ -841,7 +847,8 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.AllTypes.m_fixed32_float");
-          setEntry(m.mFixed32Float, k, v);
+          if (k === "__proto__") setEntry(m.mFixed32Float, k, v);
+          else m.mFixed32Float[k as unknown as number] = v;
         }
         continue;
       case 458: // 57: map<sfixed64, bool> m_sfixed64_bool
@@ -857,7 +864,8 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.AllTypes.m_sfixed64_bool");
-          setEntry(m.mSfixed64Bool, k, v);
+          if (k === "__proto__") setEntry(m.mSfixed64Bool, k, v);
+          else m.mSfixed64Bool[k] = v;
         }
         continue;
       case 466: // 58: map<string, example.v1.Inner> m_string_message
@@ -873,7 +881,8 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.AllTypes.m_string_message");
-          setEntry(m.mStringMessage, k, v ?? new_Inner());
+          if (k === "__proto__") setEntry(m.mStringMessage, k, v ?? new_Inner());
+          else m.mStringMessage[k] = v ?? new_Inner();
         }
         continue;
       case 482: // 60: string c_string (oneof choice)

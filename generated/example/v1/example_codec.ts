@@ -264,7 +264,8 @@ function read_Telemetry(r: ProtoReader, end: number, m: Telemetry = new_Telemetr
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.Telemetry.labels");
-          setEntry(m.labels, k, v);
+          if (k === "__proto__") setEntry(m.labels, k, v);
+          else m.labels[k] = v;
         }
         continue;
       case 64: // 8: optional bool flagged

@@ -12,6 +12,19 @@ const TWO_32 = 4294967296;
 const utf8Strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8Loose = new TextDecoder("utf-8", { ignoreBOM: true });
 
+// Node's Buffer#latin1Slice turns ASCII bytes into a string several times
+// faster than TextDecoder; it works on any Uint8Array. Absent elsewhere.
+const latin1Slice = (globalThis as { Buffer?: { prototype: { latin1Slice?: (start: number, end: number) => string } } })
+  .Buffer?.prototype.latin1Slice;
+
+// Floats are read by copying their bytes into scratch typed arrays: much
+// cheaper than a DataView per input. Typed arrays use the platform's byte
+// order, so this path is only taken on little-endian platforms.
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const f64 = new Float64Array(1);
+const f32 = new Float32Array(f64.buffer, 0, 1);
+const scratch = new Uint8Array(f64.buffer);
+
 export class ProtoReader {
   readonly buf: Uint8Array;
   /** End of the input. */
@@ -287,19 +300,39 @@ export class ProtoReader {
   }
 
   fixed64(): bigint {
-    return this.dv().getBigUint64(this.advance(8), true);
+    const lo = this.fixed32();
+    return unsigned64(lo, this.fixed32());
   }
 
   sfixed64(): bigint {
-    return this.dv().getBigInt64(this.advance(8), true);
+    const lo = this.fixed32();
+    return signed64(lo, this.fixed32());
   }
 
   float(): number {
-    return this.dv().getFloat32(this.advance(4), true);
+    const p = this.advance(4);
+    if (!LITTLE_ENDIAN) return this.dv().getFloat32(p, true);
+    const buf = this.buf;
+    scratch[0] = buf[p]!;
+    scratch[1] = buf[p + 1]!;
+    scratch[2] = buf[p + 2]!;
+    scratch[3] = buf[p + 3]!;
+    return f32[0]!;
   }
 
   double(): number {
-    return this.dv().getFloat64(this.advance(8), true);
+    const p = this.advance(8);
+    if (!LITTLE_ENDIAN) return this.dv().getFloat64(p, true);
+    const buf = this.buf;
+    scratch[0] = buf[p]!;
+    scratch[1] = buf[p + 1]!;
+    scratch[2] = buf[p + 2]!;
+    scratch[3] = buf[p + 3]!;
+    scratch[4] = buf[p + 4]!;
+    scratch[5] = buf[p + 5]!;
+    scratch[6] = buf[p + 6]!;
+    scratch[7] = buf[p + 7]!;
+    return f64[0]!;
   }
 
   // ---- Length-delimited ----
@@ -321,8 +354,8 @@ export class ProtoReader {
     const start = this.pos;
     this.pos = end;
     const buf = this.buf;
-    if (end - start <= 16) {
-      // Short ASCII: build the string directly (no decoder call).
+    if (end - start <= 7) {
+      // Very short ASCII: build the string directly (no call into the runtime).
       let s = "";
       let i = start;
       for (; i < end; i++) {
@@ -331,6 +364,11 @@ export class ProtoReader {
         s += String.fromCharCode(c);
       }
       if (i === end) return s;
+    } else if (latin1Slice !== undefined) {
+      let i = start;
+      while (i < end && buf[i]! < 0x80) i++;
+      // ASCII is valid UTF-8 and reads the same as Latin-1.
+      if (i === end) return latin1Slice.call(buf, start, end);
     }
     const bytes = buf.subarray(start, end);
     if (!strict) return utf8Loose.decode(bytes);
