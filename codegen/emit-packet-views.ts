@@ -9,7 +9,7 @@ import { PRIM_SIZE, type CMember, type CPrim, type Elem, type FieldPlan, type St
 import { cLayoutsOf, headerName } from "./emit-c-header.js";
 import { shapeName } from "./names.js";
 
-/** Instance members of PacketView: a field with such a name gets a "$" suffix. */
+/** Instance members of PacketViewBase: a field with such a name gets a "$" suffix. */
 const RESERVED = new Set(["bytes", "view", "copy", "toObject", "assign", "constructor"]);
 
 const DATAVIEW: Readonly<Record<CPrim, string>> = {
@@ -112,7 +112,7 @@ class ViewWriter {
       `${s.size} bytes, aligned to ${s.align}.\n` +
       `${name}.wrap(bytes) views bytes in place, ${name}.create() allocates a zeroed packet.`,
     ));
-    f.print(f.export("class", name), " extends ", this.rtImport("PacketView"), " {");
+    f.print(f.export("class", name), " extends ", this.rtImport("PacketViewBase"), " {");
     f.print("  static readonly layout: ", this.rtImport("PacketLayout", true), " = {");
     f.print(`    typeName: "${s.message.typeName}",`);
     f.print(`    cName: "${s.cName}",`);

@@ -4,10 +4,10 @@ import type { Codec } from "../codec/codec.js";
 import { defineCustomChannel, type ChannelType } from "../channel/channel-type.js";
 import { PacketBatch } from "./batch.js";
 import { PacketSizeError } from "./errors.js";
-import { wrapPacket, type PacketView, type PacketViewClass } from "./view.js";
+import { wrapPacket, type PacketViewBase, type PacketViewClass } from "./view.js";
 
 /** Encodes a packet as its layout.size bytes; decodes with wrap() (no copy). */
-export function packetCodec<V extends PacketView>(type: PacketViewClass<V>): Codec<V> {
+export function packetCodec<V extends PacketViewBase>(type: PacketViewClass<V>): Codec<V> {
   const { size, typeName } = type.layout;
   return {
     encode(value, out) {
@@ -23,7 +23,7 @@ export function packetCodec<V extends PacketView>(type: PacketViewClass<V>): Cod
 }
 
 /** Encodes a batch as its packets back to back; decodes without copying. */
-export function packetBatchCodec<V extends PacketView>(type: PacketViewClass<V>): Codec<PacketBatch<V>> {
+export function packetBatchCodec<V extends PacketViewBase>(type: PacketViewClass<V>): Codec<PacketBatch<V>> {
   return {
     encode(value, out) {
       out.bytes(value.bytes);
@@ -38,6 +38,6 @@ export function packetBatchCodec<V extends PacketView>(type: PacketViewClass<V>)
  * A channel of single packets, named by the message's full type name, so its
  * wire type id is the header's <cName>_TYPE_ID.
  */
-export function definePacketChannel<V extends PacketView>(type: PacketViewClass<V>): ChannelType<V> {
+export function definePacketChannel<V extends PacketViewBase>(type: PacketViewClass<V>): ChannelType<V> {
   return defineCustomChannel(type.layout.typeName, packetCodec(type));
 }

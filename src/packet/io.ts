@@ -2,7 +2,7 @@
 // and reading/writing bounded strings, bytes and arrays. Offsets are byte
 // offsets within the view; `field` is the full field name for error messages.
 import { PacketRangeError } from "./errors.js";
-import { PacketView, type PacketViewClass } from "./view.js";
+import { PacketViewBase, type PacketViewClass } from "./view.js";
 
 /** Element types of C-layout arrays (bool is a uint8_t 0/1). */
 export type PacketScalar =
@@ -72,7 +72,7 @@ function writeScalar(view: DataView, o: number, kind: PacketScalar, v: number | 
 }
 
 /** The stored length/count at lenOff (or cap when lenOff < 0, for fixed arrays), checked against cap. */
-function used(p: PacketView, lenOff: number, cap: number, field: string): number {
+function used(p: PacketViewBase, lenOff: number, cap: number, field: string): number {
   if (lenOff < 0) return cap;
   const n = p.view.getUint32(lenOff, true);
   if (n > cap) throw new PacketRangeError(field, `stored length ${n} exceeds the capacity ${cap}`);
@@ -80,7 +80,7 @@ function used(p: PacketView, lenOff: number, cap: number, field: string): number
 }
 
 /** Checks a new length and stores it (unless fixed); zeroes the whole array area first. */
-function resize(p: PacketView, lenOff: number, dataOff: number, cap: number, byteCap: number, n: number, field: string): void {
+function resize(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, byteCap: number, n: number, field: string): void {
   if (lenOff < 0 ? n !== cap : n > cap) {
     throw new PacketRangeError(field, `${n} elements/bytes given, ${lenOff < 0 ? "exactly" : "at most"} ${cap} allowed`);
   }
@@ -90,7 +90,7 @@ function resize(p: PacketView, lenOff: number, dataOff: number, cap: number, byt
 
 export const PacketIO = {
   /** A string field: UTF-8 of `len` bytes, or up to the first NUL when fixed (lenOff < 0). */
-  getString(p: PacketView, lenOff: number, dataOff: number, cap: number, field: string): string {
+  getString(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, field: string): string {
     let n = used(p, lenOff, cap, field);
     if (lenOff < 0) {
       const nul = p.bytes.subarray(dataOff, dataOff + cap).indexOf(0);
@@ -104,7 +104,7 @@ export const PacketIO = {
   },
 
   /** Stores UTF-8 of v (at most cap bytes), zero-filling the rest of the array. */
-  setString(p: PacketView, lenOff: number, dataOff: number, cap: number, v: string, field: string): void {
+  setString(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, v: string, field: string): void {
     const encoded = utf8Encoder.encode(v);
     if (encoded.length > cap) {
       throw new PacketRangeError(field, `${encoded.length} UTF-8 bytes given, at most ${cap} allowed`);
@@ -115,31 +115,31 @@ export const PacketIO = {
   },
 
   /** A bytes field, zero-copy: a subarray of the packet. */
-  getBytes(p: PacketView, lenOff: number, dataOff: number, cap: number, field: string): Uint8Array {
+  getBytes(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, field: string): Uint8Array {
     return p.bytes.subarray(dataOff, dataOff + used(p, lenOff, cap, field));
   },
 
   /** Copies v in (at most cap bytes, exactly cap when fixed), zero-filling the rest. */
-  setBytes(p: PacketView, lenOff: number, dataOff: number, cap: number, v: Uint8Array, field: string): void {
+  setBytes(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, v: Uint8Array, field: string): void {
     const source = v.buffer === p.bytes.buffer ? v.slice() : v; // v may be a view of this packet
     resize(p, lenOff, dataOff, cap, cap, source.length, field);
     p.bytes.set(source, dataOff);
   },
 
   /** A copy of the used elements of a numeric or bool array. */
-  getScalars<T extends number | boolean>(p: PacketView, lenOff: number, dataOff: number, cap: number, kind: PacketScalar, field: string): T[] {
+  getScalars<T extends number | boolean>(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, kind: PacketScalar, field: string): T[] {
     const n = used(p, lenOff, cap, field);
     const out: T[] = [];
     for (let i = 0; i < n; i++) out.push(readScalar(p.view, dataOff + i * SIZE[kind], kind) as T);
     return out;
   },
 
-  setScalars(p: PacketView, lenOff: number, dataOff: number, cap: number, kind: PacketScalar, v: readonly (number | boolean)[], field: string): void {
+  setScalars(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, kind: PacketScalar, v: readonly (number | boolean)[], field: string): void {
     resize(p, lenOff, dataOff, cap, cap * SIZE[kind], v.length, field);
     v.forEach((x, i) => writeScalar(p.view, dataOff + i * SIZE[kind], kind, x, `${field}[${i}]`));
   },
 
-  getBigInts(p: PacketView, lenOff: number, dataOff: number, cap: number, kind: PacketScalar64, field: string): bigint[] {
+  getBigInts(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, kind: PacketScalar64, field: string): bigint[] {
     const n = used(p, lenOff, cap, field);
     const out: bigint[] = [];
     for (let i = 0; i < n; i++) {
@@ -148,7 +148,7 @@ export const PacketIO = {
     return out;
   },
 
-  setBigInts(p: PacketView, lenOff: number, dataOff: number, cap: number, kind: PacketScalar64, v: readonly bigint[], field: string): void {
+  setBigInts(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, kind: PacketScalar64, v: readonly bigint[], field: string): void {
     resize(p, lenOff, dataOff, cap, cap * 8, v.length, field);
     v.forEach((x, i) => {
       checkBigInt(x, kind === "int64", `${field}[${i}]`);
@@ -158,7 +158,7 @@ export const PacketIO = {
   },
 
   /** Zero-copy views of the used elements of a struct array. */
-  getStructs<V extends PacketView>(p: PacketView, lenOff: number, dataOff: number, cap: number, type: PacketViewClass<V>, field: string): V[] {
+  getStructs<V extends PacketViewBase>(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, type: PacketViewClass<V>, field: string): V[] {
     const n = used(p, lenOff, cap, field);
     const size = type.layout.size;
     const out: V[] = [];
@@ -167,8 +167,8 @@ export const PacketIO = {
   },
 
   /** Replaces a struct array: sets the count, zeroes every element, then assigns each one. */
-  setStructs<V extends PacketView & { assign(v: I): unknown }, I>(
-    p: PacketView, lenOff: number, dataOff: number, cap: number, type: PacketViewClass<V>, v: readonly I[], field: string,
+  setStructs<V extends PacketViewBase & { assign(v: I): unknown }, I>(
+    p: PacketViewBase, lenOff: number, dataOff: number, cap: number, type: PacketViewClass<V>, v: readonly I[], field: string,
   ): void {
     const size = type.layout.size;
     const copies = v.map(PacketIO.snapshot); // v may hold views of this very array
@@ -178,11 +178,11 @@ export const PacketIO = {
 
   /** A packet view is copied (it may point into the bytes about to be overwritten); other values pass through. */
   snapshot<T>(this: void, v: T): T {
-    return v instanceof PacketView ? (v.copy() as T) : v;
+    return v instanceof PacketViewBase ? (v.copy() as T) : v;
   },
 
   /** Zeroes `size` bytes at `offset` (a oneof's union before a new member is written). */
-  zero(p: PacketView, offset: number, size: number): void {
+  zero(p: PacketViewBase, offset: number, size: number): void {
     p.bytes.fill(0, offset, offset + size);
   },
 } as const;

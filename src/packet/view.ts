@@ -1,5 +1,5 @@
 // Zero-copy views over C-layout packets. The generated <file>_packet.ts
-// classes extend PacketView: each field is a getter/setter at a fixed offset
+// classes extend PacketViewBase: each field is a getter/setter at a fixed offset
 // of `bytes`, exactly where the generated C header puts it (docs/c-guide.md).
 import { PacketBatch } from "./batch.js";
 import { PacketSizeError } from "./errors.js";
@@ -32,12 +32,12 @@ export interface PacketLayout {
 }
 
 /** A generated view class: `new` wraps without checks; use wrap() / create(). */
-export interface PacketViewClass<V extends PacketView> {
+export interface PacketViewClass<V extends PacketViewBase> {
   new (bytes: Uint8Array): V;
   readonly layout: PacketLayout;
 }
 
-export abstract class PacketView {
+export abstract class PacketViewBase {
   /** The packet's bytes: exactly layout.size bytes, shared with whatever was wrapped. */
   readonly bytes: Uint8Array;
   /** DataView over `bytes`; all accessors are little-endian. */
@@ -45,7 +45,8 @@ export abstract class PacketView {
 
   /** Prefer wrap() or create(): the constructor does not check the size. */
   constructor(bytes: Uint8Array) {
-    this.bytes = bytes;
+    // A plain Uint8Array over the same memory: a Node Buffer's slice() would not copy.
+    this.bytes = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -54,22 +55,22 @@ export abstract class PacketView {
    * writes through the view change `bytes`. Longer input is accepted (a peer
    * with a later layout_version may have appended fields); shorter throws.
    */
-  static wrap<V extends PacketView>(this: PacketViewClass<V>, bytes: Uint8Array): V {
+  static wrap<V extends PacketViewBase>(this: PacketViewClass<V>, bytes: Uint8Array): V {
     return wrapPacket(this, bytes);
   }
 
   /** A new zeroed packet. */
-  static create<V extends PacketView>(this: PacketViewClass<V>): V {
+  static create<V extends PacketViewBase>(this: PacketViewClass<V>): V {
     return new this(new Uint8Array(this.layout.size));
   }
 
   /** A view over `bytes` as consecutive packets (length must be a multiple of the size). */
-  static batch<V extends PacketView>(this: PacketViewClass<V>, bytes: Uint8Array): PacketBatch<V> {
+  static batch<V extends PacketViewBase>(this: PacketViewClass<V>, bytes: Uint8Array): PacketBatch<V> {
     return new PacketBatch(this, bytes);
   }
 
   /** A new batch of `count` zeroed packets. */
-  static createBatch<V extends PacketView>(this: PacketViewClass<V>, count: number): PacketBatch<V> {
+  static createBatch<V extends PacketViewBase>(this: PacketViewClass<V>, count: number): PacketBatch<V> {
     return new PacketBatch(this, new Uint8Array(this.layout.size * count));
   }
 
@@ -83,8 +84,8 @@ export abstract class PacketView {
   abstract toObject(): object;
 }
 
-/** PacketView.wrap() for a given view class. */
-export function wrapPacket<V extends PacketView>(type: PacketViewClass<V>, bytes: Uint8Array): V {
+/** PacketViewBase.wrap() for a given view class. */
+export function wrapPacket<V extends PacketViewBase>(type: PacketViewClass<V>, bytes: Uint8Array): V {
   const { size, typeName } = type.layout;
   if (bytes.length < size) {
     throw new PacketSizeError(`${typeName}: needs ${size} bytes, got ${bytes.length}`);

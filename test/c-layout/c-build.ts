@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { PacketView, PacketViewClass } from "protochan";
+import type { PacketViewBase, PacketViewClass } from "protochan";
 
 export const root = fileURLToPath(new URL("../../", import.meta.url));
 export const generatedDir = join(root, "generated");
@@ -41,18 +41,18 @@ export function generatedHeaders(): string[] {
 }
 
 /** Every generated packet view class, with the header that declares its struct. */
-export async function generatedViews(): Promise<{ header: string; view: PacketViewClass<PacketView> }[]> {
+export async function generatedViews(): Promise<{ header: string; view: PacketViewClass<PacketViewBase> }[]> {
   const files = readdirSync(generatedDir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && e.name.endsWith("_packet.ts"))
     .map((e) => join(e.parentPath, e.name))
     .sort();
-  const out: { header: string; view: PacketViewClass<PacketView> }[] = [];
+  const out: { header: string; view: PacketViewClass<PacketViewBase> }[] = [];
   for (const file of files) {
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     const header = relative(generatedDir, file).replace(/_packet\.ts$/, ".h");
     for (const value of Object.values(mod)) {
       if (typeof value === "function" && "layout" in value) {
-        out.push({ header, view: value as PacketViewClass<PacketView> });
+        out.push({ header, view: value as PacketViewClass<PacketViewBase> });
       }
     }
   }

@@ -7,7 +7,7 @@
 /* eslint-disable */
 
 import type { ChannelType, PacketLayout } from "protochan";
-import { checkBigInt, checkInt, definePacketChannel, PacketIO, PacketRangeError, PacketView } from "protochan";
+import { checkBigInt, checkInt, definePacketChannel, PacketIO, PacketRangeError, PacketViewBase } from "protochan";
 import type { Priority } from "./packets_pb.js";
 import type { Level } from "./example_pb.js";
 
@@ -25,7 +25,7 @@ export interface Vec2Object {
  * Zero-copy view of example.v1.Vec2: C struct `example_v1_Vec2` in example/v1/packets.h, 8 bytes, aligned to 4.
  * Vec2View.wrap(bytes) views bytes in place, Vec2View.create() allocates a zeroed packet.
  */
-export class Vec2View extends PacketView {
+export class Vec2View extends PacketViewBase {
   static readonly layout: PacketLayout = {
     typeName: "example.v1.Vec2",
     cName: "example_v1_Vec2",
@@ -97,7 +97,7 @@ export interface CircleObject {
  * Zero-copy view of example.v1.Circle: C struct `example_v1_Circle` in example/v1/packets.h, 16 bytes, aligned to 8.
  * CircleView.wrap(bytes) views bytes in place, CircleView.create() allocates a zeroed packet.
  */
-export class CircleView extends PacketView {
+export class CircleView extends PacketViewBase {
   static readonly layout: PacketLayout = {
     typeName: "example.v1.Circle",
     cName: "example_v1_Circle",
@@ -203,7 +203,7 @@ export interface SampleObject {
  * Zero-copy view of example.v1.Sample: C struct `example_v1_Sample` in example/v1/packets.h, 192 bytes, aligned to 8.
  * SampleView.wrap(bytes) views bytes in place, SampleView.create() allocates a zeroed packet.
  */
-export class SampleView extends PacketView {
+export class SampleView extends PacketViewBase {
   static readonly layout: PacketLayout = {
     typeName: "example.v1.Sample",
     cName: "example_v1_Sample",

@@ -25,10 +25,11 @@
 #define protochan_v1_Packet_SIZE 65560u
 #define protochan_v1_Packet_payload_MAX_LENGTH 65535u
 
-// One captured packet. 65552 bytes: 16 bytes of metadata and up to 65535
-// bytes of payload (the largest IPv4/IPv6 datagram without jumbograms, and
-// the usual snap length of tcpdump and libpcap), padded to 8-byte alignment.
-// Use a C-layout message of your own for smaller or larger packets.
+// One captured packet, 65560 bytes in C: 20 bytes of metadata (padding
+// included), up to 65535 bytes of payload, and 5 bytes of tail padding to
+// 8-byte alignment. 65535 is the largest IPv4/IPv6 datagram without jumbograms
+// and the usual snap length of tcpdump and libpcap, so any captured frame
+// fits. Declare a C-layout message of your own for smaller or larger packets.
 typedef struct protochan_v1_Packet {
   // Capture time, nanoseconds since the Unix epoch.
   uint64_t timestamp_ns;

@@ -6,7 +6,7 @@
 /* eslint-disable */
 
 import type { ChannelType, PacketLayout } from "protochan";
-import { checkBigInt, checkInt, definePacketChannel, PacketIO, PacketView as PacketView$1 } from "protochan";
+import { checkBigInt, checkInt, definePacketChannel, PacketIO, PacketViewBase } from "protochan";
 
 /**
  * protochan.v1.Packet as a plain object: what PacketView.toObject() returns and assign() takes.
@@ -19,15 +19,16 @@ export interface PacketObject {
 }
 
 /**
- * One captured packet. 65552 bytes: 16 bytes of metadata and up to 65535
- *  bytes of payload (the largest IPv4/IPv6 datagram without jumbograms, and
- *  the usual snap length of tcpdump and libpcap), padded to 8-byte alignment.
- *  Use a C-layout message of your own for smaller or larger packets.
+ * One captured packet, 65560 bytes in C: 20 bytes of metadata (padding
+ *  included), up to 65535 bytes of payload, and 5 bytes of tail padding to
+ *  8-byte alignment. 65535 is the largest IPv4/IPv6 datagram without jumbograms
+ *  and the usual snap length of tcpdump and libpcap, so any captured frame
+ *  fits. Declare a C-layout message of your own for smaller or larger packets.
  *
  * Zero-copy view of protochan.v1.Packet: C struct `protochan_v1_Packet` in protochan/v1/packet.h, 65560 bytes, aligned to 8.
  * PacketView.wrap(bytes) views bytes in place, PacketView.create() allocates a zeroed packet.
  */
-export class PacketView extends PacketView$1 {
+export class PacketView extends PacketViewBase {
   static readonly layout: PacketLayout = {
     typeName: "protochan.v1.Packet",
     cName: "protochan_v1_Packet",

@@ -17,10 +17,11 @@ export const file_protochan_v1_packet: GenFile = /*@__PURE__*/
   fileDesc("Chlwcm90b2NoYW4vdjEvcGFja2V0LnByb3RvEgxwcm90b2NoYW4udjEidwoGUGFja2V0EhQKDHRpbWVzdGFtcF9ucxgBIAEoBBIXCg9vcmlnaW5hbF9sZW5ndGgYAiABKA0SGQoJbGlua190eXBlGAMgASgNQgbyqRkCKAISGQoHcGF5bG9hZBgEIAEoDEII8qkZBAj//wM6CPKpGQQIARABYgZwcm90bzM", [file_protochan_v1_options]);
 
 /**
- * One captured packet. 65552 bytes: 16 bytes of metadata and up to 65535
- * bytes of payload (the largest IPv4/IPv6 datagram without jumbograms, and
- * the usual snap length of tcpdump and libpcap), padded to 8-byte alignment.
- * Use a C-layout message of your own for smaller or larger packets.
+ * One captured packet, 65560 bytes in C: 20 bytes of metadata (padding
+ * included), up to 65535 bytes of payload, and 5 bytes of tail padding to
+ * 8-byte alignment. 65535 is the largest IPv4/IPv6 datagram without jumbograms
+ * and the usual snap length of tcpdump and libpcap, so any captured frame
+ * fits. Declare a C-layout message of your own for smaller or larger packets.
  *
  * @generated from message protochan.v1.Packet
  */

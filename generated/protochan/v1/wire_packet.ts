@@ -8,7 +8,7 @@
 
 import type { FrameKind } from "./wire_pb.js";
 import type { ChannelType, PacketLayout } from "protochan";
-import { checkBigInt, checkInt, definePacketChannel, PacketIO, PacketView } from "protochan";
+import { checkBigInt, checkInt, definePacketChannel, PacketIO, PacketViewBase } from "protochan";
 
 /**
  * protochan.v1.FrameHeader as a plain object: what FrameHeaderView.toObject() returns and assign() takes.
@@ -32,7 +32,7 @@ export interface FrameHeaderObject {
  * Zero-copy view of protochan.v1.FrameHeader: C struct `protochan_v1_FrameHeader` in protochan/v1/wire.h, 40 bytes, aligned to 8.
  * FrameHeaderView.wrap(bytes) views bytes in place, FrameHeaderView.create() allocates a zeroed packet.
  */
-export class FrameHeaderView extends PacketView {
+export class FrameHeaderView extends PacketViewBase {
   static readonly layout: PacketLayout = {
     typeName: "protochan.v1.FrameHeader",
     cName: "protochan_v1_FrameHeader",
@@ -244,7 +244,7 @@ export interface HelloObject {
  * Zero-copy view of protochan.v1.Hello: C struct `protochan_v1_Hello` in protochan/v1/wire.h, 48 bytes, aligned to 8.
  * HelloView.wrap(bytes) views bytes in place, HelloView.create() allocates a zeroed packet.
  */
-export class HelloView extends PacketView {
+export class HelloView extends PacketViewBase {
   static readonly layout: PacketLayout = {
     typeName: "protochan.v1.Hello",
     cName: "protochan_v1_Hello",
@@ -354,7 +354,7 @@ export interface WelcomeObject {
  * Zero-copy view of protochan.v1.Welcome: C struct `protochan_v1_Welcome` in protochan/v1/wire.h, 16 bytes, aligned to 4.
  * WelcomeView.wrap(bytes) views bytes in place, WelcomeView.create() allocates a zeroed packet.
  */
-export class WelcomeView extends PacketView {
+export class WelcomeView extends PacketViewBase {
   static readonly layout: PacketLayout = {
     typeName: "protochan.v1.Welcome",
     cName: "protochan_v1_Welcome",
