@@ -433,7 +433,7 @@ function checkNames(message: DescMessage, members: readonly CMember[]): void {
     if (m.role === "padding") continue;
     const names = [m.name, ...(m.union?.arms.map((a) => a.name) ?? [])];
     for (const name of names) {
-      const field = message.fields.find((f) =>
+      const field = message.fields.find((f) => f.name === name) ?? message.fields.find((f) =>
         [f.name, `${f.name}_len`, `${f.name}_count`, `has_${f.name}`].includes(name) ||
         (f.oneof !== undefined && [f.oneof.name, `${f.oneof.name}_case`].includes(name)));
       const where = field ? locationOf(field) : locationOf(message);
