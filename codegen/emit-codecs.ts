@@ -31,9 +31,6 @@ export function reflectiveReason(message: DescMessage): string | undefined {
     if (kind.kind === "message" && kind.message.typeName === "google.protobuf.Struct") {
       return `field ${field.name} is a google.protobuf.Struct (a JSON object in TypeScript)`;
     }
-    if ((field.fieldKind === "scalar" || field.fieldKind === "list") && "longAsString" in field && field.longAsString) {
-      return `field ${field.name} has jstype = JS_STRING`;
-    }
     if ("delimitedEncoding" in field && field.delimitedEncoding) {
       return `field ${field.name} uses the delimited (group) encoding`;
     }
@@ -48,7 +45,10 @@ export function emitCodecs(ctx: EmitContext, file: DescFile): void {
   const f = ctx.schema.generateFile(outputName(file, "_codec.ts"));
   f.preamble(file);
   const native = new Set(messages.filter((m) => reflectiveReason(m) === undefined));
-  const e = new Emitter(f, ctx.schema.options.runtime, native);
+  // Messages of other files generated in this run have codecs of their own.
+  const hasCodec = (m: DescMessage) =>
+    m.file !== file && ctx.schema.files.includes(m.file) && !isProtochanInternal(m.file) && !ctx.options.forMessage(m).cLayout;
+  const e = new Emitter(f, ctx.schema.options.runtime, native, hasCodec);
   for (const message of messages) {
     const reason = reflectiveReason(message);
     if (reason === undefined) e.nativeCodec(message);
@@ -100,7 +100,7 @@ const SCALAR_NAMES: Record<ScalarType, string> = {
 
 /** One value's type: a scalar, an enum (as int32), or a message. */
 type ValueKind =
-  | { kind: "scalar"; scalar: ScalarType }
+  | { kind: "scalar"; scalar: ScalarType; /** 64-bit as a decimal string (jstype = JS_STRING) */ asString: boolean }
   | { kind: "enum"; field: DescField }
   | { kind: "message"; message: DescMessage; wrapper: boolean };
 
@@ -111,7 +111,13 @@ class Emitter {
     private readonly f: GeneratedFile,
     private readonly runtime: string,
     private readonly native: ReadonlySet<DescMessage>,
+    private readonly hasCodec: (m: DescMessage) => boolean,
   ) {}
+
+  /** The codec of a message of another file (see emit-codecs for that file). */
+  private otherCodec(message: DescMessage): ImportSymbol {
+    return this.f.import(`${shapeName(message)}Codec`, `./${outputName(message.file, "_codec.js")}`);
+  }
 
   private rt(name: string, typeOnly = false): ImportSymbol {
     return this.f.import(name, this.runtime, typeOnly);
@@ -250,10 +256,10 @@ class Emitter {
           if (scalar.wt === 1 || scalar.wt === 5) {
             // Fixed width: the length is known up front.
             this.print(2, "w.varint32(list.length * ", scalar.wt === 1 ? "8" : "4", ");");
-            this.print(2, "for (let i = 0; i < list.length; i++) ", this.rt(scalar.write), "(w, list[i]!);");
+            this.print(2, "for (let i = 0; i < list.length; i++) ", this.rt(scalar.write), "(w, ", asBigInt(kind, "list[i]!"), ");");
           } else {
             this.print(2, "const at = w.fork();");
-            this.print(2, "for (let i = 0; i < list.length; i++) ", this.rt(scalar.write), "(w, list[i]!);");
+            this.print(2, "for (let i = 0; i < list.length; i++) ", this.rt(scalar.write), "(w, ", asBigInt(kind, "list[i]!"), ");");
             this.print(2, "w.join(at);");
           }
           this.print(1, "}");
@@ -288,7 +294,7 @@ class Emitter {
       case "scalar": {
         const s = SCALARS[kind.scalar];
         this.print(indent, tagWrite(no, s.wt), ";");
-        this.print(indent, this.rt(s.write), "(w, ", v, ");");
+        this.print(indent, this.rt(s.write), "(w, ", asBigInt(kind, v), ");");
         return;
       }
       case "enum":
@@ -302,6 +308,8 @@ class Emitter {
           this.print(indent, this.rt("writeWrapped"), "(", this.f.importSchema(kind.message), ", ", v, ", w);");
         } else if (this.native.has(kind.message)) {
           this.print(indent, "write_", shapeName(kind.message), "(", v, ", w);");
+        } else if (this.hasCodec(kind.message)) {
+          this.print(indent, this.otherCodec(kind.message), ".encode(", v, ", w);");
         } else {
           this.print(indent, this.rt("writeReflective"), "(", this.f.importSchema(kind.message), ", ", v, ", w);");
         }
@@ -312,13 +320,13 @@ class Emitter {
   }
 
   private isSet(kind: ValueKind, v: string): string {
-    if (kind.kind === "scalar") return SCALARS[kind.scalar].isSet(v);
+    if (kind.kind === "scalar") return kind.asString ? `${v} !== "0"` : SCALARS[kind.scalar].isSet(v);
     if (kind.kind === "enum") return `${v} !== ${kind.field.enum!.values[0]!.number}`;
     return `${v} !== undefined`;
   }
 
   private zero(kind: ValueKind): Line {
-    if (kind.kind === "scalar") return SCALARS[kind.scalar].zero;
+    if (kind.kind === "scalar") return kind.asString ? `"0"` : SCALARS[kind.scalar].zero;
     if (kind.kind === "enum") {
       const e = kind.field.enum!;
       return `${e.values[0]!.number} /* ${e.values[0]!.name} */`;
@@ -438,6 +446,7 @@ class Emitter {
   private readValue(kind: ValueKind, field: DescField, into?: string): Line {
     switch (kind.kind) {
       case "scalar":
+        if (kind.asString) return `String(r.${SCALARS[kind.scalar].read}())`;
         return kind.scalar === ScalarType.STRING ? `r.string(${field.utf8Validation})` : `r.${SCALARS[kind.scalar].read}()`;
       case "enum":
         return "r.int32()";
@@ -447,6 +456,7 @@ class Emitter {
           return [this.rt("readWrapped"), "(", this.f.importSchema(kind.message), ", r, r.limit(), ", into ?? "undefined", ")"];
         }
         if (this.native.has(kind.message)) return ["read_", shapeName(kind.message), "(r, r.limit()", extra];
+        if (this.hasCodec(kind.message)) return [this.otherCodec(kind.message), ".read(r, r.limit()", extra];
         return [this.rt("readReflective"), "(", this.f.importSchema(kind.message), ", r, r.limit()", extra];
       }
     }
@@ -458,7 +468,7 @@ class Emitter {
   }
 
   private tsType(kind: ValueKind): Line {
-    if (kind.kind === "scalar") return SCALARS[kind.scalar].ts;
+    if (kind.kind === "scalar") return kind.asString ? "string" : SCALARS[kind.scalar].ts;
     if (kind.kind === "enum") return this.f.importShape(kind.field.enum!);
     return this.f.importShape(kind.message);
   }
@@ -467,7 +477,7 @@ class Emitter {
 function valueKindOf(field: DescField): ValueKind {
   switch (field.fieldKind) {
     case "scalar":
-      return { kind: "scalar", scalar: field.scalar };
+      return { kind: "scalar", scalar: field.scalar, asString: field.longAsString };
     case "enum":
       return { kind: "enum", field };
     case "message":
@@ -477,7 +487,7 @@ function valueKindOf(field: DescField): ValueKind {
       const k = field.fieldKind === "list" ? field.listKind : field.mapKind;
       if (k === "message") return { kind: "message", message: field.message!, wrapper: false };
       if (k === "enum") return { kind: "enum", field };
-      return { kind: "scalar", scalar: field.scalar! };
+      return { kind: "scalar", scalar: field.scalar!, asString: field.fieldKind === "list" && field.listKind === "scalar" && field.longAsString };
     }
   }
 }
@@ -489,6 +499,11 @@ function wireTypeOf(kind: ValueKind): number {
 
 function tag(no: number, wt: number): number {
   return ((no << 3) | wt) >>> 0;
+}
+
+/** A 64-bit value held as a string (jstype = JS_STRING) goes to the writer as a bigint. */
+function asBigInt(kind: ValueKind, v: string): string {
+  return kind.kind === "scalar" && kind.asString ? `BigInt(${v})` : v;
 }
 
 /** The statement writing a tag: one byte for fields 1-15. */

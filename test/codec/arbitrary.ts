@@ -115,7 +115,10 @@ function mapKeyArb(type: ScalarType): fc.Arbitrary<string> {
 function valueArb(field: DescField, depth: number): fc.Arbitrary<unknown> {
   const kind = field.fieldKind === "list" ? field.listKind : field.fieldKind === "map" ? field.mapKind : field.fieldKind;
   if (kind === "enum") return enumArb(field);
-  if (kind === "scalar") return scalarArb(field.scalar!);
+  if (kind === "scalar") {
+    const longAsString = (field.fieldKind === "scalar" || field.fieldKind === "list") && "longAsString" in field && field.longAsString;
+    return longAsString ? scalarArb(field.scalar!).map(String) : scalarArb(field.scalar!);
+  }
   const child = field.message!;
   if (field.fieldKind === "message" && !field.oneof && WRAPPERS.test(child.typeName)) {
     return scalarArb(child.fields[0]!.scalar!);

@@ -12,6 +12,8 @@ import * as examplePb from "../../generated/example/v1/example_pb.js";
 import * as exampleCodec from "../../generated/example/v1/example_codec.js";
 import * as allTypesPb from "../../generated/example/v1/all_types_pb.js";
 import * as allTypesCodec from "../../generated/example/v1/all_types_codec.js";
+import * as legacyPb from "../../generated/example/v1/legacy_pb.js";
+import * as legacyCodec from "../../generated/example/v1/legacy_codec.js";
 import { messageArb } from "./arbitrary.js";
 
 interface Pair {
@@ -30,7 +32,11 @@ function pairs(pb: Record<string, unknown>, codecs: Record<string, unknown>): Pa
   return out;
 }
 
-const all = [...pairs(examplePb, exampleCodec), ...pairs(allTypesPb, allTypesCodec)];
+const all = [
+  ...pairs(examplePb, exampleCodec),
+  ...pairs(allTypesPb, allTypesCodec),
+  ...pairs(legacyPb, legacyCodec), // proto2: the reflective fallback
+];
 const NUM_RUNS = 300;
 
 function encode(codec: MessageCodec<Message>, message: Message): Uint8Array {
@@ -65,7 +71,7 @@ function decodesLikeReflective({ schema, codec }: Pair, bytes: Uint8Array): void
 }
 
 test("every example.v1 message type has a generated codec", () => {
-  assert.ok(all.length >= 8, `only ${all.length} message types found`);
+  assert.ok(all.length >= 9, `only ${all.length} message types found`);
 });
 
 for (const pair of all) {

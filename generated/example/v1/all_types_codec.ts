@@ -9,7 +9,7 @@ import type { ByteWriter, MessageCodec } from "protochan";
 import { ProtoReader, readReflective, readWrapped, setEntry, writeBool, writeBytes, writeDouble, writeFixed32, writeFixed64, writeFloat, writeInt32, writeInt64, writeReflective, writeSfixed32, writeSfixed64, writeSint32, writeSint64, writeString, writeUint32, writeUint64, writeUnknown, writeWrapped } from "protochan";
 import type { AllTypes, Color, Empty, Inner, Inner_Leaf } from "./all_types_pb.js";
 import { Int32ValueSchema, StringValueSchema, TimestampSchema } from "@bufbuild/protobuf/wkt";
-import { PointSchema } from "./example_pb.js";
+import { PointCodec } from "./example_codec.js";
 
 /**
  * Binary codec of example.v1.AllTypes: the same bytes as toBinary(AllTypesSchema, value),
@@ -71,6 +71,9 @@ function new_AllTypes(): AllTypes {
     choice: { case: undefined },
     between: 0,
     tTimestamps: [],
+    jsInt64: "0",
+    jsUint64s: [],
+    jsSfixed64s: [],
     highNumber: 0,
   };
 }
@@ -480,8 +483,31 @@ function write_AllTypes(m: AllTypes, w: ByteWriter): void {
   if (m.tPoint !== undefined) {
     w.varint32(594);
     const at = w.fork();
-    writeReflective(PointSchema, m.tPoint, w);
+    PointCodec.encode(m.tPoint, w);
     w.join(at);
+  }
+  // 80: int64 js_int64
+  if (m.jsInt64 !== "0") {
+    w.varint32(640);
+    writeInt64(w, BigInt(m.jsInt64));
+  }
+  // 81: repeated uint64 js_uint64s
+  if (m.jsUint64s.length !== 0) {
+    const list = m.jsUint64s;
+    w.varint32(650);
+    const at = w.fork();
+    for (let i = 0; i < list.length; i++) writeUint64(w, BigInt(list[i]!));
+    w.join(at);
+  }
+  // 82: optional fixed64 js_fixed64
+  if (m.jsFixed64 !== undefined) {
+    w.varint32(657);
+    writeFixed64(w, BigInt(m.jsFixed64));
+  }
+  // 83: repeated sfixed64 js_sfixed64s
+  for (let i = 0, list = m.jsSfixed64s; i < list.length; i++) {
+    w.varint32(665);
+    writeSfixed64(w, BigInt(list[i]!));
   }
   // 2047: example.v1.AllTypes child
   if (m.child !== undefined) {
@@ -916,7 +942,33 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
         m.tTimestamps.push(readReflective(TimestampSchema, r, r.limit()));
         continue;
       case 594: // 74: example.v1.Point t_point
-        m.tPoint = readReflective(PointSchema, r, r.limit(), m.tPoint);
+        m.tPoint = PointCodec.read(r, r.limit(), m.tPoint);
+        continue;
+      case 640: // 80: int64 js_int64
+        m.jsInt64 = String(r.int64());
+        continue;
+      case 650: // 81: repeated uint64 js_uint64s (packed)
+        {
+          const e = r.limit();
+          while (r.pos < e) m.jsUint64s.push(String(r.uint64()));
+          r.check(e, "packed field example.v1.AllTypes.js_uint64s");
+        }
+        continue;
+      case 648: // 81: repeated uint64 js_uint64s (unpacked)
+        m.jsUint64s.push(String(r.uint64()));
+        continue;
+      case 657: // 82: optional fixed64 js_fixed64
+        m.jsFixed64 = String(r.fixed64());
+        continue;
+      case 666: // 83: repeated sfixed64 js_sfixed64s (packed)
+        {
+          const e = r.limit();
+          while (r.pos < e) m.jsSfixed64s.push(String(r.sfixed64()));
+          r.check(e, "packed field example.v1.AllTypes.js_sfixed64s");
+        }
+        continue;
+      case 665: // 83: repeated sfixed64 js_sfixed64s (unpacked)
+        m.jsSfixed64s.push(String(r.sfixed64()));
         continue;
       case 4294967288: // 536870911: int32 high_number
         m.highNumber = r.int32();
@@ -925,7 +977,7 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
         m.child = read_AllTypes(r, r.limit(), m.child);
         continue;
       default:
-        if ((tag >>> 3 >= 1 && tag >>> 3 <= 17) || (tag >>> 3 >= 20 && tag >>> 3 <= 25) || (tag >>> 3 >= 30 && tag >>> 3 <= 47) || (tag >>> 3 >= 50 && tag >>> 3 <= 58) || (tag >>> 3 >= 60 && tag >>> 3 <= 65) || (tag >>> 3 >= 70 && tag >>> 3 <= 74) || tag >>> 3 === 2047 || tag >>> 3 === 536870911) throw r.wrongWireType(tag, "example.v1.AllTypes");
+        if ((tag >>> 3 >= 1 && tag >>> 3 <= 17) || (tag >>> 3 >= 20 && tag >>> 3 <= 25) || (tag >>> 3 >= 30 && tag >>> 3 <= 47) || (tag >>> 3 >= 50 && tag >>> 3 <= 58) || (tag >>> 3 >= 60 && tag >>> 3 <= 65) || (tag >>> 3 >= 70 && tag >>> 3 <= 74) || (tag >>> 3 >= 80 && tag >>> 3 <= 83) || tag >>> 3 === 2047 || tag >>> 3 === 536870911) throw r.wrongWireType(tag, "example.v1.AllTypes");
         m.$unknown = r.unknown(m.$unknown, tag);
     }
   }
