@@ -148,9 +148,9 @@ class ViewWriter {
       f.print("  }");
       f.print("  set ", prop, "(v: ", setType, ") {");
       if (presence) {
-        f.print(`    this.view.setUint8(${presence.offset}, v === undefined ? 0 : 1);`);
         f.print(`    if (v === undefined) `, this.rtImport("PacketIO"), `.zero(this, ${plan.member.offset}, ${plan.member.size});`);
         f.print(`    else `, this.write(plan, 0, "v", fullName(plan)));
+        f.print(`    this.view.setUint8(${presence.offset}, v === undefined ? 0 : 1);`);
       } else {
         f.print("    ", this.write(plan, 0, "v", fullName(plan)));
       }
@@ -213,17 +213,20 @@ class ViewWriter {
     f.print("  set ", prop, "(v: ", typeBase, "Object) {");
     f.print("    // Struct members are copied first: v may be a view of this very union.");
     f.print("    const value = ", this.rtImport("PacketIO"), ".snapshot(v.value);");
-    f.print("    ", this.rtImport("PacketIO"), `.zero(this, ${base}, ${plan.member.size});`);
-    f.print("    switch (v.case) {");
-    f.print(`      case undefined: this.view.setUint32(${caseOff}, 0, true); break;`);
+    f.print("    // All or nothing: a value out of range leaves case and union as they were.");
+    f.print("    ", this.rtImport("PacketIO"), `.atomic(this, ${caseOff}, ${base + plan.member.size}, () => {`);
+    f.print("      ", this.rtImport("PacketIO"), `.zero(this, ${base}, ${plan.member.size});`);
+    f.print("      switch (v.case) {");
+    f.print(`        case undefined: this.view.setUint32(${caseOff}, 0, true); break;`);
     for (const arm of plan.arms) {
       if (arm.kind === "oneof") continue;
-      f.print(`      case "${arm.field.localName}":`);
-      f.print(`        this.view.setUint32(${caseOff}, ${arm.field.number}, true);`);
-      f.print("        ", this.write(arm, base, `value as typeof v.value`, `${s.message.typeName}.${arm.field.name}`));
-      f.print("        break;");
+      f.print(`        case "${arm.field.localName}":`);
+      f.print(`          this.view.setUint32(${caseOff}, ${arm.field.number}, true);`);
+      f.print("          ", this.write(arm, base, `value as typeof v.value`, `${s.message.typeName}.${arm.field.name}`));
+      f.print("          break;");
     }
-    f.print("    }");
+    f.print("      }");
+    f.print("    });");
     f.print("  }");
   }
 

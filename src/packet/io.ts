@@ -135,8 +135,11 @@ export const PacketIO = {
   },
 
   setScalars(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, kind: PacketScalar, v: readonly (number | boolean)[], field: string): void {
+    // Written to a scratch area first, so a bad element leaves the array as it was.
+    const scratch = new DataView(new ArrayBuffer(Math.max(1, v.length * SIZE[kind])));
+    v.forEach((x, i) => writeScalar(scratch, i * SIZE[kind], kind, x, `${field}[${i}]`));
     resize(p, lenOff, dataOff, cap, cap * SIZE[kind], v.length, field);
-    v.forEach((x, i) => writeScalar(p.view, dataOff + i * SIZE[kind], kind, x, `${field}[${i}]`));
+    p.bytes.set(new Uint8Array(scratch.buffer, 0, v.length * SIZE[kind]), dataOff);
   },
 
   getBigInts(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, kind: PacketScalar64, field: string): bigint[] {
@@ -149,9 +152,9 @@ export const PacketIO = {
   },
 
   setBigInts(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, kind: PacketScalar64, v: readonly bigint[], field: string): void {
+    v.forEach((x, i) => checkBigInt(x, kind === "int64", `${field}[${i}]`));
     resize(p, lenOff, dataOff, cap, cap * 8, v.length, field);
     v.forEach((x, i) => {
-      checkBigInt(x, kind === "int64", `${field}[${i}]`);
       if (kind === "int64") p.view.setBigInt64(dataOff + i * 8, x, true);
       else p.view.setBigUint64(dataOff + i * 8, x, true);
     });
@@ -171,14 +174,28 @@ export const PacketIO = {
     p: PacketViewBase, lenOff: number, dataOff: number, cap: number, type: PacketViewClass<V>, v: readonly I[], field: string,
   ): void {
     const size = type.layout.size;
-    const copies = v.map(PacketIO.snapshot); // v may hold views of this very array
-    resize(p, lenOff, dataOff, cap, cap * size, copies.length, field);
-    copies.forEach((x, i) => new type(p.bytes.subarray(dataOff + i * size, dataOff + (i + 1) * size)).assign(x));
+    // Built in scratch memory first: v may hold views of this very array, and a
+    // bad element must leave the array as it was.
+    const scratch = new Uint8Array(v.length * size);
+    v.forEach((x, i) => new type(scratch.subarray(i * size, (i + 1) * size)).assign(x));
+    resize(p, lenOff, dataOff, cap, cap * size, v.length, field);
+    p.bytes.set(scratch, dataOff);
   },
 
   /** A packet view is copied (it may point into the bytes about to be overwritten); other values pass through. */
   snapshot<T>(this: void, v: T): T {
     return v instanceof PacketViewBase ? (v.copy() as T) : v;
+  },
+
+  /** Runs write(); if it throws, bytes start..end are restored before the error propagates. */
+  atomic(p: PacketViewBase, start: number, end: number, write: () => void): void {
+    const saved = p.bytes.slice(start, end);
+    try {
+      write();
+    } catch (err) {
+      p.bytes.set(saved, start);
+      throw err;
+    }
   },
 
   /** Zeroes `size` bytes at `offset` (a oneof's union before a new member is written). */

@@ -1,7 +1,7 @@
 // Sample packets written by the TypeScript views. The golden fixtures in
 // test/fixtures/golden/ are these bytes, and test/ffi/samples.c checks every
 // field of them from C: keep the three in step.
-import { FrameHeaderView, HelloView } from "../../generated/protochan/v1/wire_packet.js";
+import { FrameHeaderView } from "../../generated/protochan/v1/wire_packet.js";
 import { PacketView } from "../../generated/protochan/v1/packet_packet.js";
 import { SampleView, type SampleObject } from "../../generated/example/v1/packets_packet.js";
 import { FrameKind } from "../../generated/protochan/v1/wire_pb.js";
@@ -13,12 +13,6 @@ export function frameHeader(): FrameHeaderView {
   return FrameHeaderView.create().assign({
     magic: 0x4e484350, version: 1, headerSize: 40, kind: FrameKind.MESSAGE, flags: 0, bodyLength: 192,
     routeId: 7, handleCount: 1, seq: 42n, typeId: SampleView.layout.typeId,
-  });
-}
-
-export function hello(): HelloView {
-  return HelloView.create().assign({
-    version: 1, flags: 0, bootstrapTypeId: 0x0123456789abcdefn, token: Uint8Array.from({ length: 32 }, (_, i) => i + 1),
   });
 }
 
@@ -57,7 +51,6 @@ export function packet(): PacketView {
 /** Fixture file name -> packet, in the order the C checker expects them. */
 export const goldenSamples: ReadonlyArray<readonly [string, () => PacketViewBase]> = [
   ["frame_header.bin", frameHeader],
-  ["hello.bin", hello],
   ["sample_a.bin", sampleA],
   ["sample_b.bin", sampleB],
   ["packet.bin", packet],

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import koffi from "koffi";
 import { buildDir, compile, root } from "../c-layout/c-build.js";
-import { frameHeader, hello, packet, sampleA, sampleB } from "../c-layout/samples.js";
+import { frameHeader, packet, sampleA, sampleB } from "../c-layout/samples.js";
 import { SampleView } from "../../generated/example/v1/packets_packet.js";
 import { Priority } from "../../generated/example/v1/packets_pb.js";
 import { Level } from "../../generated/example/v1/example_pb.js";
@@ -19,7 +19,6 @@ const so = koffi.load(lib);
 
 const checks = {
   check_frame_header: frameHeader,
-  check_hello: hello,
   check_sample_a: sampleA,
   check_sample_b: sampleB,
   check_packet: packet,

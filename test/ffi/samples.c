@@ -30,14 +30,6 @@ int check_frame_header(const protochan_v1_FrameHeader *h) {
   return 0;
 }
 
-int check_hello(const protochan_v1_Hello *h) {
-  CHECK(h->version == 1);
-  CHECK(h->flags == 0);
-  CHECK(h->bootstrap_type_id == UINT64_C(0x0123456789ABCDEF));
-  for (unsigned i = 0; i < protochan_v1_Hello_token_LENGTH; i++) CHECK(h->token[i] == i + 1);
-  return 0;
-}
-
 int check_sample_a(const example_v1_Sample *s) {
   CHECK(s->id == UINT64_C(0x1122334455667788));
   CHECK(s->valid == 1);

@@ -456,22 +456,25 @@ export class SampleView extends PacketViewBase {
   set shape(v: SampleShapeObject) {
     // Struct members are copied first: v may be a view of this very union.
     const value = PacketIO.snapshot(v.value);
-    PacketIO.zero(this, 160, 16);
-    switch (v.case) {
-      case undefined: this.view.setUint32(156, 0, true); break;
-      case "circle":
-        this.view.setUint32(156, 15, true);
-        new CircleView(this.bytes.subarray(160, 176)).assign(value as typeof v.value);
-        break;
-      case "label":
-        this.view.setUint32(156, 16, true);
-        PacketIO.setString(this, -1, 160, 12, value as typeof v.value, "example.v1.Sample.label");
-        break;
-      case "code":
-        this.view.setUint32(156, 17, true);
-        this.view.setUint32(160, checkInt(value as typeof v.value, 0, 0xffffffff, "example.v1.Sample.code"), true);
-        break;
-    }
+    // All or nothing: a value out of range leaves case and union as they were.
+    PacketIO.atomic(this, 156, 176, () => {
+      PacketIO.zero(this, 160, 16);
+      switch (v.case) {
+        case undefined: this.view.setUint32(156, 0, true); break;
+        case "circle":
+          this.view.setUint32(156, 15, true);
+          new CircleView(this.bytes.subarray(160, 176)).assign(value as typeof v.value);
+          break;
+        case "label":
+          this.view.setUint32(156, 16, true);
+          PacketIO.setString(this, -1, 160, 12, value as typeof v.value, "example.v1.Sample.label");
+          break;
+        case "code":
+          this.view.setUint32(156, 17, true);
+          this.view.setUint32(160, checkInt(value as typeof v.value, 0, 0xffffffff, "example.v1.Sample.code"), true);
+          break;
+      }
+    });
   }
 
   /**
@@ -485,9 +488,9 @@ export class SampleView extends PacketViewBase {
     return this.view.getUint8(176) === 0 ? undefined : this.view.getUint8(177);
   }
   set battery(v: number | undefined) {
-    this.view.setUint8(176, v === undefined ? 0 : 1);
     if (v === undefined) PacketIO.zero(this, 177, 1);
     else this.view.setUint8(177, checkInt(v, 0, 0xff, "example.v1.Sample.battery"));
+    this.view.setUint8(176, v === undefined ? 0 : 1);
   }
 
   /**
