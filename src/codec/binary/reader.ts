@@ -354,22 +354,8 @@ export class ProtoReader {
     const start = this.pos;
     this.pos = end;
     const buf = this.buf;
-    if (end - start <= 7) {
-      // Very short ASCII: build the string directly (no call into the runtime).
-      let s = "";
-      let i = start;
-      for (; i < end; i++) {
-        const c = buf[i]!;
-        if (c > 0x7f) break;
-        s += String.fromCharCode(c);
-      }
-      if (i === end) return s;
-    } else if (latin1Slice !== undefined) {
-      let i = start;
-      while (i < end && buf[i]! < 0x80) i++;
-      // ASCII is valid UTF-8 and reads the same as Latin-1.
-      if (i === end) return latin1Slice.call(buf, start, end);
-    }
+    const ascii = asciiString(buf, start, end);
+    if (ascii !== undefined) return ascii;
     const bytes = buf.subarray(start, end);
     if (!strict) return utf8Loose.decode(bytes);
     try {
@@ -380,15 +366,70 @@ export class ProtoReader {
   }
 }
 
+const fromCharCode = String.fromCharCode;
+/** Reused argument arrays for fromCharCode.apply, one per length 9-32. */
+const charCodes: number[][] = Array.from({ length: 33 }, (_, n) => new Array<number>(n).fill(0));
+
+/**
+ * The string of buf[start, end) if those bytes are all ASCII (which is valid
+ * UTF-8 and reads the same in every decoder), else undefined. Short strings
+ * are built by one fromCharCode call: much faster than a TextDecoder call.
+ */
+function asciiString(buf: Uint8Array, start: number, end: number): string | undefined {
+  const n = end - start;
+  if (n <= 8) {
+    let or = 0;
+    for (let i = start; i < end; i++) or |= buf[i]!;
+    if (or > 0x7f) return undefined;
+    const p = start;
+    switch (n) {
+      case 0: return "";
+      case 1: return fromCharCode(buf[p]!);
+      case 2: return fromCharCode(buf[p]!, buf[p + 1]!);
+      case 3: return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!);
+      case 4: return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!, buf[p + 3]!);
+      case 5: return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!, buf[p + 3]!, buf[p + 4]!);
+      case 6: return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!, buf[p + 3]!, buf[p + 4]!, buf[p + 5]!);
+      case 7: return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!, buf[p + 3]!, buf[p + 4]!, buf[p + 5]!, buf[p + 6]!);
+      default: return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!, buf[p + 3]!, buf[p + 4]!, buf[p + 5]!, buf[p + 6]!, buf[p + 7]!);
+    }
+  }
+  if (n <= 32) {
+    const codes = charCodes[n]!;
+    for (let i = 0; i < n; i++) {
+      const c = buf[start + i]!;
+      if (c > 0x7f) return undefined;
+      codes[i] = c;
+    }
+    return fromCharCode.apply(null, codes);
+  }
+  if (latin1Slice === undefined) return undefined;
+  let i = start;
+  while (i < end && buf[i]! < 0x80) i++;
+  return i === end ? latin1Slice.call(buf, start, end) : undefined;
+}
+
+// Large 64-bit values are assembled in a typed-array scratch: one bigint
+// allocation instead of four ((BigInt(hi) << 32n) | BigInt(lo)).
+const u64 = new BigUint64Array(1);
+const i64 = new BigInt64Array(u64.buffer);
+const halves = new Uint32Array(u64.buffer);
+const LO = LITTLE_ENDIAN ? 0 : 1;
+const HI = 1 - LO;
+
 /** Unsigned 64-bit value of two unsigned 32-bit halves. */
 function unsigned64(lo: number, hi: number): bigint {
   if (hi < 0x200000) return BigInt(hi * TWO_32 + lo);
-  return (BigInt(hi) << 32n) | BigInt(lo);
+  halves[LO] = lo;
+  halves[HI] = hi;
+  return u64[0]!;
 }
 
 /** Signed (two's complement) 64-bit value of two 32-bit halves. */
 function signed64(lo: number, hi: number): bigint {
   const h = hi | 0;
   if (h >= -0x200000 && h < 0x200000) return BigInt(h * TWO_32 + (lo >>> 0));
-  return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+  halves[LO] = lo;
+  halves[HI] = hi;
+  return i64[0]!;
 }

@@ -7,7 +7,6 @@ import { EncodeError } from "./errors.js";
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
-const UINT32_MAX = 0xffffffffn;
 
 export function writeInt32(w: ByteWriter, v: number): void {
   if ((v | 0) !== v) throw new EncodeError(`invalid int32: ${v}`);
@@ -56,34 +55,41 @@ export function writeBytes(w: ByteWriter, v: Uint8Array): void {
   w.lenBytes(v);
 }
 
+// 64-bit values are split into 32-bit halves through a typed-array scratch:
+// no intermediate bigints (v & mask, v >> 32n) per write.
+const u64 = new BigUint64Array(1);
+const i64 = new BigInt64Array(u64.buffer);
+const halves = new Uint32Array(u64.buffer);
+const LO = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+const HI = 1 - LO;
+
 export function writeUint64(w: ByteWriter, v: bigint): void {
-  if (v >= 0n && v <= UINT32_MAX) {
-    w.varint32(Number(v));
-    return;
-  }
   if (v < 0n || v > UINT64_MAX) throw new EncodeError(`invalid uint64: ${v}`);
-  w.varint64(Number(v & UINT32_MAX), Number(v >> 32n));
+  u64[0] = v;
+  const hi = halves[HI]!;
+  if (hi === 0) w.varint32(halves[LO]!);
+  else w.varint64(halves[LO]!, hi);
 }
 
 export function writeInt64(w: ByteWriter, v: bigint): void {
-  if (v >= 0n && v <= UINT32_MAX) {
-    w.varint32(Number(v));
-    return;
-  }
   if (v < INT64_MIN || v > INT64_MAX) throw new EncodeError(`invalid int64: ${v}`);
-  const u = BigInt.asUintN(64, v);
-  w.varint64(Number(u & UINT32_MAX), Number(u >> 32n));
+  i64[0] = v;
+  const hi = halves[HI]!;
+  if (hi === 0) w.varint32(halves[LO]!);
+  else w.varint64(halves[LO]!, hi);
 }
 
 export function writeSint64(w: ByteWriter, v: bigint): void {
   if (v < INT64_MIN || v > INT64_MAX) throw new EncodeError(`invalid int64: ${v}`);
-  // zigzag: (v << 1) ^ (v >> 63), as an unsigned 64-bit value
-  const z = v >= 0n ? v << 1n : (-v << 1n) - 1n;
-  if (z <= UINT32_MAX) {
-    w.varint32(Number(z));
-    return;
-  }
-  w.varint64(Number(z & UINT32_MAX), Number(z >> 32n));
+  i64[0] = v;
+  // zigzag on the halves: (v << 1) ^ (v >> 63)
+  const lo = halves[LO]!;
+  const hi = halves[HI]!;
+  const sign = -(hi >>> 31);
+  const zlo = ((lo << 1) ^ sign) >>> 0;
+  const zhi = (((hi << 1) | (lo >>> 31)) ^ sign) >>> 0;
+  if (zhi === 0) w.varint32(zlo);
+  else w.varint64(zlo, zhi);
 }
 
 export function writeFixed64(w: ByteWriter, v: bigint): void {
