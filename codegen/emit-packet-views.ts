@@ -148,7 +148,9 @@ class ViewWriter {
       f.print("  }");
       f.print("  set ", prop, "(v: ", setType, ") {");
       if (presence) {
-        f.print(`    if (v === undefined) `, this.rtImport("PacketIO"), `.zero(this, ${plan.member.offset}, ${plan.member.size});`);
+        // Absent: everything after the presence byte (length included) is zero.
+        const from = presence.offset + 1;
+        f.print(`    if (v === undefined) `, this.rtImport("PacketIO"), `.zero(this, ${from}, ${plan.member.offset + plan.member.size - from});`);
         f.print(`    else `, this.write(plan, 0, "v", fullName(plan)));
         f.print(`    this.view.setUint8(${presence.offset}, v === undefined ? 0 : 1);`);
       } else {

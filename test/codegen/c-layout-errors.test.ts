@@ -7,12 +7,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { CodeGeneratorRequestSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { protocGenProtochan } from "../../codegen/plugin.js";
-import { buildDir, root } from "../c-layout/c-build.js";
+import { buildDir, C_FLAGS, CXX_FLAGS, root } from "../c-layout/c-build.js";
 
 const fixtures = join(root, "test", "codegen", "fixtures");
 const buf = join(root, "node_modules", ".bin", "buf");
@@ -58,14 +58,15 @@ const work = buildDir("codegen-errors");
 rmSync(join(work, "ws"), { recursive: true, force: true });
 cpSync(join(root, "schema"), join(work, "ws", "schema"), { recursive: true });
 cpSync(fixtures, join(work, "ws", "fixtures"), { recursive: true });
-writeFileSync(join(work, "ws", "buf.yaml"), "version: v2\nmodules:\n  - path: schema\n  - path: fixtures\n");
+cpSync(join(root, "test", "codegen", "fixtures-good"), join(work, "ws", "good"), { recursive: true });
+writeFileSync(join(work, "ws", "buf.yaml"), "version: v2\nmodules:\n  - path: schema\n  - path: fixtures\n  - path: good\n");
 execFileSync(buf, ["build", "-o", join(work, "image.binpb")], { cwd: join(work, "ws"), stdio: "pipe" });
 const image = fromBinary(FileDescriptorSetSchema, readFileSync(join(work, "image.binpb")));
 
-function generate(file: string): void {
-  protocGenProtochan.run(create(CodeGeneratorRequestSchema, {
-    fileToGenerate: [file], protoFile: image.file, parameter: "target=ts,import_extension=js",
-  }));
+function generate(...files: string[]): { name: string; content: string }[] {
+  return protocGenProtochan.run(create(CodeGeneratorRequestSchema, {
+    fileToGenerate: files, protoFile: image.file, parameter: "target=ts,import_extension=js",
+  })).file;
 }
 
 test("every fixture directory has an expected message, and every expectation a fixture", () => {
@@ -87,6 +88,44 @@ for (const [name, { subject, says }] of Object.entries(cases)) {
 
 test("the good schema generates without errors in the same harness", () => {
   generate("example/v1/packets.proto");
+});
+
+test("features packets.proto lacks (cross-file structs, optional strings/messages, repeated handles...) compile and agree with the TS layout", () => {
+  const files = generate("more/shapes.proto", "more/features.proto");
+  const out = join(work, "good-out");
+  rmSync(out, { recursive: true, force: true });
+  for (const f of files) {
+    mkdirSync(dirname(join(out, f.name)), { recursive: true });
+    writeFileSync(join(out, f.name), f.content);
+  }
+  const header = files.find((f) => f.name === "more/features.h")?.content ?? "";
+  assert.match(header, /#include "more\/shapes.h"/);
+  assert.match(header, /uint8_t has_note; \/\/ 1 if set/);
+  // Clearing an optional bounded string zeroes its length too (note_len at 4, note at 8..13).
+  assert.match(files.find((f) => f.name === "more/features_packet.ts")?.content ?? "", /if \(v === undefined\) PacketIO\.zero\(this, 1, 12\);/);
+  assert.match(header, /uint32_t inboxes\[2\]; \/\/ receiver handle index of good\.more\.Point/);
+  assert.match(header, /#define good_more_Features_LAYOUT_VERSION 3u/);
+  assert.match(header, /GOOD_MORE_FEATURES_MODE_ON = 1,/);
+  // Members of the TypeScript layout table of Features, checked with offsetof in C.
+  const ts = files.find((f) => f.name === "more/features_packet.ts")?.content ?? "";
+  const table = ts.slice(ts.indexOf('cName: "good_more_Features"'));
+  const members = [...table.slice(0, table.indexOf("],")).matchAll(/\{ name: "([\w.]+)", offset: (\d+), size: (\d+) \}/g)];
+  assert.ok(members.length > 20, "the Features layout table was not found");
+  const size = /size: (\d+),/.exec(table)?.[1];
+  const src = join(out, "check.c");
+  writeFileSync(src, [
+    '#include "more/features.h"',
+    `_Static_assert(sizeof(good_more_Features) == ${size}, "size");`,
+    ...members.map(([, name, offset, sz]) =>
+      `_Static_assert(offsetof(good_more_Features, ${name}) == ${offset} && sizeof(((good_more_Features *)0)->${name}) == ${sz}, "${name}");`),
+    "int main(void) { return 0; }",
+    "",
+  ].join("\n"));
+  writeFileSync(join(out, "check.cpp"), '#include "more/features.h"\nint main() { return 0; }\n');
+  for (const [cc, flags, file] of [["gcc", C_FLAGS, src], ["g++", CXX_FLAGS, join(out, "check.cpp")]] as const) {
+    const r = spawnSync(cc, [...flags, "-I", out, file, "-o", join(out, `check-${cc}`)], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+  }
 });
 
 test("through buf generate, the error reaches stderr with file:line:column and the field", () => {
