@@ -38,7 +38,32 @@ typedef enum protochan_v1_FrameKind {
   PROTOCHAN_V1_FRAME_KIND_GONE = 6,
   // A fatal protocol error; body: UTF-8 reason. The connection closes.
   PROTOCHAN_V1_FRAME_KIND_ERROR = 7,
+  // Sending side: frames on this new route carry a stream to a receiver.
+  // Body: Open. Sent before the route's first MESSAGE.
+  PROTOCHAN_V1_FRAME_KIND_OPEN = 8,
+  // Sending side: the stream goes on over another route; seq is the last
+  // sequence number sent on this one. Nothing follows on this route.
+  PROTOCHAN_V1_FRAME_KIND_HANDOFF = 9,
+  // Receiving side: the stream's receiver now lives in another process;
+  // the sender should send there directly. Body: NodeAddress.
+  PROTOCHAN_V1_FRAME_KIND_REDIRECT = 10,
+  // Either side: how to reach this process directly. Body: NodeAddress.
+  PROTOCHAN_V1_FRAME_KIND_NODE_INFO = 11,
 } protochan_v1_FrameKind;
+
+// Flags of a CLOSE frame.
+typedef enum protochan_v1_CloseFlag {
+  PROTOCHAN_V1_CLOSE_FLAG_UNSPECIFIED = 0,
+  // The stream did not end cleanly: its sender's process or connection was
+  // lost before it closed.
+  PROTOCHAN_V1_CLOSE_FLAG_LOST = 1,
+} protochan_v1_CloseFlag;
+
+typedef enum protochan_v1_HandleKind {
+  PROTOCHAN_V1_HANDLE_KIND_UNSPECIFIED = 0,
+  PROTOCHAN_V1_HANDLE_KIND_SENDER = 1,
+  PROTOCHAN_V1_HANDLE_KIND_RECEIVER = 2,
+} protochan_v1_HandleKind;
 
 // Wire type id: FNV-1a 64 of "protochan.v1.FrameHeader".
 #define protochan_v1_FrameHeader_TYPE_ID UINT64_C(0x8E2A0E3C8D60FE36)
@@ -83,8 +108,9 @@ PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_FrameHeader, type_id) == 32, "prot
 // Wire type id: FNV-1a 64 of "protochan.v1.Hello".
 #define protochan_v1_Hello_TYPE_ID UINT64_C(0x6C9E1F540DC941EE)
 #define protochan_v1_Hello_LAYOUT_VERSION 0u
-#define protochan_v1_Hello_SIZE 48u
+#define protochan_v1_Hello_SIZE 72u
 #define protochan_v1_Hello_token_LENGTH 32u
+#define protochan_v1_Hello_node_id_LENGTH 16u
 
 // Body of the HELLO frame.
 typedef struct protochan_v1_Hello {
@@ -95,18 +121,28 @@ typedef struct protochan_v1_Hello {
   uint64_t bootstrap_type_id;
   // The secret token from the server's name, as 32 raw bytes.
   uint8_t token[32];
+  // The client process's random node id.
+  uint8_t node_id[16];
+  // Flow-control window, in bytes, of routes the server opens toward the client.
+  uint32_t window;
+  // Largest frame the client accepts.
+  uint32_t max_frame_size;
 } protochan_v1_Hello;
-PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_Hello) == 48, "protochan_v1_Hello: size");
+PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_Hello) == 72, "protochan_v1_Hello: size");
 PROTOCHAN_STATIC_ASSERT(PROTOCHAN_ALIGNOF(protochan_v1_Hello) == 8, "protochan_v1_Hello: alignment");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Hello, version) == 0, "protochan_v1_Hello.version: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Hello, flags) == 4, "protochan_v1_Hello.flags: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Hello, bootstrap_type_id) == 8, "protochan_v1_Hello.bootstrap_type_id: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Hello, token) == 16, "protochan_v1_Hello.token: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Hello, node_id) == 48, "protochan_v1_Hello.node_id: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Hello, window) == 64, "protochan_v1_Hello.window: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Hello, max_frame_size) == 68, "protochan_v1_Hello.max_frame_size: offset");
 
 // Wire type id: FNV-1a 64 of "protochan.v1.Welcome".
 #define protochan_v1_Welcome_TYPE_ID UINT64_C(0x264B23A535E6E19A)
 #define protochan_v1_Welcome_LAYOUT_VERSION 0u
-#define protochan_v1_Welcome_SIZE 16u
+#define protochan_v1_Welcome_SIZE 32u
+#define protochan_v1_Welcome_node_id_LENGTH 16u
 
 // Body of the WELCOME frame.
 typedef struct protochan_v1_Welcome {
@@ -118,12 +154,101 @@ typedef struct protochan_v1_Welcome {
   uint32_t initial_window;
   // The route id of the bootstrap channel (1).
   uint32_t bootstrap_route;
+  // The server process's random node id.
+  uint8_t node_id[16];
 } protochan_v1_Welcome;
-PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_Welcome) == 16, "protochan_v1_Welcome: size");
+PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_Welcome) == 32, "protochan_v1_Welcome: size");
 PROTOCHAN_STATIC_ASSERT(PROTOCHAN_ALIGNOF(protochan_v1_Welcome) == 4, "protochan_v1_Welcome: alignment");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Welcome, version) == 0, "protochan_v1_Welcome.version: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Welcome, max_frame_size) == 4, "protochan_v1_Welcome.max_frame_size: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Welcome, initial_window) == 8, "protochan_v1_Welcome.initial_window: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Welcome, bootstrap_route) == 12, "protochan_v1_Welcome.bootstrap_route: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Welcome, node_id) == 16, "protochan_v1_Welcome.node_id: offset");
+
+// Wire type id: FNV-1a 64 of "protochan.v1.HandleEntry".
+#define protochan_v1_HandleEntry_TYPE_ID UINT64_C(0x50F43F20EC745D9C)
+#define protochan_v1_HandleEntry_LAYOUT_VERSION 0u
+#define protochan_v1_HandleEntry_SIZE 40u
+#define protochan_v1_HandleEntry_port_node_LENGTH 16u
+
+// One entry of a frame's handle table (the table follows the header). The
+// message body refers to entries by index. A port is a receiver, named by
+// the node that created it and a serial number there; its name stays the
+// same wherever the receiver moves.
+typedef struct protochan_v1_HandleEntry {
+  uint16_t kind; // protochan_v1_HandleKind
+  // Reserved, zero.
+  uint16_t flags;
+  uint32_t port_serial;
+  // Type id of the channel's message type.
+  uint64_t type_id;
+  uint8_t port_node[16];
+  // RECEIVER: how many streams (one per sending process's sender) will be
+  // opened to it with OPEN frames after this frame. SENDER: zero.
+  uint32_t stream_count;
+  // Reserved, zero.
+  uint32_t reserved;
+} protochan_v1_HandleEntry;
+PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_HandleEntry) == 40, "protochan_v1_HandleEntry: size");
+PROTOCHAN_STATIC_ASSERT(PROTOCHAN_ALIGNOF(protochan_v1_HandleEntry) == 8, "protochan_v1_HandleEntry: alignment");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, kind) == 0, "protochan_v1_HandleEntry.kind: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, flags) == 2, "protochan_v1_HandleEntry.flags: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, port_serial) == 4, "protochan_v1_HandleEntry.port_serial: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, type_id) == 8, "protochan_v1_HandleEntry.type_id: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, port_node) == 16, "protochan_v1_HandleEntry.port_node: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, stream_count) == 32, "protochan_v1_HandleEntry.stream_count: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, reserved) == 36, "protochan_v1_HandleEntry.reserved: offset");
+
+// Wire type id: FNV-1a 64 of "protochan.v1.Open".
+#define protochan_v1_Open_TYPE_ID UINT64_C(0xAC0A8597B9AE616E)
+#define protochan_v1_Open_LAYOUT_VERSION 0u
+#define protochan_v1_Open_SIZE 56u
+#define protochan_v1_Open_stream_node_LENGTH 16u
+#define protochan_v1_Open_port_node_LENGTH 16u
+
+// Body of OPEN: which stream a new route carries, to which receiver.
+typedef struct protochan_v1_Open {
+  // The stream: the node that created the sender and a serial number there.
+  uint8_t stream_node[16];
+  uint32_t stream_serial;
+  // Bit 0 (BASE): first_seq is where the stream starts at this receiver.
+  // Without it, the route continues a stream whose start comes by another route.
+  uint32_t flags;
+  // Sequence number of the first MESSAGE this route will carry.
+  uint64_t first_seq;
+  // The receiver.
+  uint8_t port_node[16];
+  uint32_t port_serial;
+  uint8_t _pad0[4]; // padding, zero
+} protochan_v1_Open;
+PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_Open) == 56, "protochan_v1_Open: size");
+PROTOCHAN_STATIC_ASSERT(PROTOCHAN_ALIGNOF(protochan_v1_Open) == 8, "protochan_v1_Open: alignment");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, stream_node) == 0, "protochan_v1_Open.stream_node: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, stream_serial) == 16, "protochan_v1_Open.stream_serial: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, flags) == 20, "protochan_v1_Open.flags: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, first_seq) == 24, "protochan_v1_Open.first_seq: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, port_node) == 32, "protochan_v1_Open.port_node: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, port_serial) == 48, "protochan_v1_Open.port_serial: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, _pad0) == 52, "protochan_v1_Open._pad0: offset");
+
+// Wire type id: FNV-1a 64 of "protochan.v1.NodeAddress".
+#define protochan_v1_NodeAddress_TYPE_ID UINT64_C(0x40E0FC19F3269F32)
+#define protochan_v1_NodeAddress_LAYOUT_VERSION 0u
+#define protochan_v1_NodeAddress_SIZE 532u
+#define protochan_v1_NodeAddress_node_id_LENGTH 16u
+#define protochan_v1_NodeAddress_name_MAX_LENGTH 512u
+
+// Body of REDIRECT and NODE_INFO: a process and how to connect to it.
+typedef struct protochan_v1_NodeAddress {
+  uint8_t node_id[16];
+  uint32_t name_len; // bytes used
+  // A server name ("<address>#<token>"); empty if the process takes no connections.
+  char name[512];
+} protochan_v1_NodeAddress;
+PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_NodeAddress) == 532, "protochan_v1_NodeAddress: size");
+PROTOCHAN_STATIC_ASSERT(PROTOCHAN_ALIGNOF(protochan_v1_NodeAddress) == 4, "protochan_v1_NodeAddress: alignment");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_NodeAddress, node_id) == 0, "protochan_v1_NodeAddress.node_id: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_NodeAddress, name_len) == 16, "protochan_v1_NodeAddress.name_len: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_NodeAddress, name) == 20, "protochan_v1_NodeAddress.name: offset");
 
 #endif // PROTOCHAN_V1_WIRE_H

@@ -6,7 +6,7 @@
 // @generated from file protochan/v1/wire.proto (package protochan.v1, syntax proto3)
 /* eslint-disable */
 
-import type { FrameKind } from "./wire_pb.js";
+import type { FrameKind, HandleKind } from "./wire_pb.js";
 import type { ChannelType, PacketLayout } from "protochan";
 import { checkBigInt, checkInt, definePacketChannel, PacketIO, PacketViewBase } from "protochan";
 
@@ -236,12 +236,15 @@ export interface HelloObject {
   flags: number;
   bootstrapTypeId: bigint;
   token: Uint8Array;
+  nodeId: Uint8Array;
+  window: number;
+  maxFrameSize: number;
 }
 
 /**
  * Body of the HELLO frame.
  *
- * Zero-copy view of protochan.v1.Hello: C struct `protochan_v1_Hello` in protochan/v1/wire.h, 48 bytes, aligned to 8.
+ * Zero-copy view of protochan.v1.Hello: C struct `protochan_v1_Hello` in protochan/v1/wire.h, 72 bytes, aligned to 8.
  * HelloView.wrap(bytes) views bytes in place, HelloView.create() allocates a zeroed packet.
  */
 export class HelloView extends PacketViewBase {
@@ -249,7 +252,7 @@ export class HelloView extends PacketViewBase {
     typeName: "protochan.v1.Hello",
     cName: "protochan_v1_Hello",
     typeId: 0x6c9e1f540dc941een,
-    size: 48,
+    size: 72,
     align: 8,
     layoutVersion: 0,
     members: [
@@ -257,6 +260,9 @@ export class HelloView extends PacketViewBase {
       { name: "flags", offset: 4, size: 4 },
       { name: "bootstrap_type_id", offset: 8, size: 8 },
       { name: "token", offset: 16, size: 32 },
+      { name: "node_id", offset: 48, size: 16 },
+      { name: "window", offset: 64, size: 4 },
+      { name: "max_frame_size", offset: 68, size: 4 },
     ],
   };
 
@@ -314,12 +320,57 @@ export class HelloView extends PacketViewBase {
     PacketIO.setBytes(this, -1, 16, 32, v, "protochan.v1.Hello.token");
   }
 
+  /**
+   * The client process's random node id.
+   *
+   * C: `uint8_t node_id[16]` at 48.
+   *
+   * @generated from bytes node_id = 5
+   */
+  get nodeId(): Uint8Array {
+    return PacketIO.getBytes(this, -1, 48, 16, "protochan.v1.Hello.node_id");
+  }
+  set nodeId(v: Uint8Array) {
+    PacketIO.setBytes(this, -1, 48, 16, v, "protochan.v1.Hello.node_id");
+  }
+
+  /**
+   * Flow-control window, in bytes, of routes the server opens toward the client.
+   *
+   * C: `uint32_t window` at 64.
+   *
+   * @generated from uint32 window = 6
+   */
+  get window(): number {
+    return this.view.getUint32(64, true);
+  }
+  set window(v: number) {
+    this.view.setUint32(64, checkInt(v, 0, 0xffffffff, "protochan.v1.Hello.window"), true);
+  }
+
+  /**
+   * Largest frame the client accepts.
+   *
+   * C: `uint32_t max_frame_size` at 68.
+   *
+   * @generated from uint32 max_frame_size = 7
+   */
+  get maxFrameSize(): number {
+    return this.view.getUint32(68, true);
+  }
+  set maxFrameSize(v: number) {
+    this.view.setUint32(68, checkInt(v, 0, 0xffffffff, "protochan.v1.Hello.max_frame_size"), true);
+  }
+
   toObject(): HelloObject {
     return {
       version: this.version,
       flags: this.flags,
       bootstrapTypeId: this.bootstrapTypeId,
       token: this.token.slice(),
+      nodeId: this.nodeId.slice(),
+      window: this.window,
+      maxFrameSize: this.maxFrameSize,
     };
   }
 
@@ -329,12 +380,15 @@ export class HelloView extends PacketViewBase {
     if (v.flags !== undefined) this.flags = v.flags;
     if (v.bootstrapTypeId !== undefined) this.bootstrapTypeId = v.bootstrapTypeId;
     if (v.token !== undefined) this.token = v.token;
+    if (v.nodeId !== undefined) this.nodeId = v.nodeId;
+    if (v.window !== undefined) this.window = v.window;
+    if (v.maxFrameSize !== undefined) this.maxFrameSize = v.maxFrameSize;
     return this;
   }
 }
 
 /**
- * A channel of protochan.v1.Hello packets: each message is the raw 48-byte struct, wire type id 0x6c9e1f540dc941ee (protochan_v1_Hello_TYPE_ID).
+ * A channel of protochan.v1.Hello packets: each message is the raw 72-byte struct, wire type id 0x6c9e1f540dc941ee (protochan_v1_Hello_TYPE_ID).
  */
 export const HelloPacketChannel: ChannelType<HelloView> = definePacketChannel(HelloView);
 
@@ -346,12 +400,13 @@ export interface WelcomeObject {
   maxFrameSize: number;
   initialWindow: number;
   bootstrapRoute: number;
+  nodeId: Uint8Array;
 }
 
 /**
  * Body of the WELCOME frame.
  *
- * Zero-copy view of protochan.v1.Welcome: C struct `protochan_v1_Welcome` in protochan/v1/wire.h, 16 bytes, aligned to 4.
+ * Zero-copy view of protochan.v1.Welcome: C struct `protochan_v1_Welcome` in protochan/v1/wire.h, 32 bytes, aligned to 4.
  * WelcomeView.wrap(bytes) views bytes in place, WelcomeView.create() allocates a zeroed packet.
  */
 export class WelcomeView extends PacketViewBase {
@@ -359,7 +414,7 @@ export class WelcomeView extends PacketViewBase {
     typeName: "protochan.v1.Welcome",
     cName: "protochan_v1_Welcome",
     typeId: 0x264b23a535e6e19an,
-    size: 16,
+    size: 32,
     align: 4,
     layoutVersion: 0,
     members: [
@@ -367,6 +422,7 @@ export class WelcomeView extends PacketViewBase {
       { name: "max_frame_size", offset: 4, size: 4 },
       { name: "initial_window", offset: 8, size: 4 },
       { name: "bootstrap_route", offset: 12, size: 4 },
+      { name: "node_id", offset: 16, size: 16 },
     ],
   };
 
@@ -425,12 +481,27 @@ export class WelcomeView extends PacketViewBase {
     this.view.setUint32(12, checkInt(v, 0, 0xffffffff, "protochan.v1.Welcome.bootstrap_route"), true);
   }
 
+  /**
+   * The server process's random node id.
+   *
+   * C: `uint8_t node_id[16]` at 16.
+   *
+   * @generated from bytes node_id = 5
+   */
+  get nodeId(): Uint8Array {
+    return PacketIO.getBytes(this, -1, 16, 16, "protochan.v1.Welcome.node_id");
+  }
+  set nodeId(v: Uint8Array) {
+    PacketIO.setBytes(this, -1, 16, 16, v, "protochan.v1.Welcome.node_id");
+  }
+
   toObject(): WelcomeObject {
     return {
       version: this.version,
       maxFrameSize: this.maxFrameSize,
       initialWindow: this.initialWindow,
       bootstrapRoute: this.bootstrapRoute,
+      nodeId: this.nodeId.slice(),
     };
   }
 
@@ -440,12 +511,398 @@ export class WelcomeView extends PacketViewBase {
     if (v.maxFrameSize !== undefined) this.maxFrameSize = v.maxFrameSize;
     if (v.initialWindow !== undefined) this.initialWindow = v.initialWindow;
     if (v.bootstrapRoute !== undefined) this.bootstrapRoute = v.bootstrapRoute;
+    if (v.nodeId !== undefined) this.nodeId = v.nodeId;
     return this;
   }
 }
 
 /**
- * A channel of protochan.v1.Welcome packets: each message is the raw 16-byte struct, wire type id 0x264b23a535e6e19a (protochan_v1_Welcome_TYPE_ID).
+ * A channel of protochan.v1.Welcome packets: each message is the raw 32-byte struct, wire type id 0x264b23a535e6e19a (protochan_v1_Welcome_TYPE_ID).
  */
 export const WelcomePacketChannel: ChannelType<WelcomeView> = definePacketChannel(WelcomeView);
+
+/**
+ * protochan.v1.HandleEntry as a plain object: what HandleEntryView.toObject() returns and assign() takes.
+ */
+export interface HandleEntryObject {
+  kind: HandleKind;
+  flags: number;
+  portSerial: number;
+  typeId: bigint;
+  portNode: Uint8Array;
+  streamCount: number;
+  reserved: number;
+}
+
+/**
+ * One entry of a frame's handle table (the table follows the header). The
+ *  message body refers to entries by index. A port is a receiver, named by
+ *  the node that created it and a serial number there; its name stays the
+ *  same wherever the receiver moves.
+ *
+ * Zero-copy view of protochan.v1.HandleEntry: C struct `protochan_v1_HandleEntry` in protochan/v1/wire.h, 40 bytes, aligned to 8.
+ * HandleEntryView.wrap(bytes) views bytes in place, HandleEntryView.create() allocates a zeroed packet.
+ */
+export class HandleEntryView extends PacketViewBase {
+  static readonly layout: PacketLayout = {
+    typeName: "protochan.v1.HandleEntry",
+    cName: "protochan_v1_HandleEntry",
+    typeId: 0x50f43f20ec745d9cn,
+    size: 40,
+    align: 8,
+    layoutVersion: 0,
+    members: [
+      { name: "kind", offset: 0, size: 2 },
+      { name: "flags", offset: 2, size: 2 },
+      { name: "port_serial", offset: 4, size: 4 },
+      { name: "type_id", offset: 8, size: 8 },
+      { name: "port_node", offset: 16, size: 16 },
+      { name: "stream_count", offset: 32, size: 4 },
+      { name: "reserved", offset: 36, size: 4 },
+    ],
+  };
+
+  /**
+   * C: `uint16_t kind` at 0.
+   *
+   * @generated from protochan.v1.HandleKind kind = 1
+   */
+  get kind(): HandleKind {
+    return this.view.getUint16(0, true) as HandleKind;
+  }
+  set kind(v: HandleKind) {
+    this.view.setUint16(0, checkInt(v, 0, 0xffff, "protochan.v1.HandleEntry.kind"), true);
+  }
+
+  /**
+   * Reserved, zero.
+   *
+   * C: `uint16_t flags` at 2.
+   *
+   * @generated from uint32 flags = 2
+   */
+  get flags(): number {
+    return this.view.getUint16(2, true);
+  }
+  set flags(v: number) {
+    this.view.setUint16(2, checkInt(v, 0, 0xffff, "protochan.v1.HandleEntry.flags"), true);
+  }
+
+  /**
+   * C: `uint32_t port_serial` at 4.
+   *
+   * @generated from uint32 port_serial = 3
+   */
+  get portSerial(): number {
+    return this.view.getUint32(4, true);
+  }
+  set portSerial(v: number) {
+    this.view.setUint32(4, checkInt(v, 0, 0xffffffff, "protochan.v1.HandleEntry.port_serial"), true);
+  }
+
+  /**
+   * Type id of the channel's message type.
+   *
+   * C: `uint64_t type_id` at 8.
+   *
+   * @generated from fixed64 type_id = 4
+   */
+  get typeId(): bigint {
+    return this.view.getBigUint64(8, true);
+  }
+  set typeId(v: bigint) {
+    this.view.setBigUint64(8, checkBigInt(v, false, "protochan.v1.HandleEntry.type_id"), true);
+  }
+
+  /**
+   * C: `uint8_t port_node[16]` at 16.
+   *
+   * @generated from bytes port_node = 5
+   */
+  get portNode(): Uint8Array {
+    return PacketIO.getBytes(this, -1, 16, 16, "protochan.v1.HandleEntry.port_node");
+  }
+  set portNode(v: Uint8Array) {
+    PacketIO.setBytes(this, -1, 16, 16, v, "protochan.v1.HandleEntry.port_node");
+  }
+
+  /**
+   * RECEIVER: how many streams (one per sending process's sender) will be
+   *  opened to it with OPEN frames after this frame. SENDER: zero.
+   *
+   * C: `uint32_t stream_count` at 32.
+   *
+   * @generated from uint32 stream_count = 6
+   */
+  get streamCount(): number {
+    return this.view.getUint32(32, true);
+  }
+  set streamCount(v: number) {
+    this.view.setUint32(32, checkInt(v, 0, 0xffffffff, "protochan.v1.HandleEntry.stream_count"), true);
+  }
+
+  /**
+   * Reserved, zero.
+   *
+   * C: `uint32_t reserved` at 36.
+   *
+   * @generated from uint32 reserved = 7
+   */
+  get reserved(): number {
+    return this.view.getUint32(36, true);
+  }
+  set reserved(v: number) {
+    this.view.setUint32(36, checkInt(v, 0, 0xffffffff, "protochan.v1.HandleEntry.reserved"), true);
+  }
+
+  toObject(): HandleEntryObject {
+    return {
+      kind: this.kind,
+      flags: this.flags,
+      portSerial: this.portSerial,
+      typeId: this.typeId,
+      portNode: this.portNode.slice(),
+      streamCount: this.streamCount,
+      reserved: this.reserved,
+    };
+  }
+
+  /** Sets the fields present in v; returns this. */
+  assign(v: Partial<HandleEntryObject>): this {
+    if (v.kind !== undefined) this.kind = v.kind;
+    if (v.flags !== undefined) this.flags = v.flags;
+    if (v.portSerial !== undefined) this.portSerial = v.portSerial;
+    if (v.typeId !== undefined) this.typeId = v.typeId;
+    if (v.portNode !== undefined) this.portNode = v.portNode;
+    if (v.streamCount !== undefined) this.streamCount = v.streamCount;
+    if (v.reserved !== undefined) this.reserved = v.reserved;
+    return this;
+  }
+}
+
+/**
+ * A channel of protochan.v1.HandleEntry packets: each message is the raw 40-byte struct, wire type id 0x50f43f20ec745d9c (protochan_v1_HandleEntry_TYPE_ID).
+ */
+export const HandleEntryPacketChannel: ChannelType<HandleEntryView> = definePacketChannel(HandleEntryView);
+
+/**
+ * protochan.v1.Open as a plain object: what OpenView.toObject() returns and assign() takes.
+ */
+export interface OpenObject {
+  streamNode: Uint8Array;
+  streamSerial: number;
+  flags: number;
+  firstSeq: bigint;
+  portNode: Uint8Array;
+  portSerial: number;
+}
+
+/**
+ * Body of OPEN: which stream a new route carries, to which receiver.
+ *
+ * Zero-copy view of protochan.v1.Open: C struct `protochan_v1_Open` in protochan/v1/wire.h, 56 bytes, aligned to 8.
+ * OpenView.wrap(bytes) views bytes in place, OpenView.create() allocates a zeroed packet.
+ */
+export class OpenView extends PacketViewBase {
+  static readonly layout: PacketLayout = {
+    typeName: "protochan.v1.Open",
+    cName: "protochan_v1_Open",
+    typeId: 0xac0a8597b9ae616en,
+    size: 56,
+    align: 8,
+    layoutVersion: 0,
+    members: [
+      { name: "stream_node", offset: 0, size: 16 },
+      { name: "stream_serial", offset: 16, size: 4 },
+      { name: "flags", offset: 20, size: 4 },
+      { name: "first_seq", offset: 24, size: 8 },
+      { name: "port_node", offset: 32, size: 16 },
+      { name: "port_serial", offset: 48, size: 4 },
+      { name: "_pad0", offset: 52, size: 4 },
+    ],
+  };
+
+  /**
+   * The stream: the node that created the sender and a serial number there.
+   *
+   * C: `uint8_t stream_node[16]` at 0.
+   *
+   * @generated from bytes stream_node = 1
+   */
+  get streamNode(): Uint8Array {
+    return PacketIO.getBytes(this, -1, 0, 16, "protochan.v1.Open.stream_node");
+  }
+  set streamNode(v: Uint8Array) {
+    PacketIO.setBytes(this, -1, 0, 16, v, "protochan.v1.Open.stream_node");
+  }
+
+  /**
+   * C: `uint32_t stream_serial` at 16.
+   *
+   * @generated from uint32 stream_serial = 2
+   */
+  get streamSerial(): number {
+    return this.view.getUint32(16, true);
+  }
+  set streamSerial(v: number) {
+    this.view.setUint32(16, checkInt(v, 0, 0xffffffff, "protochan.v1.Open.stream_serial"), true);
+  }
+
+  /**
+   * Bit 0 (BASE): first_seq is where the stream starts at this receiver.
+   *  Without it, the route continues a stream whose start comes by another route.
+   *
+   * C: `uint32_t flags` at 20.
+   *
+   * @generated from uint32 flags = 3
+   */
+  get flags(): number {
+    return this.view.getUint32(20, true);
+  }
+  set flags(v: number) {
+    this.view.setUint32(20, checkInt(v, 0, 0xffffffff, "protochan.v1.Open.flags"), true);
+  }
+
+  /**
+   * Sequence number of the first MESSAGE this route will carry.
+   *
+   * C: `uint64_t first_seq` at 24.
+   *
+   * @generated from uint64 first_seq = 4
+   */
+  get firstSeq(): bigint {
+    return this.view.getBigUint64(24, true);
+  }
+  set firstSeq(v: bigint) {
+    this.view.setBigUint64(24, checkBigInt(v, false, "protochan.v1.Open.first_seq"), true);
+  }
+
+  /**
+   * The receiver.
+   *
+   * C: `uint8_t port_node[16]` at 32.
+   *
+   * @generated from bytes port_node = 5
+   */
+  get portNode(): Uint8Array {
+    return PacketIO.getBytes(this, -1, 32, 16, "protochan.v1.Open.port_node");
+  }
+  set portNode(v: Uint8Array) {
+    PacketIO.setBytes(this, -1, 32, 16, v, "protochan.v1.Open.port_node");
+  }
+
+  /**
+   * C: `uint32_t port_serial` at 48.
+   *
+   * @generated from uint32 port_serial = 6
+   */
+  get portSerial(): number {
+    return this.view.getUint32(48, true);
+  }
+  set portSerial(v: number) {
+    this.view.setUint32(48, checkInt(v, 0, 0xffffffff, "protochan.v1.Open.port_serial"), true);
+  }
+
+  toObject(): OpenObject {
+    return {
+      streamNode: this.streamNode.slice(),
+      streamSerial: this.streamSerial,
+      flags: this.flags,
+      firstSeq: this.firstSeq,
+      portNode: this.portNode.slice(),
+      portSerial: this.portSerial,
+    };
+  }
+
+  /** Sets the fields present in v; returns this. */
+  assign(v: Partial<OpenObject>): this {
+    if (v.streamNode !== undefined) this.streamNode = v.streamNode;
+    if (v.streamSerial !== undefined) this.streamSerial = v.streamSerial;
+    if (v.flags !== undefined) this.flags = v.flags;
+    if (v.firstSeq !== undefined) this.firstSeq = v.firstSeq;
+    if (v.portNode !== undefined) this.portNode = v.portNode;
+    if (v.portSerial !== undefined) this.portSerial = v.portSerial;
+    return this;
+  }
+}
+
+/**
+ * A channel of protochan.v1.Open packets: each message is the raw 56-byte struct, wire type id 0xac0a8597b9ae616e (protochan_v1_Open_TYPE_ID).
+ */
+export const OpenPacketChannel: ChannelType<OpenView> = definePacketChannel(OpenView);
+
+/**
+ * protochan.v1.NodeAddress as a plain object: what NodeAddressView.toObject() returns and assign() takes.
+ */
+export interface NodeAddressObject {
+  nodeId: Uint8Array;
+  name: string;
+}
+
+/**
+ * Body of REDIRECT and NODE_INFO: a process and how to connect to it.
+ *
+ * Zero-copy view of protochan.v1.NodeAddress: C struct `protochan_v1_NodeAddress` in protochan/v1/wire.h, 532 bytes, aligned to 4.
+ * NodeAddressView.wrap(bytes) views bytes in place, NodeAddressView.create() allocates a zeroed packet.
+ */
+export class NodeAddressView extends PacketViewBase {
+  static readonly layout: PacketLayout = {
+    typeName: "protochan.v1.NodeAddress",
+    cName: "protochan_v1_NodeAddress",
+    typeId: 0x40e0fc19f3269f32n,
+    size: 532,
+    align: 4,
+    layoutVersion: 0,
+    members: [
+      { name: "node_id", offset: 0, size: 16 },
+      { name: "name_len", offset: 16, size: 4 },
+      { name: "name", offset: 20, size: 512 },
+    ],
+  };
+
+  /**
+   * C: `uint8_t node_id[16]` at 0.
+   *
+   * @generated from bytes node_id = 1
+   */
+  get nodeId(): Uint8Array {
+    return PacketIO.getBytes(this, -1, 0, 16, "protochan.v1.NodeAddress.node_id");
+  }
+  set nodeId(v: Uint8Array) {
+    PacketIO.setBytes(this, -1, 0, 16, v, "protochan.v1.NodeAddress.node_id");
+  }
+
+  /**
+   * A server name ("<address>#<token>"); empty if the process takes no connections.
+   *
+   * C: `uint32_t name_len` at 16, `char name[512]` at 20.
+   *
+   * @generated from string name = 2
+   */
+  get name(): string {
+    return PacketIO.getString(this, 16, 20, 512, "protochan.v1.NodeAddress.name");
+  }
+  set name(v: string) {
+    PacketIO.setString(this, 16, 20, 512, v, "protochan.v1.NodeAddress.name");
+  }
+
+  toObject(): NodeAddressObject {
+    return {
+      nodeId: this.nodeId.slice(),
+      name: this.name,
+    };
+  }
+
+  /** Sets the fields present in v; returns this. */
+  assign(v: Partial<NodeAddressObject>): this {
+    if (v.nodeId !== undefined) this.nodeId = v.nodeId;
+    if (v.name !== undefined) this.name = v.name;
+    return this;
+  }
+}
+
+/**
+ * A channel of protochan.v1.NodeAddress packets: each message is the raw 532-byte struct, wire type id 0x40e0fc19f3269f32 (protochan_v1_NodeAddress_TYPE_ID).
+ */
+export const NodeAddressPacketChannel: ChannelType<NodeAddressView> = definePacketChannel(NodeAddressView);
 

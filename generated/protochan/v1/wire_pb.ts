@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protochan/v1/wire.proto.
  */
 export const file_protochan_v1_wire: GenFile = /*@__PURE__*/
-  fileDesc("Chdwcm90b2NoYW4vdjEvd2lyZS5wcm90bxIMcHJvdG9jaGFuLnYxIv0BCgtGcmFtZUhlYWRlchINCgVtYWdpYxgBIAEoBxIXCgd2ZXJzaW9uGAIgASgNQgbyqRkCKAISGwoLaGVhZGVyX3NpemUYAyABKA1CBvKpGQIoAhItCgRraW5kGAQgASgOMhcucHJvdG9jaGFuLnYxLkZyYW1lS2luZEIG8qkZAigCEhUKBWZsYWdzGAUgASgNQgbyqRkCKAISEwoLYm9keV9sZW5ndGgYBiABKA0SEAoIcm91dGVfaWQYByABKA0SFAoMaGFuZGxlX2NvdW50GAggASgNEgsKA3NlcRgJIAEoBBIPCgd0eXBlX2lkGAogASgGOgjyqRkECAEQASJhCgVIZWxsbxIPCgd2ZXJzaW9uGAEgASgNEg0KBWZsYWdzGAIgASgNEhkKEWJvb3RzdHJhcF90eXBlX2lkGAMgASgGEhUKBXRva2VuGAQgASgMQgbyqRkCECA6BvKpGQIIASJrCgdXZWxjb21lEg8KB3ZlcnNpb24YASABKA0SFgoObWF4X2ZyYW1lX3NpemUYAiABKA0SFgoOaW5pdGlhbF93aW5kb3cYAyABKA0SFwoPYm9vdHN0cmFwX3JvdXRlGAQgASgNOgbyqRkCCAEqxQEKCUZyYW1lS2luZBIaChZGUkFNRV9LSU5EX1VOU1BFQ0lGSUVEEAASFAoQRlJBTUVfS0lORF9IRUxMTxABEhYKEkZSQU1FX0tJTkRfV0VMQ09NRRACEhYKEkZSQU1FX0tJTkRfTUVTU0FHRRADEhQKEEZSQU1FX0tJTkRfQ0xPU0UQBBIVChFGUkFNRV9LSU5EX0NSRURJVBAFEhMKD0ZSQU1FX0tJTkRfR09ORRAGEhQKEEZSQU1FX0tJTkRfRVJST1IQB2IGcHJvdG8z", [file_protochan_v1_options]);
+  fileDesc("Chdwcm90b2NoYW4vdjEvd2lyZS5wcm90bxIMcHJvdG9jaGFuLnYxIv0BCgtGcmFtZUhlYWRlchINCgVtYWdpYxgBIAEoBxIXCgd2ZXJzaW9uGAIgASgNQgbyqRkCKAISGwoLaGVhZGVyX3NpemUYAyABKA1CBvKpGQIoAhItCgRraW5kGAQgASgOMhcucHJvdG9jaGFuLnYxLkZyYW1lS2luZEIG8qkZAigCEhUKBWZsYWdzGAUgASgNQgbyqRkCKAISEwoLYm9keV9sZW5ndGgYBiABKA0SEAoIcm91dGVfaWQYByABKA0SFAoMaGFuZGxlX2NvdW50GAggASgNEgsKA3NlcRgJIAEoBBIPCgd0eXBlX2lkGAogASgGOgjyqRkECAEQASKiAQoFSGVsbG8SDwoHdmVyc2lvbhgBIAEoDRINCgVmbGFncxgCIAEoDRIZChFib290c3RyYXBfdHlwZV9pZBgDIAEoBhIVCgV0b2tlbhgEIAEoDEIG8qkZAhAgEhcKB25vZGVfaWQYBSABKAxCBvKpGQIQEBIOCgZ3aW5kb3cYBiABKA0SFgoObWF4X2ZyYW1lX3NpemUYByABKA06BvKpGQIIASKEAQoHV2VsY29tZRIPCgd2ZXJzaW9uGAEgASgNEhYKDm1heF9mcmFtZV9zaXplGAIgASgNEhYKDmluaXRpYWxfd2luZG93GAMgASgNEhcKD2Jvb3RzdHJhcF9yb3V0ZRgEIAEoDRIXCgdub2RlX2lkGAUgASgMQgbyqRkCEBA6BvKpGQIIASLFAQoLSGFuZGxlRW50cnkSLgoEa2luZBgBIAEoDjIYLnByb3RvY2hhbi52MS5IYW5kbGVLaW5kQgbyqRkCKAISFQoFZmxhZ3MYAiABKA1CBvKpGQIoAhITCgtwb3J0X3NlcmlhbBgDIAEoDRIPCgd0eXBlX2lkGAQgASgGEhkKCXBvcnRfbm9kZRgFIAEoDEIG8qkZAhAQEhQKDHN0cmVhbV9jb3VudBgGIAEoDRIQCghyZXNlcnZlZBgHIAEoDToG8qkZAggBIpQBCgRPcGVuEhsKC3N0cmVhbV9ub2RlGAEgASgMQgbyqRkCEBASFQoNc3RyZWFtX3NlcmlhbBgCIAEoDRINCgVmbGFncxgDIAEoDRIRCglmaXJzdF9zZXEYBCABKAQSGQoJcG9ydF9ub2RlGAUgASgMQgbyqRkCEBASEwoLcG9ydF9zZXJpYWwYBiABKA06BvKpGQIIASJFCgtOb2RlQWRkcmVzcxIXCgdub2RlX2lkGAEgASgMQgbyqRkCEBASFQoEbmFtZRgCIAEoCUIH8qkZAwiABDoG8qkZAggBKqUCCglGcmFtZUtpbmQSGgoWRlJBTUVfS0lORF9VTlNQRUNJRklFRBAAEhQKEEZSQU1FX0tJTkRfSEVMTE8QARIWChJGUkFNRV9LSU5EX1dFTENPTUUQAhIWChJGUkFNRV9LSU5EX01FU1NBR0UQAxIUChBGUkFNRV9LSU5EX0NMT1NFEAQSFQoRRlJBTUVfS0lORF9DUkVESVQQBRITCg9GUkFNRV9LSU5EX0dPTkUQBhIUChBGUkFNRV9LSU5EX0VSUk9SEAcSEwoPRlJBTUVfS0lORF9PUEVOEAgSFgoSRlJBTUVfS0lORF9IQU5ET0ZGEAkSFwoTRlJBTUVfS0lORF9SRURJUkVDVBAKEhgKFEZSQU1FX0tJTkRfTk9ERV9JTkZPEAsqPAoJQ2xvc2VGbGFnEhoKFkNMT1NFX0ZMQUdfVU5TUEVDSUZJRUQQABITCg9DTE9TRV9GTEFHX0xPU1QQASpbCgpIYW5kbGVLaW5kEhsKF0hBTkRMRV9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSSEFORExFX0tJTkRfU0VOREVSEAESGAoUSEFORExFX0tJTkRfUkVDRUlWRVIQAmIGcHJvdG8z", [file_protochan_v1_options]);
 
 /**
  * Every frame starts with this 40-byte header, little-endian.
@@ -130,6 +130,27 @@ export type Hello = Message<"protochan.v1.Hello"> & {
    * @generated from field: bytes token = 4;
    */
   token: Uint8Array;
+
+  /**
+   * The client process's random node id.
+   *
+   * @generated from field: bytes node_id = 5;
+   */
+  nodeId: Uint8Array;
+
+  /**
+   * Flow-control window, in bytes, of routes the server opens toward the client.
+   *
+   * @generated from field: uint32 window = 6;
+   */
+  window: number;
+
+  /**
+   * Largest frame the client accepts.
+   *
+   * @generated from field: uint32 max_frame_size = 7;
+   */
+  maxFrameSize: number;
 };
 
 /**
@@ -171,6 +192,13 @@ export type Welcome = Message<"protochan.v1.Welcome"> & {
    * @generated from field: uint32 bootstrap_route = 4;
    */
   bootstrapRoute: number;
+
+  /**
+   * The server process's random node id.
+   *
+   * @generated from field: bytes node_id = 5;
+   */
+  nodeId: Uint8Array;
 };
 
 /**
@@ -179,6 +207,146 @@ export type Welcome = Message<"protochan.v1.Welcome"> & {
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
   messageDesc(file_protochan_v1_wire, 2);
+
+/**
+ * One entry of a frame's handle table (the table follows the header). The
+ * message body refers to entries by index. A port is a receiver, named by
+ * the node that created it and a serial number there; its name stays the
+ * same wherever the receiver moves.
+ *
+ * @generated from message protochan.v1.HandleEntry
+ */
+export type HandleEntry = Message<"protochan.v1.HandleEntry"> & {
+  /**
+   * @generated from field: protochan.v1.HandleKind kind = 1;
+   */
+  kind: HandleKind;
+
+  /**
+   * Reserved, zero.
+   *
+   * @generated from field: uint32 flags = 2;
+   */
+  flags: number;
+
+  /**
+   * @generated from field: uint32 port_serial = 3;
+   */
+  portSerial: number;
+
+  /**
+   * Type id of the channel's message type.
+   *
+   * @generated from field: fixed64 type_id = 4;
+   */
+  typeId: bigint;
+
+  /**
+   * @generated from field: bytes port_node = 5;
+   */
+  portNode: Uint8Array;
+
+  /**
+   * RECEIVER: how many streams (one per sending process's sender) will be
+   * opened to it with OPEN frames after this frame. SENDER: zero.
+   *
+   * @generated from field: uint32 stream_count = 6;
+   */
+  streamCount: number;
+
+  /**
+   * Reserved, zero.
+   *
+   * @generated from field: uint32 reserved = 7;
+   */
+  reserved: number;
+};
+
+/**
+ * Describes the message protochan.v1.HandleEntry.
+ * Use `create(HandleEntrySchema)` to create a new message.
+ */
+export const HandleEntrySchema: GenMessage<HandleEntry> = /*@__PURE__*/
+  messageDesc(file_protochan_v1_wire, 3);
+
+/**
+ * Body of OPEN: which stream a new route carries, to which receiver.
+ *
+ * @generated from message protochan.v1.Open
+ */
+export type Open = Message<"protochan.v1.Open"> & {
+  /**
+   * The stream: the node that created the sender and a serial number there.
+   *
+   * @generated from field: bytes stream_node = 1;
+   */
+  streamNode: Uint8Array;
+
+  /**
+   * @generated from field: uint32 stream_serial = 2;
+   */
+  streamSerial: number;
+
+  /**
+   * Bit 0 (BASE): first_seq is where the stream starts at this receiver.
+   * Without it, the route continues a stream whose start comes by another route.
+   *
+   * @generated from field: uint32 flags = 3;
+   */
+  flags: number;
+
+  /**
+   * Sequence number of the first MESSAGE this route will carry.
+   *
+   * @generated from field: uint64 first_seq = 4;
+   */
+  firstSeq: bigint;
+
+  /**
+   * The receiver.
+   *
+   * @generated from field: bytes port_node = 5;
+   */
+  portNode: Uint8Array;
+
+  /**
+   * @generated from field: uint32 port_serial = 6;
+   */
+  portSerial: number;
+};
+
+/**
+ * Describes the message protochan.v1.Open.
+ * Use `create(OpenSchema)` to create a new message.
+ */
+export const OpenSchema: GenMessage<Open> = /*@__PURE__*/
+  messageDesc(file_protochan_v1_wire, 4);
+
+/**
+ * Body of REDIRECT and NODE_INFO: a process and how to connect to it.
+ *
+ * @generated from message protochan.v1.NodeAddress
+ */
+export type NodeAddress = Message<"protochan.v1.NodeAddress"> & {
+  /**
+   * @generated from field: bytes node_id = 1;
+   */
+  nodeId: Uint8Array;
+
+  /**
+   * A server name ("<address>#<token>"); empty if the process takes no connections.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message protochan.v1.NodeAddress.
+ * Use `create(NodeAddressSchema)` to create a new message.
+ */
+export const NodeAddressSchema: GenMessage<NodeAddress> = /*@__PURE__*/
+  messageDesc(file_protochan_v1_wire, 5);
 
 /**
  * What a frame is. Stored as uint16 at offset 8 of the header.
@@ -241,6 +409,37 @@ export enum FrameKind {
    * @generated from enum value: FRAME_KIND_ERROR = 7;
    */
   ERROR = 7,
+
+  /**
+   * Sending side: frames on this new route carry a stream to a receiver.
+   * Body: Open. Sent before the route's first MESSAGE.
+   *
+   * @generated from enum value: FRAME_KIND_OPEN = 8;
+   */
+  OPEN = 8,
+
+  /**
+   * Sending side: the stream goes on over another route; seq is the last
+   * sequence number sent on this one. Nothing follows on this route.
+   *
+   * @generated from enum value: FRAME_KIND_HANDOFF = 9;
+   */
+  HANDOFF = 9,
+
+  /**
+   * Receiving side: the stream's receiver now lives in another process;
+   * the sender should send there directly. Body: NodeAddress.
+   *
+   * @generated from enum value: FRAME_KIND_REDIRECT = 10;
+   */
+  REDIRECT = 10,
+
+  /**
+   * Either side: how to reach this process directly. Body: NodeAddress.
+   *
+   * @generated from enum value: FRAME_KIND_NODE_INFO = 11;
+   */
+  NODE_INFO = 11,
 }
 
 /**
@@ -248,4 +447,56 @@ export enum FrameKind {
  */
 export const FrameKindSchema: GenEnum<FrameKind> = /*@__PURE__*/
   enumDesc(file_protochan_v1_wire, 0);
+
+/**
+ * Flags of a CLOSE frame.
+ *
+ * @generated from enum protochan.v1.CloseFlag
+ */
+export enum CloseFlag {
+  /**
+   * @generated from enum value: CLOSE_FLAG_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The stream did not end cleanly: its sender's process or connection was
+   * lost before it closed.
+   *
+   * @generated from enum value: CLOSE_FLAG_LOST = 1;
+   */
+  LOST = 1,
+}
+
+/**
+ * Describes the enum protochan.v1.CloseFlag.
+ */
+export const CloseFlagSchema: GenEnum<CloseFlag> = /*@__PURE__*/
+  enumDesc(file_protochan_v1_wire, 1);
+
+/**
+ * @generated from enum protochan.v1.HandleKind
+ */
+export enum HandleKind {
+  /**
+   * @generated from enum value: HANDLE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: HANDLE_KIND_SENDER = 1;
+   */
+  SENDER = 1,
+
+  /**
+   * @generated from enum value: HANDLE_KIND_RECEIVER = 2;
+   */
+  RECEIVER = 2,
+}
+
+/**
+ * Describes the enum protochan.v1.HandleKind.
+ */
+export const HandleKindSchema: GenEnum<HandleKind> = /*@__PURE__*/
+  enumDesc(file_protochan_v1_wire, 2);
 
