@@ -432,9 +432,13 @@ class Emitter {
         this.print(I + 1, "r.check(e, ", this.f.string(`map entry ${field.parent.typeName}.${field.name}`), ");");
         const value: Line = kind.kind === "message" ? ["v ?? ", this.newMessage(kind.message)] : "v";
         const index = isNumberKey(field.mapKey) ? "k as unknown as number" : "k";
-        // A plain store here (monomorphic per map field); "__proto__" must become an own property.
-        this.print(I + 1, "if (k === \"__proto__\") ", this.rt("setEntry"), "(", acc, ", k, ", value, ");");
-        this.print(I + 1, "else ", acc, "[", index, "] = ", value, ";");
+        if (field.mapKey === ScalarType.STRING) {
+          // A plain store (monomorphic per map field); "__proto__" must become an own property.
+          this.print(I + 1, "if (k === \"__proto__\") ", this.rt("setEntry"), "(", acc, ", k, ", value, ");");
+          this.print(I + 1, "else ", acc, "[k] = ", value, ";");
+        } else {
+          this.print(I + 1, acc, "[", index, "] = ", value, ";");
+        }
         this.print(I, "}");
         this.print(I, "continue;");
         return;

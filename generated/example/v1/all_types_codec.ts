@@ -788,8 +788,7 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.AllTypes.m_int32_int64");
-          if (k === "__proto__") setEntry(m.mInt32Int64, k, v);
-          else m.mInt32Int64[k as unknown as number] = v;
+          m.mInt32Int64[k as unknown as number] = v;
         }
         continue;
       case 418: // 52: map<int64, example.v1.Inner> m_int64_message
@@ -805,8 +804,7 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.AllTypes.m_int64_message");
-          if (k === "__proto__") setEntry(m.mInt64Message, k, v ?? new_Inner());
-          else m.mInt64Message[k] = v ?? new_Inner();
+          m.mInt64Message[k] = v ?? new_Inner();
         }
         continue;
       case 426: // 53: map<bool, bytes> m_bool_bytes
@@ -822,8 +820,7 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.AllTypes.m_bool_bytes");
-          if (k === "__proto__") setEntry(m.mBoolBytes, k, v);
-          else m.mBoolBytes[k] = v;
+          m.mBoolBytes[k] = v;
         }
         continue;
       case 434: // 54: map<uint32, example.v1.Color> m_uint32_enum
@@ -839,8 +836,7 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.AllTypes.m_uint32_enum");
-          if (k === "__proto__") setEntry(m.mUint32Enum, k, v);
-          else m.mUint32Enum[k as unknown as number] = v;
+          m.mUint32Enum[k as unknown as number] = v;
         }
         continue;
       case 442: // 55: map<sint64, double> m_sint64_double
@@ -856,8 +852,7 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.AllTypes.m_sint64_double");
-          if (k === "__proto__") setEntry(m.mSint64Double, k, v);
-          else m.mSint64Double[k] = v;
+          m.mSint64Double[k] = v;
         }
         continue;
       case 450: // 56: map<fixed32, float> m_fixed32_float
@@ -873,8 +868,7 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.AllTypes.m_fixed32_float");
-          if (k === "__proto__") setEntry(m.mFixed32Float, k, v);
-          else m.mFixed32Float[k as unknown as number] = v;
+          m.mFixed32Float[k as unknown as number] = v;
         }
         continue;
       case 458: // 57: map<sfixed64, bool> m_sfixed64_bool
@@ -890,8 +884,7 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
             else r.skip(t);
           }
           r.check(e, "map entry example.v1.AllTypes.m_sfixed64_bool");
-          if (k === "__proto__") setEntry(m.mSfixed64Bool, k, v);
-          else m.mSfixed64Bool[k] = v;
+          m.mSfixed64Bool[k] = v;
         }
         continue;
       case 466: // 58: map<string, example.v1.Inner> m_string_message
