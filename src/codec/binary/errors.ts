@@ -1,6 +1,7 @@
 // Errors raised by the protobuf binary codecs. Both carry a stable `code`, so
 // callers can tell bad input from a peer (DecodeError) from a value the
 // sender should not have built (EncodeError).
+import { ProtochanError } from "../../errors.js";
 
 /** Why a decode failed. */
 export type DecodeErrorReason =
@@ -14,23 +15,22 @@ export type DecodeErrorReason =
   | "recursion-limit" // nesting deeper than the limit (100, like @bufbuild/protobuf)
   | "invalid-message"; // a nested message decoded by @bufbuild/protobuf (reflective fallback) failed
 
-export class DecodeError extends Error {
-  readonly code = "DECODE_ERROR" as const;
-  override readonly name = "DecodeError";
+export class DecodeError extends ProtochanError {
+  readonly code = "DECODE_ERROR";
 
   constructor(
     readonly reason: DecodeErrorReason,
     message: string,
     /** Byte offset in the input where the problem was found. */
     readonly offset: number,
+    options?: ErrorOptions,
   ) {
-    super(`cannot decode protobuf binary: ${message} (at byte ${offset})`);
+    super(`cannot decode protobuf binary: ${message} (at byte ${offset})`, options);
   }
 }
 
-export class EncodeError extends Error {
-  readonly code = "ENCODE_ERROR" as const;
-  override readonly name = "EncodeError";
+export class EncodeError extends ProtochanError {
+  readonly code = "ENCODE_ERROR";
 
   constructor(message: string) {
     super(`cannot encode protobuf binary: ${message}`);

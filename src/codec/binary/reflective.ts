@@ -36,7 +36,9 @@ export function readReflective<Desc extends DescMessage>(
   try {
     return into === undefined ? fromBinary(schema, body) : mergeFromBinary(schema, into, body);
   } catch (e) {
-    throw new DecodeError("invalid-message", `${schema.typeName}: ${(e as Error).message}`, end - body.length);
+    throw new DecodeError("invalid-message", `${schema.typeName}: ${(e as Error).message}`, end - body.length, {
+      cause: e,
+    });
   }
 }
 
