@@ -88,6 +88,19 @@ for (const pair of all) {
     );
   });
 
+  test(`${schema.typeName}: two encodings back to back merge like fromBinary`, () => {
+    // Concatenation is a merge: repeated fields append, message fields (and
+    // oneof message cases, wrappers) merge, map keys and scalars overwrite.
+    fc.assert(
+      fc.property(messageArb(schema, 1), messageArb(schema, 1), (a, b) => {
+        const first = toBinary(schema, a);
+        const both = new Uint8Array([...first, ...toBinary(schema, b)]);
+        assertSameMessage(schema, codec.decode(both), both);
+      }),
+      { numRuns: NUM_RUNS / 3 },
+    );
+  });
+
   test(`${schema.typeName}: random bytes decode like fromBinary or throw DecodeError`, () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => decodesLikeReflective(pair, bytes)), {
       numRuns: NUM_RUNS,
