@@ -163,7 +163,7 @@ class Emitter {
   private emitNew(message: DescMessage): void {
     const f = this.f;
     const name = shapeName(message);
-    f.print("/** A ", message.typeName, " with default values, like create(", name, "Schema). */");
+    f.print("/** New ", message.typeName, " with default values, like create(", name, "Schema). */");
     f.print("function new_", name, "(): ", f.importShape(message), " {");
     f.print("  return {");
     f.print("    $typeName: ", f.string(message.typeName), ",");
@@ -199,7 +199,7 @@ class Emitter {
   private emitWrite(message: DescMessage): void {
     const f = this.f;
     const name = shapeName(message);
-    f.print("/** Appends the body of a ", message.typeName, " (no tag, no length). */");
+    f.print("/** Appends the body of ", message.typeName, " (no tag, no length). */");
     f.print("function write_", name, "(m: ", f.importShape(message), ", w: ", this.rt("ByteWriter", true), "): void {");
     const sorted = message.fields.concat().sort((a, b) => a.number - b.number);
     for (const field of sorted) {
@@ -340,7 +340,7 @@ class Emitter {
     const f = this.f;
     const name = shapeName(message);
     const typeName = f.string(message.typeName);
-    f.print("/** Reads the body of a ", message.typeName, " up to `end`; merges into `m` if given. */");
+    f.print("/** Reads the body of ", message.typeName, " up to `end`; merges into `m` if given. */");
     f.print("function read_", name, "(r: ", this.rt("ProtoReader"), ", end: number, m: ", f.importShape(message),
       " = new_", name, "()): ", f.importShape(message), " {");
     f.print("  r.enter(", typeName, ");");

@@ -21,7 +21,7 @@ export const AllTypesCodec: MessageCodec<AllTypes> = {
   read: read_AllTypes,
 };
 
-/** A example.v1.AllTypes with default values, like create(AllTypesSchema). */
+/** New example.v1.AllTypes with default values, like create(AllTypesSchema). */
 function new_AllTypes(): AllTypes {
   return {
     $typeName: "example.v1.AllTypes",
@@ -78,7 +78,7 @@ function new_AllTypes(): AllTypes {
   };
 }
 
-/** Appends the body of a example.v1.AllTypes (no tag, no length). */
+/** Appends the body of example.v1.AllTypes (no tag, no length). */
 function write_AllTypes(m: AllTypes, w: ByteWriter): void {
   // 1: double f_double
   if ((m.fDouble !== 0 || 1 / m.fDouble < 0)) {
@@ -524,7 +524,7 @@ function write_AllTypes(m: AllTypes, w: ByteWriter): void {
   if (m.$unknown !== undefined) writeUnknown(w, m.$unknown);
 }
 
-/** Reads the body of a example.v1.AllTypes up to `end`; merges into `m` if given. */
+/** Reads the body of example.v1.AllTypes up to `end`; merges into `m` if given. */
 function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()): AllTypes {
   r.enter("example.v1.AllTypes");
   while (r.pos < end) {
@@ -988,7 +988,7 @@ export const InnerCodec: MessageCodec<Inner> = {
   read: read_Inner,
 };
 
-/** A example.v1.Inner with default values, like create(InnerSchema). */
+/** New example.v1.Inner with default values, like create(InnerSchema). */
 function new_Inner(): Inner {
   return {
     $typeName: "example.v1.Inner",
@@ -998,7 +998,7 @@ function new_Inner(): Inner {
   };
 }
 
-/** Appends the body of a example.v1.Inner (no tag, no length). */
+/** Appends the body of example.v1.Inner (no tag, no length). */
 function write_Inner(m: Inner, w: ByteWriter): void {
   // 1: int32 a
   if (m.a !== 0) {
@@ -1027,7 +1027,7 @@ function write_Inner(m: Inner, w: ByteWriter): void {
   if (m.$unknown !== undefined) writeUnknown(w, m.$unknown);
 }
 
-/** Reads the body of a example.v1.Inner up to `end`; merges into `m` if given. */
+/** Reads the body of example.v1.Inner up to `end`; merges into `m` if given. */
 function read_Inner(r: ProtoReader, end: number, m: Inner = new_Inner()): Inner {
   r.enter("example.v1.Inner");
   while (r.pos < end) {
@@ -1064,7 +1064,7 @@ export const Inner_LeafCodec: MessageCodec<Inner_Leaf> = {
   read: read_Inner_Leaf,
 };
 
-/** A example.v1.Inner.Leaf with default values, like create(Inner_LeafSchema). */
+/** New example.v1.Inner.Leaf with default values, like create(Inner_LeafSchema). */
 function new_Inner_Leaf(): Inner_Leaf {
   return {
     $typeName: "example.v1.Inner.Leaf",
@@ -1072,7 +1072,7 @@ function new_Inner_Leaf(): Inner_Leaf {
   };
 }
 
-/** Appends the body of a example.v1.Inner.Leaf (no tag, no length). */
+/** Appends the body of example.v1.Inner.Leaf (no tag, no length). */
 function write_Inner_Leaf(m: Inner_Leaf, w: ByteWriter): void {
   // 1: bool on
   if (m.on !== false) {
@@ -1082,7 +1082,7 @@ function write_Inner_Leaf(m: Inner_Leaf, w: ByteWriter): void {
   if (m.$unknown !== undefined) writeUnknown(w, m.$unknown);
 }
 
-/** Reads the body of a example.v1.Inner.Leaf up to `end`; merges into `m` if given. */
+/** Reads the body of example.v1.Inner.Leaf up to `end`; merges into `m` if given. */
 function read_Inner_Leaf(r: ProtoReader, end: number, m: Inner_Leaf = new_Inner_Leaf()): Inner_Leaf {
   r.enter("example.v1.Inner.Leaf");
   while (r.pos < end) {
@@ -1110,19 +1110,19 @@ export const EmptyCodec: MessageCodec<Empty> = {
   read: read_Empty,
 };
 
-/** A example.v1.Empty with default values, like create(EmptySchema). */
+/** New example.v1.Empty with default values, like create(EmptySchema). */
 function new_Empty(): Empty {
   return {
     $typeName: "example.v1.Empty",
   };
 }
 
-/** Appends the body of a example.v1.Empty (no tag, no length). */
+/** Appends the body of example.v1.Empty (no tag, no length). */
 function write_Empty(m: Empty, w: ByteWriter): void {
   if (m.$unknown !== undefined) writeUnknown(w, m.$unknown);
 }
 
-/** Reads the body of a example.v1.Empty up to `end`; merges into `m` if given. */
+/** Reads the body of example.v1.Empty up to `end`; merges into `m` if given. */
 function read_Empty(r: ProtoReader, end: number, m: Empty = new_Empty()): Empty {
   r.enter("example.v1.Empty");
   while (r.pos < end) {

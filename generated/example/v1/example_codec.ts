@@ -18,7 +18,7 @@ export const PingCodec: MessageCodec<Ping> = {
   read: read_Ping,
 };
 
-/** A example.v1.Ping with default values, like create(PingSchema). */
+/** New example.v1.Ping with default values, like create(PingSchema). */
 function new_Ping(): Ping {
   return {
     $typeName: "example.v1.Ping",
@@ -28,7 +28,7 @@ function new_Ping(): Ping {
   };
 }
 
-/** Appends the body of a example.v1.Ping (no tag, no length). */
+/** Appends the body of example.v1.Ping (no tag, no length). */
 function write_Ping(m: Ping, w: ByteWriter): void {
   // 1: uint64 seq
   if (m.seq !== 0n) {
@@ -48,7 +48,7 @@ function write_Ping(m: Ping, w: ByteWriter): void {
   if (m.$unknown !== undefined) writeUnknown(w, m.$unknown);
 }
 
-/** Reads the body of a example.v1.Ping up to `end`; merges into `m` if given. */
+/** Reads the body of example.v1.Ping up to `end`; merges into `m` if given. */
 function read_Ping(r: ProtoReader, end: number, m: Ping = new_Ping()): Ping {
   r.enter("example.v1.Ping");
   while (r.pos < end) {
@@ -82,7 +82,7 @@ export const PongCodec: MessageCodec<Pong> = {
   read: read_Pong,
 };
 
-/** A example.v1.Pong with default values, like create(PongSchema). */
+/** New example.v1.Pong with default values, like create(PongSchema). */
 function new_Pong(): Pong {
   return {
     $typeName: "example.v1.Pong",
@@ -92,7 +92,7 @@ function new_Pong(): Pong {
   };
 }
 
-/** Appends the body of a example.v1.Pong (no tag, no length). */
+/** Appends the body of example.v1.Pong (no tag, no length). */
 function write_Pong(m: Pong, w: ByteWriter): void {
   // 1: uint64 seq
   if (m.seq !== 0n) {
@@ -112,7 +112,7 @@ function write_Pong(m: Pong, w: ByteWriter): void {
   if (m.$unknown !== undefined) writeUnknown(w, m.$unknown);
 }
 
-/** Reads the body of a example.v1.Pong up to `end`; merges into `m` if given. */
+/** Reads the body of example.v1.Pong up to `end`; merges into `m` if given. */
 function read_Pong(r: ProtoReader, end: number, m: Pong = new_Pong()): Pong {
   r.enter("example.v1.Pong");
   while (r.pos < end) {
@@ -146,7 +146,7 @@ export const TelemetryCodec: MessageCodec<Telemetry> = {
   read: read_Telemetry,
 };
 
-/** A example.v1.Telemetry with default values, like create(TelemetrySchema). */
+/** New example.v1.Telemetry with default values, like create(TelemetrySchema). */
 function new_Telemetry(): Telemetry {
   return {
     $typeName: "example.v1.Telemetry",
@@ -160,7 +160,7 @@ function new_Telemetry(): Telemetry {
   };
 }
 
-/** Appends the body of a example.v1.Telemetry (no tag, no length). */
+/** Appends the body of example.v1.Telemetry (no tag, no length). */
 function write_Telemetry(m: Telemetry, w: ByteWriter): void {
   // 1: uint64 id
   if (m.id !== 0n) {
@@ -220,7 +220,7 @@ function write_Telemetry(m: Telemetry, w: ByteWriter): void {
   if (m.$unknown !== undefined) writeUnknown(w, m.$unknown);
 }
 
-/** Reads the body of a example.v1.Telemetry up to `end`; merges into `m` if given. */
+/** Reads the body of example.v1.Telemetry up to `end`; merges into `m` if given. */
 function read_Telemetry(r: ProtoReader, end: number, m: Telemetry = new_Telemetry()): Telemetry {
   r.enter("example.v1.Telemetry");
   while (r.pos < end) {
@@ -293,7 +293,7 @@ export const PointCodec: MessageCodec<Point> = {
   read: read_Point,
 };
 
-/** A example.v1.Point with default values, like create(PointSchema). */
+/** New example.v1.Point with default values, like create(PointSchema). */
 function new_Point(): Point {
   return {
     $typeName: "example.v1.Point",
@@ -302,7 +302,7 @@ function new_Point(): Point {
   };
 }
 
-/** Appends the body of a example.v1.Point (no tag, no length). */
+/** Appends the body of example.v1.Point (no tag, no length). */
 function write_Point(m: Point, w: ByteWriter): void {
   // 1: double x
   if ((m.x !== 0 || 1 / m.x < 0)) {
@@ -317,7 +317,7 @@ function write_Point(m: Point, w: ByteWriter): void {
   if (m.$unknown !== undefined) writeUnknown(w, m.$unknown);
 }
 
-/** Reads the body of a example.v1.Point up to `end`; merges into `m` if given. */
+/** Reads the body of example.v1.Point up to `end`; merges into `m` if given. */
 function read_Point(r: ProtoReader, end: number, m: Point = new_Point()): Point {
   r.enter("example.v1.Point");
   while (r.pos < end) {
