@@ -115,7 +115,7 @@ function includesOf(file: DescFile, structs: readonly StructLayout[]): string[] 
 }
 
 /** Structs in an order where each one's nested structs (of the same file) come first. */
-function dependencyOrder(structs: readonly StructLayout[]): StructLayout[] {
+export function dependencyOrder(structs: readonly StructLayout[]): StructLayout[] {
   const inFile = new Set(structs.map((s) => s.cName));
   const done = new Set<string>();
   const out: StructLayout[] = [];

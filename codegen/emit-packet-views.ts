@@ -6,7 +6,7 @@ import type { DescFile } from "@bufbuild/protobuf";
 import { getComments, getDeclarationString, type GeneratedFile, type Printable } from "@bufbuild/protoplugin";
 import type { EmitContext } from "./plugin.js";
 import { PRIM_SIZE, type CMember, type CPrim, type Elem, type FieldPlan, type StructLayout } from "./c-layout.js";
-import { cLayoutsOf, headerName } from "./emit-c-header.js";
+import { cLayoutsOf, dependencyOrder, headerName } from "./emit-c-header.js";
 import { shapeName } from "./names.js";
 
 /** Instance members of PacketViewBase: a field with such a name gets a "$" suffix. */
@@ -69,7 +69,8 @@ class ViewWriter {
   }
 
   writeAll(layouts: readonly StructLayout[]): void {
-    for (const layout of layouts) this.writeMessage(layout);
+    // Nested structs first: a layout table refers to the tables of the structs it nests.
+    for (const layout of dependencyOrder(layouts)) this.writeMessage(layout);
   }
 
   private writeMessage(s: StructLayout): void {
@@ -128,6 +129,7 @@ class ViewWriter {
       }
     }
     f.print("    ],");
+    this.writeHandleTables(s);
     f.print("  };");
 
     for (const plan of s.fields) {
@@ -190,6 +192,42 @@ class ViewWriter {
     f.print(f.export("const", `${shapeName(s.message)}PacketChannel`), ": ", this.rtImport("ChannelType", true), "<", name, "> = ",
       this.rtImport("definePacketChannel"), "(", name, ");");
     f.print();
+  }
+
+  /** The `handles` and `nested` entries of a layout table (see PacketHandleSlot). */
+  private writeHandleTables(s: StructLayout): void {
+    const handles: Printable[] = [];
+    const nested: Printable[] = [];
+    const visit = (plan: FieldPlan, oneof?: { caseOffset: number; base: number }) => {
+      if (plan.kind === "oneof") {
+        plan.arms.forEach((arm) => visit(arm, { caseOffset: plan.caseMember.offset, base: plan.member.offset }));
+        return;
+      }
+      if (plan.kind !== "value" && plan.kind !== "list") return;
+      const slot = [
+        `offset: ${(oneof?.base ?? 0) + plan.member.offset}, `,
+        `capacity: ${plan.kind === "list" ? plan.capacity : 1}, `,
+        `countOffset: ${plan.kind === "list" && plan.count ? plan.count.offset : -1}, `,
+        `caseOffset: ${oneof?.caseOffset ?? -1}, caseValue: ${oneof ? plan.field.number : 0}, `,
+        `presenceOffset: ${plan.kind === "value" && plan.presence ? plan.presence.offset : -1}`,
+      ].join("");
+      const field = `${s.message.typeName}.${plan.field.name}`;
+      if (plan.elem.kind === "handle") {
+        handles.push(`      { field: "${field}", direction: "${plan.elem.direction}", payload: "${plan.elem.payload}", ${slot} },`);
+      } else if (plan.elem.kind === "struct" && hasHandles(plan.elem.layout)) {
+        nested.push(["      { field: \"", field, "\", layout: ", this.structRef(plan.elem.layout, "view"), `.layout, ${slot} },`]);
+      }
+    };
+    s.fields.forEach((p) => visit(p));
+    for (const [name, rows] of [["handles", handles], ["nested", nested]] as const) {
+      if (rows.length === 0) {
+        this.f.print(`    ${name}: [],`);
+        continue;
+      }
+      this.f.print(`    ${name}: [`);
+      rows.forEach((r) => this.f.print(r));
+      this.f.print("    ],");
+    }
   }
 
   private prop(plan: FieldPlan): string {
@@ -395,6 +433,12 @@ function fieldDoc(plan: FieldPlan): string {
   const c = members.map((m) => `\`${m.cType} ${m.name}${m.array !== undefined ? `[${m.array}]` : ""}\` at ${m.offset}`).join(", ");
   const decl = plan.kind === "oneof" ? `oneof ${plan.oneof.name}` : getDeclarationString(plan.field);
   return `${comment ? comment + "\n\n" : ""}C: ${c}.\n\n@generated from ${decl}`;
+}
+
+/** Whether a struct holds handle fields, directly or in nested structs. */
+function hasHandles(s: StructLayout): boolean {
+  return s.fields.some((p) => (p.kind === "oneof" ? p.arms : [p]).some((a) =>
+    (a.kind === "value" || a.kind === "list") && (a.elem.kind === "handle" || (a.elem.kind === "struct" && hasHandles(a.elem.layout)))));
 }
 
 function lenOffset(m: CMember | undefined, base: number): number {

@@ -14,6 +14,30 @@ export interface PacketMemberLayout {
   readonly size: number;
 }
 
+/**
+ * Where a handle field keeps its uint32 handle indices, so the runtime can
+ * find (and renumber) the handles a packet carries. -1 means "not applicable".
+ */
+export interface PacketHandleSlot {
+  /** Full proto field name, e.g. "example.v1.Sample.acks". */
+  readonly field: string;
+  readonly direction: "sender" | "receiver";
+  /** Full name of the message type the channel carries. */
+  readonly payload: string;
+  /** Offset of the first uint32 index. */
+  readonly offset: number;
+  /** Number of uint32 slots: 1 for a single field, the bound for a repeated one. */
+  readonly capacity: number;
+  /** uint32 count member of a max_count field; -1: all `capacity` slots are used. */
+  readonly countOffset: number;
+  /** uint32 case member of the enclosing oneof; -1: not in a oneof. */
+  readonly caseOffset: number;
+  /** The case value (field number) that selects this field. */
+  readonly caseValue: number;
+  /** has_ byte of an optional field; -1: none. */
+  readonly presenceOffset: number;
+}
+
 /** Where everything is in a packet: the same numbers the C header asserts. */
 export interface PacketLayout {
   /** Full protobuf type name, e.g. "protochan.v1.FrameHeader". */
@@ -29,6 +53,38 @@ export interface PacketLayout {
   readonly layoutVersion: number;
   /** Every C member in order, padding included. */
   readonly members: readonly PacketMemberLayout[];
+  /** Handle fields of this struct (not of nested structs: see `nested`). */
+  readonly handles: readonly PacketHandleSlot[];
+  /** Nested struct fields whose type has handle fields, directly or deeper. */
+  readonly nested: readonly PacketNestedSlot[];
+}
+
+/** A nested struct field (single, array or oneof member) that contains handles. */
+export interface PacketNestedSlot extends Omit<PacketHandleSlot, "direction" | "payload"> {
+  /** Layout of the nested struct; `capacity` of them start at `offset`. */
+  readonly layout: PacketLayout;
+}
+
+/**
+ * Offsets of the handle indices a packet currently holds: slots of absent
+ * optionals, unset oneof members and unused array elements are left out;
+ * slots holding HANDLE_NONE are included. Nested structs are searched too.
+ */
+export function handleOffsets(packet: PacketViewBase, layout: PacketLayout, base = 0, out: number[] = []): number[] {
+  const v = packet.view;
+  for (const h of layout.handles) {
+    if (h.presenceOffset >= 0 && v.getUint8(base + h.presenceOffset) === 0) continue;
+    if (h.caseOffset >= 0 && v.getUint32(base + h.caseOffset, true) !== h.caseValue) continue;
+    const n = h.countOffset >= 0 ? Math.min(v.getUint32(base + h.countOffset, true), h.capacity) : h.capacity;
+    for (let i = 0; i < n; i++) out.push(base + h.offset + 4 * i);
+  }
+  for (const nested of layout.nested) {
+    if (nested.caseOffset >= 0 && v.getUint32(base + nested.caseOffset, true) !== nested.caseValue) continue;
+    if (nested.presenceOffset >= 0 && v.getUint8(base + nested.presenceOffset) === 0) continue;
+    const n = nested.countOffset >= 0 ? Math.min(v.getUint32(base + nested.countOffset, true), nested.capacity) : nested.capacity;
+    for (let i = 0; i < n; i++) handleOffsets(packet, nested.layout, base + nested.offset + i * nested.layout.size, out);
+  }
+  return out;
 }
 
 /** A generated view class: `new` wraps without checks; use wrap() / create(). */

@@ -2,8 +2,8 @@
 // oneof and optional handling, batches, and the packet channel codec.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ByteWriter, HANDLE_NONE, PacketBatch, PacketRangeError, PacketSizeError, packetBatchCodec } from "protochan";
-import { SampleView, SamplePacketChannel, Vec2View } from "../../generated/example/v1/packets_packet.js";
+import { ByteWriter, HANDLE_NONE, PacketBatch, PacketRangeError, PacketSizeError, handleOffsets, packetBatchCodec } from "protochan";
+import { MailboxView, SampleView, SamplePacketChannel, Vec2View } from "../../generated/example/v1/packets_packet.js";
 import { FrameHeaderView, FrameHeaderPacketChannel } from "../../generated/protochan/v1/wire_packet.js";
 import { PacketView } from "../../generated/protochan/v1/packet_packet.js";
 import { sampleA, sampleAObject } from "./samples.js";
@@ -169,4 +169,24 @@ test("batch codec round-trips a batch", () => {
   const back = codec.decode(out.take());
   assert.ok(back instanceof PacketBatch);
   assert.equal(back.get(1).acks, HANDLE_NONE);
+});
+
+test("handleOffsets() finds the handles a packet holds: arrays by count, oneofs by case, nested structs", () => {
+  const s = sampleA();
+  assert.deepEqual(handleOffsets(s, SampleView.layout), [180]);
+  const m = MailboxView.create();
+  const layout = MailboxView.layout;
+  const at = (name: string) => layout.members.find((x) => x.name === name)?.offset ?? -1;
+  assert.deepEqual(handleOffsets(m, layout), [], "no inboxes, no reply case, no samples");
+  m.inboxes = [4, 5];
+  m.reply = { case: "replyTo", value: 6 };
+  m.samples = [sampleAObject, { acks: HANDLE_NONE }];
+  const offsets = handleOffsets(m, layout);
+  assert.deepEqual(offsets, [
+    at("inboxes"), at("inboxes") + 4, at("reply.reply_to"),
+    at("samples") + 180, at("samples") + SampleView.layout.size + 180,
+  ]);
+  assert.deepEqual(offsets.map((o) => m.view.getUint32(o, true)), [4, 5, 6, 3, HANDLE_NONE]);
+  m.reply = { case: "noReplyReason", value: 6 };
+  assert.equal(handleOffsets(m, layout).length, 4, "a non-handle oneof member holds no handle");
 });

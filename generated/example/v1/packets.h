@@ -166,4 +166,48 @@ PROTOCHAN_STATIC_ASSERT(offsetof(example_v1_Sample, _pad3) == 178, "example_v1_S
 PROTOCHAN_STATIC_ASSERT(offsetof(example_v1_Sample, acks) == 180, "example_v1_Sample.acks: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(example_v1_Sample, timestamp_ns) == 184, "example_v1_Sample.timestamp_ns: offset");
 
+// Wire type id: FNV-1a 64 of "example.v1.Mailbox".
+#define example_v1_Mailbox_TYPE_ID UINT64_C(0xD7B94F172471E166)
+#define example_v1_Mailbox_LAYOUT_VERSION 0u
+#define example_v1_Mailbox_SIZE 416u
+#define example_v1_Mailbox_inboxes_MAX_COUNT 3u
+#define example_v1_Mailbox_reply_NONE 0u
+#define example_v1_Mailbox_reply_REPLY_TO 2u
+#define example_v1_Mailbox_reply_NO_REPLY_REASON 3u
+#define example_v1_Mailbox_samples_MAX_COUNT 2u
+
+// The members of oneof reply; reply_case says which one is set.
+typedef union example_v1_Mailbox_reply_union {
+  uint32_t reply_to; // sender handle index, PROTOCHAN_HANDLE_NONE = none
+  uint32_t no_reply_reason;
+} example_v1_Mailbox_reply_union;
+PROTOCHAN_STATIC_ASSERT(sizeof(example_v1_Mailbox_reply_union) == 4, "example_v1_Mailbox_reply_union: size");
+PROTOCHAN_STATIC_ASSERT(PROTOCHAN_ALIGNOF(example_v1_Mailbox_reply_union) == 4, "example_v1_Mailbox_reply_union: alignment");
+PROTOCHAN_STATIC_ASSERT(offsetof(example_v1_Mailbox_reply_union, reply_to) == 0, "example_v1_Mailbox_reply_union.reply_to: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(example_v1_Mailbox_reply_union, no_reply_reason) == 0, "example_v1_Mailbox_reply_union.no_reply_reason: offset");
+
+// Handles in an array, a oneof and nested structs: the runtime finds every
+// handle a packet holds through the layout table (handleOffsets()).
+typedef struct example_v1_Mailbox {
+  uint32_t inboxes_count; // elements used
+  // Up to 3 inboxes this mailbox delivers to.
+  uint32_t inboxes[3]; // receiver handle index of example.v1.Ping, PROTOCHAN_HANDLE_NONE = none
+  uint32_t reply_case; // example_v1_Mailbox_reply_*
+  // Where replies go, if anywhere.
+  example_v1_Mailbox_reply_union reply;
+  uint32_t samples_count; // elements used
+  uint8_t _pad0[4]; // padding, zero
+  // Samples, each with its own acks handle.
+  example_v1_Sample samples[2];
+} example_v1_Mailbox;
+PROTOCHAN_STATIC_ASSERT(sizeof(example_v1_Mailbox) == 416, "example_v1_Mailbox: size");
+PROTOCHAN_STATIC_ASSERT(PROTOCHAN_ALIGNOF(example_v1_Mailbox) == 8, "example_v1_Mailbox: alignment");
+PROTOCHAN_STATIC_ASSERT(offsetof(example_v1_Mailbox, inboxes_count) == 0, "example_v1_Mailbox.inboxes_count: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(example_v1_Mailbox, inboxes) == 4, "example_v1_Mailbox.inboxes: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(example_v1_Mailbox, reply_case) == 16, "example_v1_Mailbox.reply_case: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(example_v1_Mailbox, reply) == 20, "example_v1_Mailbox.reply: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(example_v1_Mailbox, samples_count) == 24, "example_v1_Mailbox.samples_count: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(example_v1_Mailbox, _pad0) == 28, "example_v1_Mailbox._pad0: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(example_v1_Mailbox, samples) == 32, "example_v1_Mailbox.samples: offset");
+
 #endif // EXAMPLE_V1_PACKETS_H

@@ -8,8 +8,8 @@
 
 import type { ChannelType } from "protochan";
 import { defineChannel } from "protochan";
-import type { Circle, Sample, Vec2 } from "./packets_pb.js";
-import { CircleSchema, SampleSchema, Vec2Schema } from "./packets_pb.js";
+import type { Circle, Mailbox, Sample, Vec2 } from "./packets_pb.js";
+import { CircleSchema, MailboxSchema, SampleSchema, Vec2Schema } from "./packets_pb.js";
 
 /**
  * Channel of example.v1.Vec2 (wire type id 0x978a998094eef596).
@@ -28,4 +28,10 @@ export const CircleChannel: ChannelType<Circle> = defineChannel(CircleSchema);
  * `channel(SampleChannel)` gives a Sender<Sample> and a Receiver<Sample>.
  */
 export const SampleChannel: ChannelType<Sample> = defineChannel(SampleSchema);
+
+/**
+ * Channel of example.v1.Mailbox (wire type id 0xd7b94f172471e166).
+ * `channel(MailboxChannel)` gives a Sender<Mailbox> and a Receiver<Mailbox>.
+ */
+export const MailboxChannel: ChannelType<Mailbox> = defineChannel(MailboxSchema);
 

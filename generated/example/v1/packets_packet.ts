@@ -37,6 +37,8 @@ export class Vec2View extends PacketViewBase {
       { name: "x", offset: 0, size: 4 },
       { name: "y", offset: 4, size: 4 },
     ],
+    handles: [],
+    nested: [],
   };
 
   /**
@@ -109,6 +111,8 @@ export class CircleView extends PacketViewBase {
       { name: "center", offset: 0, size: 8 },
       { name: "radius", offset: 8, size: 8 },
     ],
+    handles: [],
+    nested: [],
   };
 
   /**
@@ -243,6 +247,10 @@ export class SampleView extends PacketViewBase {
       { name: "acks", offset: 180, size: 4 },
       { name: "timestamp_ns", offset: 184, size: 8 },
     ],
+    handles: [
+      { field: "example.v1.Sample.acks", direction: "sender", payload: "example.v1.Pong", offset: 180, capacity: 1, countOffset: -1, caseOffset: -1, caseValue: 0, presenceOffset: -1 },
+    ],
+    nested: [],
   };
 
   /**
@@ -572,4 +580,149 @@ export class SampleView extends PacketViewBase {
  * A channel of example.v1.Sample packets: each message is the raw 192-byte struct, wire type id 0x50b94c0af8d339c0 (example_v1_Sample_TYPE_ID).
  */
 export const SamplePacketChannel: ChannelType<SampleView> = definePacketChannel(SampleView);
+
+/**
+ * Oneof example.v1.Mailbox.reply as the view returns it (struct members are views).
+ */
+export type MailboxReplyView =
+  | { case: "replyTo"; value: number }
+  | { case: "noReplyReason"; value: number }
+  | { case: undefined; value?: undefined };
+
+/**
+ * Oneof example.v1.Mailbox.reply as a plain value.
+ */
+export type MailboxReplyObject =
+  | { case: "replyTo"; value: number }
+  | { case: "noReplyReason"; value: number }
+  | { case: undefined; value?: undefined };
+
+/**
+ * example.v1.Mailbox as a plain object: what MailboxView.toObject() returns and assign() takes.
+ */
+export interface MailboxObject {
+  inboxes: number[];
+  reply: MailboxReplyObject;
+  samples: SampleObject[];
+}
+
+/**
+ * Handles in an array, a oneof and nested structs: the runtime finds every
+ *  handle a packet holds through the layout table (handleOffsets()).
+ *
+ * Zero-copy view of example.v1.Mailbox: C struct `example_v1_Mailbox` in example/v1/packets.h, 416 bytes, aligned to 8.
+ * MailboxView.wrap(bytes) views bytes in place, MailboxView.create() allocates a zeroed packet.
+ */
+export class MailboxView extends PacketViewBase {
+  static readonly layout: PacketLayout = {
+    typeName: "example.v1.Mailbox",
+    cName: "example_v1_Mailbox",
+    typeId: 0xd7b94f172471e166n,
+    size: 416,
+    align: 8,
+    layoutVersion: 0,
+    members: [
+      { name: "inboxes_count", offset: 0, size: 4 },
+      { name: "inboxes", offset: 4, size: 12 },
+      { name: "reply_case", offset: 16, size: 4 },
+      { name: "reply", offset: 20, size: 4 },
+      { name: "reply.reply_to", offset: 20, size: 4 },
+      { name: "reply.no_reply_reason", offset: 20, size: 4 },
+      { name: "samples_count", offset: 24, size: 4 },
+      { name: "_pad0", offset: 28, size: 4 },
+      { name: "samples", offset: 32, size: 384 },
+    ],
+    handles: [
+      { field: "example.v1.Mailbox.inboxes", direction: "receiver", payload: "example.v1.Ping", offset: 4, capacity: 3, countOffset: 0, caseOffset: -1, caseValue: 0, presenceOffset: -1 },
+      { field: "example.v1.Mailbox.reply_to", direction: "sender", payload: "example.v1.Pong", offset: 20, capacity: 1, countOffset: -1, caseOffset: 16, caseValue: 2, presenceOffset: -1 },
+    ],
+    nested: [
+      { field: "example.v1.Mailbox.samples", layout: SampleView.layout, offset: 32, capacity: 2, countOffset: 24, caseOffset: -1, caseValue: 0, presenceOffset: -1 },
+    ],
+  };
+
+  /**
+   * Up to 3 inboxes this mailbox delivers to.
+   *
+   * C: `uint32_t inboxes_count` at 0, `uint32_t inboxes[3]` at 4.
+   *
+   * @generated from repeated protochan.v1.ReceiverHandle inboxes = 1
+   */
+  get inboxes(): number[] {
+    return PacketIO.getScalars<number>(this, 0, 4, 3, "uint32", "example.v1.Mailbox.inboxes");
+  }
+  set inboxes(v: readonly number[]) {
+    PacketIO.setScalars(this, 0, 4, 3, "uint32", v, "example.v1.Mailbox.inboxes");
+  }
+
+  /**
+   * Where replies go, if anywhere.
+   *
+   * C: `uint32_t reply_case` at 16, `example_v1_Mailbox_reply_union reply` at 20.
+   *
+   * @generated from oneof reply
+   */
+  get reply(): MailboxReplyView {
+    switch (this.view.getUint32(16, true)) {
+      case 0: return { case: undefined };
+      case 2: return { case: "replyTo", value: this.view.getUint32(20, true) };
+      case 3: return { case: "noReplyReason", value: this.view.getUint32(20, true) };
+      default: throw new PacketRangeError("example.v1.Mailbox.reply", `unknown case ${this.view.getUint32(16, true)}`);
+    }
+  }
+  set reply(v: MailboxReplyObject) {
+    // Struct members are copied first: v may be a view of this very union.
+    const value = PacketIO.snapshot(v.value);
+    // All or nothing: a value out of range leaves case and union as they were.
+    PacketIO.atomic(this, 16, 24, () => {
+      PacketIO.zero(this, 20, 4);
+      switch (v.case) {
+        case undefined: this.view.setUint32(16, 0, true); break;
+        case "replyTo":
+          this.view.setUint32(16, 2, true);
+          this.view.setUint32(20, checkInt(value as typeof v.value, 0, 0xffffffff, "example.v1.Mailbox.reply_to"), true);
+          break;
+        case "noReplyReason":
+          this.view.setUint32(16, 3, true);
+          this.view.setUint32(20, checkInt(value as typeof v.value, 0, 0xffffffff, "example.v1.Mailbox.no_reply_reason"), true);
+          break;
+      }
+    });
+  }
+
+  /**
+   * Samples, each with its own acks handle.
+   *
+   * C: `uint32_t samples_count` at 24, `example_v1_Sample samples[2]` at 32.
+   *
+   * @generated from repeated example.v1.Sample samples = 4
+   */
+  get samples(): SampleView[] {
+    return PacketIO.getStructs(this, 24, 32, 2, SampleView, "example.v1.Mailbox.samples");
+  }
+  set samples(v: readonly Partial<SampleObject>[]) {
+    PacketIO.setStructs(this, 24, 32, 2, SampleView, v, "example.v1.Mailbox.samples");
+  }
+
+  toObject(): MailboxObject {
+    return {
+      inboxes: this.inboxes,
+      reply: this.reply,
+      samples: this.samples.map((e) => e.toObject()),
+    };
+  }
+
+  /** Sets the fields present in v; returns this. */
+  assign(v: Partial<MailboxObject>): this {
+    if (v.inboxes !== undefined) this.inboxes = v.inboxes;
+    if (v.reply !== undefined) this.reply = v.reply;
+    if (v.samples !== undefined) this.samples = v.samples;
+    return this;
+  }
+}
+
+/**
+ * A channel of example.v1.Mailbox packets: each message is the raw 416-byte struct, wire type id 0xd7b94f172471e166 (example_v1_Mailbox_TYPE_ID).
+ */
+export const MailboxPacketChannel: ChannelType<MailboxView> = definePacketChannel(MailboxView);
 

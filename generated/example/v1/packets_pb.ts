@@ -10,7 +10,7 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Level } from "./example_pb.js";
 import { file_example_v1_example } from "./example_pb.js";
-import type { SenderHandle } from "../../protochan/v1/handles_pb.js";
+import type { ReceiverHandle, SenderHandle } from "../../protochan/v1/handles_pb.js";
 import { file_protochan_v1_handles } from "../../protochan/v1/handles_pb.js";
 import { file_protochan_v1_options } from "../../protochan/v1/options_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file example/v1/packets.proto.
  */
 export const file_example_v1_packets: GenFile = /*@__PURE__*/
-  fileDesc("ChhleGFtcGxlL3YxL3BhY2tldHMucHJvdG8SCmV4YW1wbGUudjEiJAoEVmVjMhIJCgF4GAEgASgCEgkKAXkYAiABKAI6BvKpGQIIASJCCgZDaXJjbGUSIAoGY2VudGVyGAEgASgLMhAuZXhhbXBsZS52MS5WZWMyEg4KBnJhZGl1cxgCIAEoAToG8qkZAggBItcECgZTYW1wbGUSCgoCaWQYASABKAQSDQoFdmFsaWQYAiABKAgSFgoGb2Zmc2V0GAMgASgFQgbyqRkCKAMSFwoHY2hhbm5lbBgEIAEoDUIG8qkZAigCEi4KCHByaW9yaXR5GAUgASgOMhQuZXhhbXBsZS52MS5Qcmlvcml0eUIG8qkZAigBEiAKBWxldmVsGAYgASgOMhEuZXhhbXBsZS52MS5MZXZlbBITCgt0ZW1wZXJhdHVyZRgHIAEoARINCgVkZWx0YRgIIAEoERIUCgRuYW1lGAkgASgJQgbyqRkCCBASEwoDbWFjGAogASgMQgbyqRkCEAYSGAoIcmVhZGluZ3MYCyADKAVCBvKpGQIYCBIXCgd3ZWlnaHRzGAwgAygCQgbyqRkCIAMSIgoIcG9zaXRpb24YDSABKAsyEC5leGFtcGxlLnYxLlZlYzISJgoEcGF0aBgOIAMoCzIQLmV4YW1wbGUudjEuVmVjMkIG8qkZAhgEEiQKBmNpcmNsZRgPIAEoCzISLmV4YW1wbGUudjEuQ2lyY2xlSAASFwoFbGFiZWwYECABKAlCBvKpGQIQDEgAEg4KBGNvZGUYESABKA1IABIcCgdiYXR0ZXJ5GBIgASgNQgbyqRkCKAFIAYgBARI/CgRhY2tzGBMgASgLMhoucHJvdG9jaGFuLnYxLlNlbmRlckhhbmRsZUIV8qkZETIPZXhhbXBsZS52MS5Qb25nEhQKDHRpbWVzdGFtcF9ucxgUIAEoEDoI8qkZBAgBEAJCBwoFc2hhcGVCCgoIX2JhdHRlcnkqSQoIUHJpb3JpdHkSGAoUUFJJT1JJVFlfVU5TUEVDSUZJRUQQABIQCgxQUklPUklUWV9MT1cQARIRCg1QUklPUklUWV9ISUdIEAJiBnByb3RvMw", [file_example_v1_example, file_protochan_v1_handles, file_protochan_v1_options]);
+  fileDesc("ChhleGFtcGxlL3YxL3BhY2tldHMucHJvdG8SCmV4YW1wbGUudjEiJAoEVmVjMhIJCgF4GAEgASgCEgkKAXkYAiABKAI6BvKpGQIIASJCCgZDaXJjbGUSIAoGY2VudGVyGAEgASgLMhAuZXhhbXBsZS52MS5WZWMyEg4KBnJhZGl1cxgCIAEoAToG8qkZAggBItcECgZTYW1wbGUSCgoCaWQYASABKAQSDQoFdmFsaWQYAiABKAgSFgoGb2Zmc2V0GAMgASgFQgbyqRkCKAMSFwoHY2hhbm5lbBgEIAEoDUIG8qkZAigCEi4KCHByaW9yaXR5GAUgASgOMhQuZXhhbXBsZS52MS5Qcmlvcml0eUIG8qkZAigBEiAKBWxldmVsGAYgASgOMhEuZXhhbXBsZS52MS5MZXZlbBITCgt0ZW1wZXJhdHVyZRgHIAEoARINCgVkZWx0YRgIIAEoERIUCgRuYW1lGAkgASgJQgbyqRkCCBASEwoDbWFjGAogASgMQgbyqRkCEAYSGAoIcmVhZGluZ3MYCyADKAVCBvKpGQIYCBIXCgd3ZWlnaHRzGAwgAygCQgbyqRkCIAMSIgoIcG9zaXRpb24YDSABKAsyEC5leGFtcGxlLnYxLlZlYzISJgoEcGF0aBgOIAMoCzIQLmV4YW1wbGUudjEuVmVjMkIG8qkZAhgEEiQKBmNpcmNsZRgPIAEoCzISLmV4YW1wbGUudjEuQ2lyY2xlSAASFwoFbGFiZWwYECABKAlCBvKpGQIQDEgAEg4KBGNvZGUYESABKA1IABIcCgdiYXR0ZXJ5GBIgASgNQgbyqRkCKAFIAYgBARI/CgRhY2tzGBMgASgLMhoucHJvdG9jaGFuLnYxLlNlbmRlckhhbmRsZUIV8qkZETIPZXhhbXBsZS52MS5Qb25nEhQKDHRpbWVzdGFtcF9ucxgUIAEoEDoI8qkZBAgBEAJCBwoFc2hhcGVCCgoIX2JhdHRlcnki8QEKB01haWxib3gSRgoHaW5ib3hlcxgBIAMoCzIcLnByb3RvY2hhbi52MS5SZWNlaXZlckhhbmRsZUIX8qkZExgDMg9leGFtcGxlLnYxLlBpbmcSRQoIcmVwbHlfdG8YAiABKAsyGi5wcm90b2NoYW4udjEuU2VuZGVySGFuZGxlQhXyqRkRMg9leGFtcGxlLnYxLlBvbmdIABIZCg9ub19yZXBseV9yZWFzb24YAyABKA1IABIrCgdzYW1wbGVzGAQgAygLMhIuZXhhbXBsZS52MS5TYW1wbGVCBvKpGQIYAjoG8qkZAggBQgcKBXJlcGx5KkkKCFByaW9yaXR5EhgKFFBSSU9SSVRZX1VOU1BFQ0lGSUVEEAASEAoMUFJJT1JJVFlfTE9XEAESEQoNUFJJT1JJVFlfSElHSBACYgZwcm90bzM", [file_example_v1_example, file_protochan_v1_handles, file_protochan_v1_options]);
 
 /**
  * A 2-D vector, nested inline in other packets.
@@ -224,6 +224,54 @@ export type Sample = Message<"example.v1.Sample"> & {
  */
 export const SampleSchema: GenMessage<Sample> = /*@__PURE__*/
   messageDesc(file_example_v1_packets, 2);
+
+/**
+ * Handles in an array, a oneof and nested structs: the runtime finds every
+ * handle a packet holds through the layout table (handleOffsets()).
+ *
+ * @generated from message example.v1.Mailbox
+ */
+export type Mailbox = Message<"example.v1.Mailbox"> & {
+  /**
+   * Up to 3 inboxes this mailbox delivers to.
+   *
+   * @generated from field: repeated protochan.v1.ReceiverHandle inboxes = 1;
+   */
+  inboxes: ReceiverHandle[];
+
+  /**
+   * Where replies go, if anywhere.
+   *
+   * @generated from oneof example.v1.Mailbox.reply
+   */
+  reply: {
+    /**
+     * @generated from field: protochan.v1.SenderHandle reply_to = 2;
+     */
+    value: SenderHandle;
+    case: "replyTo";
+  } | {
+    /**
+     * @generated from field: uint32 no_reply_reason = 3;
+     */
+    value: number;
+    case: "noReplyReason";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * Samples, each with its own acks handle.
+   *
+   * @generated from field: repeated example.v1.Sample samples = 4;
+   */
+  samples: Sample[];
+};
+
+/**
+ * Describes the message example.v1.Mailbox.
+ * Use `create(MailboxSchema)` to create a new message.
+ */
+export const MailboxSchema: GenMessage<Mailbox> = /*@__PURE__*/
+  messageDesc(file_example_v1_packets, 3);
 
 /**
  * How urgent a sample is. Stored as uint8 in Sample.priority.

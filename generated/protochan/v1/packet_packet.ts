@@ -45,6 +45,8 @@ export class PacketView extends PacketViewBase {
       { name: "payload", offset: 20, size: 65535 },
       { name: "_pad1", offset: 65555, size: 5 },
     ],
+    handles: [],
+    nested: [],
   };
 
   /**

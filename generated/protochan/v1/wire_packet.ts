@@ -52,6 +52,8 @@ export class FrameHeaderView extends PacketViewBase {
       { name: "seq", offset: 24, size: 8 },
       { name: "type_id", offset: 32, size: 8 },
     ],
+    handles: [],
+    nested: [],
   };
 
   /**
@@ -264,6 +266,8 @@ export class HelloView extends PacketViewBase {
       { name: "window", offset: 64, size: 4 },
       { name: "max_frame_size", offset: 68, size: 4 },
     ],
+    handles: [],
+    nested: [],
   };
 
   /**
@@ -424,6 +428,8 @@ export class WelcomeView extends PacketViewBase {
       { name: "bootstrap_route", offset: 12, size: 4 },
       { name: "node_id", offset: 16, size: 16 },
     ],
+    handles: [],
+    nested: [],
   };
 
   /**
@@ -560,6 +566,8 @@ export class HandleEntryView extends PacketViewBase {
       { name: "stream_count", offset: 32, size: 4 },
       { name: "reserved", offset: 36, size: 4 },
     ],
+    handles: [],
+    nested: [],
   };
 
   /**
@@ -720,6 +728,8 @@ export class OpenView extends PacketViewBase {
       { name: "port_serial", offset: 48, size: 4 },
       { name: "_pad0", offset: 52, size: 4 },
     ],
+    handles: [],
+    nested: [],
   };
 
   /**
@@ -858,6 +868,8 @@ export class NodeAddressView extends PacketViewBase {
       { name: "name_len", offset: 16, size: 4 },
       { name: "name", offset: 20, size: 512 },
     ],
+    handles: [],
+    nested: [],
   };
 
   /**
