@@ -312,28 +312,31 @@ class ViewWriter {
 
   /** Expression reading a field whose members are at `base` + their offsets. */
   private read(plan: FieldPlan, base: number, field: string): Printable {
-    const io = this.rtImport("PacketIO");
-    const m = plan.kind === "oneof" ? plan.member : plan.member;
-    const o = base + m.offset;
     switch (plan.kind) {
-      case "string":
-      case "bytes":
-        return [io, `.${plan.kind === "string" ? "getString" : "getBytes"}(this, ${lenOffset(plan.length, base)}, ${o}, ${plan.capacity}, "${field}")`];
-      case "list": {
-        const lo = lenOffset(plan.count, base);
-        const e = plan.elem;
-        if (e.kind === "struct") return [io, `.getStructs(this, ${lo}, ${o}, ${plan.capacity}, `, this.structRef(e.layout, "view"), `, "${field}")`];
-        if (e.kind === "prim" && (e.prim === "int64" || e.prim === "uint64")) {
-          return [io, `.getBigInts(this, ${lo}, ${o}, ${plan.capacity}, "${e.prim}", "${field}")`];
-        }
-        const kind = e.kind === "handle" ? "uint32" : e.prim;
-        return [io, ".getScalars<", this.elemTypes(e).view, `>(this, ${lo}, ${o}, ${plan.capacity}, "${kind}", "${field}")`];
-      }
       case "value":
-        return this.readElem(plan.elem, o);
+        return this.readElem(plan.elem, base + plan.member.offset);
       case "oneof":
         throw new Error("unreachable: nested oneof");
+      default:
+        return this.ioCall(plan, base, field);
     }
+  }
+
+  /** A PacketIO call that reads (value undefined) or writes a string, bytes or repeated field. */
+  private ioCall(plan: Extract<FieldPlan, { kind: "string" | "bytes" | "list" }>, base: number, field: string, value?: string): Printable {
+    const io = this.rtImport("PacketIO");
+    const verb = value === undefined ? "get" : "set";
+    const tail = value === undefined ? `"${field}")` : `${value}, "${field}");`;
+    const o = base + plan.member.offset;
+    if (plan.kind !== "list") {
+      return [io, `.${verb}${plan.kind === "string" ? "String" : "Bytes"}(this, ${lenOffset(plan.length, base)}, ${o}, ${plan.capacity}, `, tail];
+    }
+    const args = `(this, ${lenOffset(plan.count, base)}, ${o}, ${plan.capacity}, `;
+    const e = plan.elem;
+    if (e.kind === "struct") return [io, `.${verb}Structs${args}`, this.structRef(e.layout, "view"), ", ", tail];
+    if (e.kind === "prim" && (e.prim === "int64" || e.prim === "uint64")) return [io, `.${verb}BigInts${args}"${e.prim}", `, tail];
+    const typeArg: Printable = value === undefined ? ["<", this.elemTypes(e).view, ">"] : "";
+    return [io, `.${verb}Scalars`, typeArg, `${args}"${e.kind === "handle" ? "uint32" : e.prim}", `, tail];
   }
 
   private readElem(e: Elem, o: number): Printable {
@@ -353,27 +356,13 @@ class ViewWriter {
 
   /** Statement writing `value` to a field whose members are at `base` + their offsets. */
   private write(plan: FieldPlan, base: number, value: string, field: string): Printable {
-    const io = this.rtImport("PacketIO");
-    const m = plan.kind === "oneof" ? plan.member : plan.member;
-    const o = base + m.offset;
     switch (plan.kind) {
-      case "string":
-      case "bytes":
-        return [io, `.${plan.kind === "string" ? "setString" : "setBytes"}(this, ${lenOffset(plan.length, base)}, ${o}, ${plan.capacity}, ${value}, "${field}");`];
-      case "list": {
-        const lo = lenOffset(plan.count, base);
-        const e = plan.elem;
-        if (e.kind === "struct") return [io, `.setStructs(this, ${lo}, ${o}, ${plan.capacity}, `, this.structRef(e.layout, "view"), `, ${value}, "${field}");`];
-        if (e.kind === "prim" && (e.prim === "int64" || e.prim === "uint64")) {
-          return [io, `.setBigInts(this, ${lo}, ${o}, ${plan.capacity}, "${e.prim}", ${value}, "${field}");`];
-        }
-        const kind = e.kind === "handle" ? "uint32" : e.prim;
-        return [io, `.setScalars(this, ${lo}, ${o}, ${plan.capacity}, "${kind}", ${value}, "${field}");`];
-      }
       case "value":
-        return this.writeElem(plan.elem, o, value, field);
+        return this.writeElem(plan.elem, base + plan.member.offset, value, field);
       case "oneof":
         throw new Error("unreachable: nested oneof");
+      default:
+        return this.ioCall(plan, base, field, value);
     }
   }
 
