@@ -408,7 +408,7 @@ class Emitter {
         const keyTag = tag(1, key.wt);
         const valTag = tag(2, wireTypeOf(kind));
         const keyRead = field.mapKey === ScalarType.STRING
-          ? `r.string(${field.utf8Validation})`
+          ? `r.key(${field.utf8Validation})`
           : `String(r.${key.read}())`;
         const keyZero = field.mapKey === ScalarType.STRING ? `""` : field.mapKey === ScalarType.BOOL ? `"false"` : `"0"`;
         caseLine(2);

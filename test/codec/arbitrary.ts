@@ -107,7 +107,9 @@ export function messageArb(desc: DescMessage, depth = 2): fc.Arbitrary<Message> 
 }
 
 function mapKeyArb(type: ScalarType): fc.Arbitrary<string> {
-  if (type === ScalarType.STRING) return fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom("__proto__", "constructor", ""));
+  if (type === ScalarType.STRING) {
+    return fc.oneof(fc.string({ maxLength: 8 }), fc.string({ unit: "grapheme", maxLength: 20 }), fc.constantFrom("__proto__", "constructor", ""));
+  }
   return scalarArb(type).map((k) => String(k));
 }
 

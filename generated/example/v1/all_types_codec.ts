@@ -765,7 +765,7 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
           let v: string = "";
           while (r.pos < e) {
             const t = r.tag();
-            if (t === 10) k = r.string(true);
+            if (t === 10) k = r.key(true);
             else if (t === 18) v = r.string(true);
             else if (t >>> 3 === 1 || t >>> 3 === 2) throw r.wrongWireType(t, "example.v1.AllTypes.m_string_string entry");
             else r.skip(t);
@@ -894,7 +894,7 @@ function read_AllTypes(r: ProtoReader, end: number, m: AllTypes = new_AllTypes()
           let v: Inner | undefined;
           while (r.pos < e) {
             const t = r.tag();
-            if (t === 10) k = r.string(true);
+            if (t === 10) k = r.key(true);
             else if (t === 18) v = read_Inner(r, r.limit(), v);
             else if (t >>> 3 === 1 || t >>> 3 === 2) throw r.wrongWireType(t, "example.v1.AllTypes.m_string_message entry");
             else r.skip(t);

@@ -258,7 +258,7 @@ function read_Telemetry(r: ProtoReader, end: number, m: Telemetry = new_Telemetr
           let v: string = "";
           while (r.pos < e) {
             const t = r.tag();
-            if (t === 10) k = r.string(true);
+            if (t === 10) k = r.key(true);
             else if (t === 18) v = r.string(true);
             else if (t >>> 3 === 1 || t >>> 3 === 2) throw r.wrongWireType(t, "example.v1.Telemetry.labels entry");
             else r.skip(t);
