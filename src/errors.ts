@@ -45,6 +45,16 @@ export class EndpointClosedError extends ProtochanError {
   readonly code = "ENDPOINT_CLOSED";
 }
 
+/** The endpoint was sent to another process (receivers move; senders are cloned). */
+export class EndpointMovedError extends ProtochanError {
+  readonly code = "ENDPOINT_MOVED";
+}
+
+/** An endpoint was sent over itself or over its own peer. */
+export class HandleCycleError extends ProtochanError {
+  readonly code = "HANDLE_CYCLE";
+}
+
 /** A wait ran past its timeoutMs. */
 export class TimeoutError extends ProtochanError {
   readonly code = "TIMEOUT";

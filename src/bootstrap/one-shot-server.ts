@@ -10,7 +10,11 @@ import { resolveLimits, type ChannelLimits } from "../channel/defaults.js";
 import { Receiver, ReceiverCore } from "../channel/receiver.js";
 import { waitFor, type WaitOptions } from "../channel/wait.js";
 import type { Connection } from "../connection/connection.js";
-import { InboundRoute } from "../connection/routes.js";
+import { defaultRouter } from "../connection/net-router.js";
+import { StreamIn } from "../channel/stream.js";
+import { InRoute } from "../router/routes.js";
+import { globalKey } from "../router/keys.js";
+import type { OnClient } from "./server-handshake.js";
 import { transportFor, type Listener } from "../transport/transport.js";
 import "../transport/net-transports.js";
 import { formatName, newToken } from "../transport/name.js";
@@ -99,6 +103,7 @@ export class OneShotServer<T> extends EventEmitter<OneShotServerEvents> implemen
     this.pending++;
     serverHandshake(
       socket,
+      defaultRouter(),
       {
         token: this.token,
         type: splitTypeId(this.type.typeId),
@@ -107,9 +112,9 @@ export class OneShotServer<T> extends EventEmitter<OneShotServerEvents> implemen
         timeoutMs: this.options.handshakeTimeoutMs ?? 10_000,
       },
       (conn) => {
-        const refusal = this.onClient(conn);
-        if (refusal === undefined) this.pending--; // a refusal is counted by the next callback
-        return refusal;
+        const outcome = this.onClient(conn);
+        if (!("refusal" in outcome)) this.pending--; // a refusal is counted by the next callback
+        return outcome;
       },
       (err) => {
         this.pending--;
@@ -118,14 +123,18 @@ export class OneShotServer<T> extends EventEmitter<OneShotServerEvents> implemen
     );
   }
 
-  private onClient(conn: Connection): string | undefined {
-    if (this.receiver !== undefined) return "this one-shot server already has its client";
-    const core = new ReceiverCore<T>(`receiver of ${this.type.typeName}`);
-    new InboundRoute(conn, BOOTSTRAP_ROUTE, this.type, core, this.limits.window);
+  private onClient(conn: Connection): ReturnType<OnClient> {
+    if (this.receiver !== undefined) return { refusal: "this one-shot server already has its client" };
+    const core = new ReceiverCore<T>(this.type);
+    const port = conn.router.portOf(core as ReceiverCore<unknown>);
+    // The client's bootstrap stream is its stream 0; it needs no OPEN.
+    const stream = new StreamIn<T>(globalKey(conn.peer, 0), core, 1);
+    core.addStream(stream);
+    new InRoute(conn, BOOTSTRAP_ROUTE, stream, this.type, 1);
     this.receiver = core;
     void this.close(); // one-shot: no further clients, socket file removed
     for (const arrived of this.arrivals) arrived();
     this.arrivals.clear();
-    return undefined;
+    return { bootstrapPort: port.serial };
   }
 }

@@ -6,6 +6,7 @@ import { reflectiveCodec } from "../codec/protobuf.js";
 import { msgpackCodec } from "../codec/msgpack.js";
 import { bytesCodec } from "../codec/bytes.js";
 import { typeIdOf } from "../wire/type-id.js";
+import { splitTypeId, type TypeIdHalves } from "../wire/header.js";
 
 export interface ChannelType<T> {
   readonly kind: "protochan.channel";
@@ -13,9 +14,19 @@ export interface ChannelType<T> {
   readonly typeName: string;
   /** typeIdOf(typeName): sent in every frame, checked by the peer. */
   readonly typeId: bigint;
+  /** typeId as the two 32-bit halves the frame header stores. */
+  readonly wireType: TypeIdHalves;
   readonly codec: Codec<T>;
-  /** Body bytes a value is charged against the flow-control window. */
-  readonly sizeHint?: (value: T) => number;
+  /** Whether values may carry channel ends (senders/receivers) inside them. */
+  readonly handles: boolean;
+}
+
+// Channel types by wire type id: a process that receives a channel end of a
+// type learns its codec here (importing a generated _chan.ts registers it).
+const registry = new Map<bigint, ChannelType<unknown>>();
+
+export function channelTypeById(typeId: bigint): ChannelType<unknown> | undefined {
+  return registry.get(typeId);
 }
 
 export function defineChannel<Desc extends DescMessage>(
@@ -25,12 +36,15 @@ export function defineChannel<Desc extends DescMessage>(
   return defineCustomChannel(schema.typeName, codec);
 }
 
-export function defineCustomChannel<T>(typeName: string, codec: Codec<T>): ChannelType<T> {
-  return { kind: "protochan.channel", typeName, typeId: typeIdOf(typeName), codec };
+export function defineCustomChannel<T>(typeName: string, codec: Codec<T>, handles = false): ChannelType<T> {
+  const typeId = typeIdOf(typeName);
+  const type: ChannelType<T> = { kind: "protochan.channel", typeName, typeId, wireType: splitTypeId(typeId), codec, handles };
+  if (!registry.has(type.typeId)) registry.set(type.typeId, type as ChannelType<unknown>);
+  return type;
 }
 
-/** Untyped values encoded with msgpack. */
-export const AnyChannel: ChannelType<unknown> = defineCustomChannel("protochan.any", msgpackCodec);
+/** Untyped values encoded with msgpack; they may carry senders and receivers. */
+export const AnyChannel: ChannelType<unknown> = defineCustomChannel("protochan.any", msgpackCodec, true);
 
 /** Raw Uint8Array bodies. */
 export const BytesChannel: ChannelType<Uint8Array> = defineCustomChannel("protochan.bytes", bytesCodec);

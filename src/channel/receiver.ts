@@ -1,17 +1,18 @@
-// The receiving end of a channel: a FIFO of decoded messages fed by inlets
-// (local senders or remote routes). Queued messages are delivered before
-// DisconnectedError; consuming a message returns flow-control credit to the
-// inlet it came from.
-import { DisconnectedError, EndpointClosedError, type EndReason } from "../errors.js";
+// The receiving end of a channel: a FIFO of decoded messages fed by streams
+// (one per sender core, local or remote). Queued messages are delivered
+// before DisconnectedError; consuming a message returns flow-control credit
+// through the route it came by. A receiver can move to another process: its
+// queue and streams are then forwarded there (see src/router/).
+import {
+  DisconnectedError,
+  EndpointClosedError,
+  EndpointMovedError,
+  type EndReason,
+} from "../errors.js";
+import type { GlobalKey } from "../router/keys.js";
+import type { ChannelType } from "./channel-type.js";
+import type { Arrival, StreamIn, StreamSink } from "./stream.js";
 import { waitFor, type WaitOptions } from "./wait.js";
-
-/** A source of messages for one receiver: a local sender core or a remote route. */
-export interface Inlet {
-  /** The receiver consumed `bytes` that came through this inlet. */
-  consumed(bytes: number): void;
-  /** The receiver was closed: later sends through this inlet must fail. */
-  receiverGone(): void;
-}
 
 interface Waiter<T> {
   /** 0 for recv(), the batch limit for recvMany(). */
@@ -20,57 +21,71 @@ interface Waiter<T> {
   readonly reject: (err: unknown) => void;
 }
 
-export class ReceiverCore<T> {
-  // Parallel arrays with a moving head: no allocation per queued message.
-  private values: T[] = [];
-  private sizes: number[] = [];
-  private sources: Inlet[] = [];
+export class ReceiverCore<T> implements StreamSink<T> {
+  private queue: Arrival<T>[] = [];
   private head = 0;
-  private readonly inlets = new Set<Inlet>();
+  /** Streams feeding this receiver, by stream key. */
+  readonly streams = new Map<string, StreamIn<T>>();
+  /** Streams announced (by a move or an exported sender) but not opened yet. */
+  pendingOpens = 0;
   private waiters: Waiter<T>[] = [];
   private wakeScheduled = false;
-  private ended: DisconnectedError | undefined;
   private abnormal: { reason: EndReason; cause: unknown } | undefined;
+  /** Global name, given when the receiver is first reachable from another process. */
+  port: GlobalKey | undefined;
   closed = false;
+  moved = false;
+  /** Called when an event may interest a receiver set. */
+  onEvent: (() => void) | undefined;
 
-  constructor(readonly label: string) {}
+  constructor(readonly type: ChannelType<T>) {}
+
+  get label(): string {
+    return `receiver of ${this.type.typeName}`;
+  }
 
   get queued(): number {
-    return this.values.length - this.head;
+    return this.queue.length - this.head;
   }
 
-  attach(inlet: Inlet): void {
-    this.inlets.add(inlet);
-    this.ended = undefined;
+  /** True once every stream has ended and none is expected: nothing more can arrive. */
+  get disconnected(): boolean {
+    return this.streams.size === 0 && this.pendingOpens === 0;
   }
 
-  push(value: T, size: number, inlet: Inlet): void {
-    if (this.closed) return;
-    this.values.push(value);
-    this.sizes.push(size);
-    this.sources.push(inlet);
-    // Wake waiters once per turn, after the whole received chunk is queued.
-    if (this.waiters.length > 0 && !this.wakeScheduled) {
-      this.wakeScheduled = true;
-      queueMicrotask(() => this.wake());
+  addStream(stream: StreamIn<T>): void {
+    this.streams.set(stream.key.id, stream);
+  }
+
+  deliver(a: Arrival<T>): void {
+    if (this.closed) {
+      a.via.consumed(a.size);
+      closeAll(a.handles);
+      return;
     }
+    this.queue.push(a);
+    this.notify();
   }
 
-  /** An inlet will deliver nothing more. */
-  detach(inlet: Inlet, reason: EndReason = "closed", cause?: unknown): void {
-    if (!this.inlets.delete(inlet)) return;
+  streamEnded(stream: StreamIn<T>, reason: EndReason, cause: unknown): void {
+    if (this.streams.get(stream.key.id) !== stream) return;
+    this.streams.delete(stream.key.id);
     if (reason !== "closed" && this.abnormal === undefined) this.abnormal = { reason, cause };
-    if (this.inlets.size === 0) {
-      const a = this.abnormal;
-      this.ended = a === undefined ? new DisconnectedError() : new DisconnectedError(a.reason, { cause: a.cause });
-      this.wake();
-    }
+    if (this.disconnected) this.wake();
+  }
+
+  /** An expected stream will never be opened (its link was lost). */
+  expectationLost(reason: EndReason, cause: unknown): void {
+    if (this.pendingOpens === 0) return;
+    this.pendingOpens--;
+    if (this.abnormal === undefined) this.abnormal = { reason, cause };
+    if (this.disconnected) this.wake();
   }
 
   tryRecv(): T | undefined {
-    this.checkOpen();
+    this.checkUsable();
     if (this.queued > 0) return this.take();
-    if (this.ended !== undefined) throw this.ended;
+    if (this.disconnected) throw this.endError();
     return undefined;
   }
 
@@ -84,23 +99,53 @@ export class ReceiverCore<T> {
   }
 
   close(): void {
-    if (this.closed) return;
+    if (this.closed || this.moved) return;
     this.closed = true;
-    for (const inlet of this.inlets) inlet.receiverGone();
-    this.inlets.clear();
-    this.values = [];
-    this.sizes = [];
-    this.sources = [];
+    for (const stream of this.streams.values()) for (const route of [...stream.routes]) route.receiverGone(false);
+    this.streams.clear();
+    for (let i = this.head; i < this.queue.length; i++) closeAll(this.queue[i]!.handles);
+    this.queue = [];
     this.head = 0;
-    const err = new EndpointClosedError(`${this.label} was closed`);
-    for (const w of this.waiters.splice(0)) w.reject(err);
+    this.rejectWaiters(new EndpointClosedError(`${this.label} was closed`));
+  }
+
+  /** Hands the queue over for forwarding; the core is then a shell. */
+  moveOut(): Arrival<T>[] {
+    this.checkUsable();
+    this.moved = true;
+    const queued = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    this.rejectWaiters(new EndpointMovedError(`${this.label} was moved to another process`));
+    return queued;
+  }
+
+  /** Whether receive() would return at once (a message or the disconnection). */
+  get ready(): boolean {
+    return this.queued > 0 || this.disconnected;
+  }
+
+  endError(): DisconnectedError {
+    const a = this.abnormal;
+    return a === undefined ? new DisconnectedError() : new DisconnectedError(a.reason, { cause: a.cause });
+  }
+
+  private notify(): void {
+    this.onEvent?.();
+    // Wake waiters once per turn, after the whole received chunk is queued.
+    if (this.waiters.length > 0 && !this.wakeScheduled) {
+      this.wakeScheduled = true;
+      queueMicrotask(() => this.wake());
+    }
   }
 
   private wait(max: number, options?: WaitOptions): Promise<T | T[]> {
-    if (this.closed) return Promise.reject(new EndpointClosedError(`${this.label} was closed`));
+    if (this.closed || this.moved) {
+      return Promise.reject(this.moved ? this.movedError() : new EndpointClosedError(`${this.label} was closed`));
+    }
     if (this.waiters.length === 0) {
       if (this.queued > 0) return Promise.resolve(max === 0 ? this.take() : this.takeMany(max));
-      if (this.ended !== undefined) return Promise.reject(this.ended);
+      if (this.disconnected) return Promise.reject(this.endError());
     }
     return waitFor<T | T[]>(max === 0 ? "recv" : "recvMany", options, (resolve, reject) => {
       const waiter: Waiter<T> = { max, resolve: resolve as Waiter<T>["resolve"], reject };
@@ -114,32 +159,34 @@ export class ReceiverCore<T> {
 
   private wake(): void {
     this.wakeScheduled = false;
+    if (this.disconnected) this.onEvent?.();
     while (this.waiters.length > 0) {
       if (this.queued > 0) {
         const w = this.waiters.shift()!;
         w.resolve((w.max === 0 ? this.take() : this.takeMany(w.max)) as T & T[]);
-      } else if (this.ended !== undefined) {
-        const err = this.ended;
-        for (const w of this.waiters.splice(0)) w.reject(err);
+      } else if (this.disconnected) {
+        this.rejectWaiters(this.endError());
       } else {
         return;
       }
     }
   }
 
+  private rejectWaiters(err: Error): void {
+    for (const w of this.waiters.splice(0)) w.reject(err);
+  }
+
   private take(): T {
-    const i = this.head++;
-    const value = this.values[i] as T;
-    this.sources[i]!.consumed(this.sizes[i]!);
-    if (this.head === this.values.length) {
-      this.values.length = this.sizes.length = this.sources.length = this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= this.values.length) {
-      this.values = this.values.slice(this.head);
-      this.sizes = this.sizes.slice(this.head);
-      this.sources = this.sources.slice(this.head);
+    const a = this.queue[this.head++]!;
+    a.via.consumed(a.size);
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
-    return value;
+    return a.value;
   }
 
   private takeMany(max: number): T[] {
@@ -149,17 +196,44 @@ export class ReceiverCore<T> {
     return out;
   }
 
-  private checkOpen(): void {
+  private movedError(): EndpointMovedError {
+    return new EndpointMovedError(`${this.label} was moved to another process; use the receiver there`);
+  }
+
+  private checkUsable(): void {
+    if (this.moved) throw this.movedError();
     if (this.closed) throw new EndpointClosedError(`${this.label} was closed`);
   }
 }
 
+function closeAll(handles: readonly { close(): void }[] | undefined): void {
+  if (handles !== undefined) for (const h of handles) h.close();
+}
+
 /** The public receiving end. */
 export class Receiver<T> implements AsyncIterable<T>, Disposable {
-  constructor(private readonly core: ReceiverCore<T>) {}
+  private movedAway = false;
+
+  /** @internal */
+  constructor(private readonly held: ReceiverCore<T>) {}
+
+  /** @internal The core; throws if this handle was sent away. */
+  get core(): ReceiverCore<T> {
+    if (this.movedAway) throw new EndpointMovedError("this receiver was sent in a message; use it where it was received");
+    return this.held;
+  }
+
+  /** @internal Gives up this handle (it was sent in a message) and returns its core. */
+  handOver(): ReceiverCore<T> {
+    const core = this.core;
+    if (core.closed) throw new EndpointClosedError(`${core.label} was closed`);
+    this.movedAway = true;
+    return core;
+  }
 
   /** Waits for the next message; rejects with DisconnectedError once drained and disconnected. */
   recv(options?: WaitOptions): Promise<T> {
+    if (this.movedAway) return Promise.reject(new EndpointMovedError("this receiver was sent in a message; use it where it was received"));
     return this.core.recv(options);
   }
 
@@ -170,6 +244,7 @@ export class Receiver<T> implements AsyncIterable<T>, Disposable {
 
   /** Up to `max` queued messages at once; waits only when none is queued. */
   recvMany(max = Number.MAX_SAFE_INTEGER, options?: WaitOptions): Promise<T[]> {
+    if (this.movedAway) return Promise.reject(new EndpointMovedError("this receiver was sent in a message; use it where it was received"));
     return this.core.recvMany(max, options);
   }
 
@@ -192,12 +267,12 @@ export class Receiver<T> implements AsyncIterable<T>, Disposable {
   }
 
   get closed(): boolean {
-    return this.core.closed;
+    return this.held.closed;
   }
 
   /** Closes the receiver: queued messages are dropped and senders see ReceiverGoneError. */
   close(): void {
-    this.core.close();
+    if (!this.movedAway) this.held.close();
   }
 
   [Symbol.dispose](): void {

@@ -4,18 +4,25 @@
 // has not consumed, and ready() resolves when it has room again. Sends past
 // that point are encoded at once (the value is snapshotted) and held here.
 import { EndpointClosedError, ReceiverGoneError, type EndReason } from "../errors.js";
+import type { GlobalKey } from "../router/keys.js";
+import type { ChannelType } from "./channel-type.js";
 import { waitFor, type WaitOptions } from "./wait.js";
 
 /** Where a sender's messages go: a local receiver or a remote route. */
 export interface Outlet<T> {
+  readonly channel: ChannelType<T>;
+  /** The receiver this outlet leads to (assigning it a global name if it has none). */
+  port(): GlobalKey;
   /** Encodes and transmits `value` as message `seq`; returns its window charge. */
   write(value: T, seq: number): number;
   /** Encodes `value` into bytes of its own, to be sent later with writeEncoded. */
   encodeDetached(value: T): Uint8Array;
   /** Transmits an already encoded body as message `seq`; returns its window charge. */
   writeEncoded(body: Uint8Array, seq: number): number;
-  /** No message will follow `lastSeq`. */
-  close(lastSeq: number): void;
+  /** No message will follow `lastSeq` (`lost`: the stream's origin was lost). */
+  close(lastSeq: number, lost?: boolean): void;
+  /** The stream goes on over another outlet after `lastSeq`. */
+  handoff(lastSeq: number, target: Uint8Array): void;
   /** Resolves once everything written so far has been handed to the OS. */
   flush(): Promise<void>;
 }
@@ -29,6 +36,8 @@ interface Deferred {
 export class SenderCore<T> {
   private refs = 1;
   private seq = 0;
+  /** Global name of this stream, given when it first leaves the process. */
+  stream: GlobalKey | undefined;
   private outstanding = 0;
   private held: Uint8Array[] = [];
   private readyWait: Deferred | undefined;
@@ -37,17 +46,35 @@ export class SenderCore<T> {
   gone: ReceiverGoneError | undefined;
 
   constructor(
-    private readonly outlet: Outlet<T>,
-    private readonly window: number,
+    public outlet: Outlet<T>,
+    public window: number,
+    /** Messages that may carry handles are never held back (their handles move at once). */
+    private readonly neverHold = false,
   ) {}
 
   get open(): boolean {
     return this.refs > 0;
   }
 
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  get type(): ChannelType<T> {
+    return this.outlet.channel;
+  }
+
+  /** Sends the rest of the stream through `outlet` (proxy removal). */
+  rebind(outlet: Outlet<T>, window: number, target: Uint8Array): void {
+    this.outlet.handoff(this.seq, target);
+    this.outlet = outlet;
+    this.window = window;
+    this.credit(0);
+  }
+
   send(value: T): boolean {
     if (this.gone !== undefined) throw this.gone;
-    if (this.outstanding >= this.window || this.held.length > 0) {
+    if ((this.outstanding >= this.window || this.held.length > 0) && !this.neverHold) {
       this.held.push(this.outlet.encodeDetached(value));
       return false;
     }
@@ -141,7 +168,8 @@ export class SenderCore<T> {
 export class Sender<T> implements Disposable {
   private isClosed = false;
 
-  constructor(private readonly core: SenderCore<T>) {}
+  /** @internal */
+  constructor(readonly core: SenderCore<T>) {}
 
   /**
    * Queues `value` for the receiver. Returns false when the receiver is

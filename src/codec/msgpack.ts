@@ -1,15 +1,51 @@
-// Untyped channels: any structured-clone-like value, encoded with msgpackr.
-import { Packr, Unpackr } from "msgpackr";
-import type { Codec } from "./codec.js";
+// Untyped channels: structured values encoded with msgpackr. Senders and
+// receivers inside a value travel as extension 0x50/0x51 holding their index
+// in the frame's handle table. msgpackr's extension hooks are global, so the
+// frame's handle context is lent to them for the length of one pack/unpack
+// call only (encoding and decoding are synchronous).
+import { addExtension, Packr, Unpackr } from "msgpackr";
+import { Sender } from "../channel/sender.js";
+import { Receiver } from "../channel/receiver.js";
+import type { Codec, HandleDecoder, HandleEncoder } from "./codec.js";
 
 const packr = new Packr({ useRecords: false, moreTypes: true });
 const unpackr = new Unpackr({ useRecords: false, moreTypes: true });
 
+let encoding: HandleEncoder | undefined;
+let decoding: HandleDecoder | undefined;
+
+function noContext(): never {
+  throw new TypeError("channel ends can only be sent over a channel");
+}
+
+addExtension({
+  Class: Sender,
+  type: 0x50,
+  write: (s: Sender<unknown>) => (encoding ?? noContext()).sender(s),
+  read: (index: number) => (decoding ?? noContext()).sender(index),
+});
+addExtension({
+  Class: Receiver,
+  type: 0x51,
+  write: (r: Receiver<unknown>) => (encoding ?? noContext()).receiver(r),
+  read: (index: number) => (decoding ?? noContext()).receiver(index),
+});
+
 export const msgpackCodec: Codec<unknown> = {
-  encode(value, out) {
-    out.bytes(packr.pack(value));
+  encode(value, out, handles) {
+    encoding = handles;
+    try {
+      out.bytes(packr.pack(value));
+    } finally {
+      encoding = undefined;
+    }
   },
-  decode(bytes) {
-    return unpackr.unpack(bytes);
+  decode(bytes, handles) {
+    decoding = handles;
+    try {
+      return unpackr.unpack(bytes);
+    } finally {
+      decoding = undefined;
+    }
   },
 };

@@ -1,8 +1,9 @@
-// A framed, multiplexed connection over one byte stream. Outgoing frames are
-// encoded straight into one buffer and written once per event-loop turn (or
-// when 256 KiB pile up); a large zero-copy body is written beside its header
-// without copying. Incoming frames are dispatched synchronously as views.
-// Bad input from the peer closes this connection, never the process.
+// A framed, multiplexed connection over one byte stream: the socket side of a
+// router Link. Outgoing frames are encoded straight into one buffer and
+// written once per event-loop turn (or when 256 KiB pile up); a large
+// zero-copy body is written beside its header without copying. Incoming
+// frames are parsed as views and dispatched synchronously. Bad input from the
+// peer closes this connection, never the process.
 import type { Socket } from "node:net";
 import {
   ConnectionLostError,
@@ -13,10 +14,15 @@ import {
 } from "../errors.js";
 import { ByteWriter } from "../wire/byte-writer.js";
 import { FrameParser } from "../wire/frame-parser.js";
-import { HEADER_SIZE, Kind, NO_TYPE, writeHeader, type FrameHeader, type TypeIdHalves } from "../wire/header.js";
-import type { Codec } from "../codec/codec.js";
+import { HANDLE_ENTRY_SIZE, HEADER_SIZE, Kind, NO_TYPE, splitTypeId, writeHeader, type TypeIdHalves } from "../wire/header.js";
+import type { ChannelType } from "../channel/channel-type.js";
 import type { ChannelLimits } from "../channel/defaults.js";
-import type { InboundRoute, OutboundRoute } from "./routes.js";
+import { writeHandleEntry } from "../router/bodies.js";
+import { ExportContext, type ExportVia } from "../router/handles.js";
+import { hex } from "../router/keys.js";
+import type { Link } from "../router/link.js";
+import type { InRoute, OutRoute } from "../router/routes.js";
+import type { Router } from "../router/router.js";
 
 /** Bodies at least this large are written by reference instead of copied. */
 const ZERO_COPY_MIN = 64 * 1024;
@@ -27,35 +33,45 @@ const EMPTY = new Uint8Array(0);
 /** Handles HELLO / WELCOME / ERROR frames while the connection is being set up. */
 export type HandshakeHandler = (kind: number, body: Uint8Array) => void;
 
-export class Connection {
-  readonly inbound = new Map<number, InboundRoute>();
-  readonly outbound = new Map<number, OutboundRoute>();
+export class Connection implements Link {
+  readonly inbound = new Map<number, InRoute<unknown>>();
+  readonly outbound = new Map<number, OutRoute<unknown>>();
   private readonly parser: FrameParser;
   private readonly writer = new ByteWriter();
-  /** For messages encoded now and sent later (held back by flow control). */
-  readonly detachedWriter = new ByteWriter(4096);
+  /** Bodies of messages that carry handles are encoded here first (the table goes before them). */
+  private readonly handleBody = new ByteWriter(4096);
   private chunks: Uint8Array[] = [];
   private flushScheduled = false;
   private readonly flushNow = () => this.flush();
-  /** Set until the handshake completes; then only route frames are allowed. */
+  private lastRouteId = 1; // route 1 is the bootstrap route
+  /** Set until the handshake completes; then frames go to the router. */
   handshake: HandshakeHandler | undefined;
-  /** Frame size limit of the peer (from its WELCOME / our own for the server). */
+  peer: Uint8Array = EMPTY;
+  peerHex = "";
+  /** The peer's frame size limit and receive window (from its HELLO or WELCOME). */
   peerMaxFrameSize: number;
+  sendWindow: number;
   failure: ProtochanError | undefined;
   private ended = false;
   /** Called once when the connection is gone, cleanly or not. */
   onClose: ((err: ProtochanError | undefined) => void) | undefined;
-  /** Frames and bytes received, for diagnostics. */
   readonly stats = { framesIn: 0, bytesIn: 0, framesOut: 0 };
 
   constructor(
     readonly socket: Socket,
+    readonly router: Router,
     readonly limits: ChannelLimits,
     handshake: HandshakeHandler,
   ) {
     this.handshake = handshake;
     this.peerMaxFrameSize = limits.maxFrameSize;
-    this.parser = new FrameParser(limits, (h, handles, body) => this.onFrame(h, handles, body));
+    this.sendWindow = limits.window;
+    this.parser = new FrameParser(limits, (h, handles, body) => {
+      if (this.failure !== undefined) return;
+      this.stats.framesIn++;
+      if (this.handshake !== undefined) this.handshake(h.kind, body);
+      else this.router.dispatch(this, h, handles, body);
+    });
     socket.on("data", (chunk: Buffer) => {
       this.stats.bytesIn += chunk.length;
       try {
@@ -69,18 +85,37 @@ export class Connection {
     socket.on("close", () => this.onPeerEnd());
   }
 
+  get recvWindow(): number {
+    return this.limits.window;
+  }
+
+  /** The handshake is done: frames now go to the router. */
+  established(peer: Uint8Array, peerMaxFrameSize: number, sendWindow: number): void {
+    this.handshake = undefined;
+    this.peer = peer;
+    this.peerHex = hex(peer);
+    this.peerMaxFrameSize = peerMaxFrameSize;
+    this.sendWindow = sendWindow;
+    this.router.linkUp(this);
+  }
+
+  allocRouteId(): number {
+    return ++this.lastRouteId;
+  }
+
   // ---- writing ----
 
-  /** Encodes a MESSAGE frame for `value`; returns its body length. */
-  writeMessage<T>(routeId: number, seq: number, type: TypeIdHalves, codec: Codec<T>, value: T): number {
-    const raw = codec.zeroCopyBody?.(value);
-    if (raw !== undefined && raw.length >= ZERO_COPY_MIN) return this.writeEncoded(routeId, seq, type, raw);
+  writeMessage<T>(routeId: number, seq: number, channel: ChannelType<T>, value: T, via: ExportVia): number {
+    if (channel.handles) return this.writeWithHandles(routeId, seq, channel, value, via);
+    const type = halves(channel);
+    const raw = channel.codec.zeroCopyBody?.(value);
+    if (raw !== undefined && raw.length >= ZERO_COPY_MIN) return this.writeBody(routeId, seq, type, raw);
     const w = this.writer;
     const start = w.pos;
     w.ensure(HEADER_SIZE);
     w.pos += HEADER_SIZE;
     try {
-      codec.encode(value, w);
+      channel.codec.encode(value, w);
     } catch (err) {
       w.pos = start;
       throw err;
@@ -95,19 +130,44 @@ export class Connection {
     return bodyLength;
   }
 
-  /** A MESSAGE frame whose body is already encoded. */
-  writeEncoded(routeId: number, seq: number, type: TypeIdHalves, body: Uint8Array): number {
+  /** Header, handle table, body: the body is encoded first to learn the table. */
+  private writeWithHandles<T>(routeId: number, seq: number, channel: ChannelType<T>, value: T, via: ExportVia): number {
+    const ctx = new ExportContext(this, via, this.limits.maxHandles);
+    const b = this.handleBody;
+    b.pos = 0;
+    channel.codec.encode(value, b, ctx);
+    const table = ctx.entries.length * HANDLE_ENTRY_SIZE;
+    if (HEADER_SIZE + table + b.pos > this.peerMaxFrameSize) throw this.tooLarge(b.pos);
+    const w = this.writer;
+    w.ensure(HEADER_SIZE + table + b.pos);
+    writeHeader(w.view, w.pos, Kind.Message, routeId, b.pos, seq, halves(channel), ctx.entries.length);
+    w.pos += HEADER_SIZE;
+    for (const entry of ctx.entries) {
+      writeHandleEntry(w.view, w.pos, entry);
+      w.pos += HANDLE_ENTRY_SIZE;
+    }
+    w.buf.set(b.buf.subarray(0, b.pos), w.pos);
+    w.pos += b.pos;
+    this.wrote();
+    for (const after of ctx.after) after();
+    return b.pos;
+  }
+
+  private writeBody(routeId: number, seq: number, type: TypeIdHalves, body: Uint8Array): number {
     if (HEADER_SIZE + body.length > this.peerMaxFrameSize) throw this.tooLarge(body.length);
-    this.writeFrame(Kind.Message, routeId, seq, type, body);
+    this.frame(Kind.Message, routeId, seq, type, body, 0);
     return body.length;
   }
 
-  /** Any frame with a small or pre-encoded body. */
-  writeFrame(kind: Kind, routeId: number, seq: number, type: TypeIdHalves = NO_TYPE, body: Uint8Array = EMPTY): void {
+  writeFrame(kind: Kind, routeId: number, seq: number, body: Uint8Array = EMPTY, flags = 0, typeId?: bigint): void {
+    this.frame(kind, routeId, seq, typeId === undefined ? NO_TYPE : splitTypeId(typeId), body, flags);
+  }
+
+  private frame(kind: Kind, routeId: number, seq: number, type: TypeIdHalves, body: Uint8Array, flags: number): void {
     if (this.ended) return;
     const w = this.writer;
     w.ensure(HEADER_SIZE);
-    writeHeader(w.view, w.pos, kind, routeId, body.length, seq, type);
+    writeHeader(w.view, w.pos, kind, routeId, body.length, seq, type, 0, flags);
     w.pos += HEADER_SIZE;
     if (body.length >= ZERO_COPY_MIN) {
       this.chunks.push(w.take(), body);
@@ -155,48 +215,15 @@ export class Connection {
     );
   }
 
-  // ---- reading ----
-
-  private onFrame(h: FrameHeader, handles: Uint8Array, body: Uint8Array): void {
-    if (this.failure !== undefined) return;
-    this.stats.framesIn++;
-    if (this.handshake !== undefined) {
-      this.handshake(h.kind, body);
-      return;
-    }
-    switch (h.kind) {
-      case Kind.Message: {
-        if (h.handleCount !== 0) throw new ProtocolError("frame carries handles, which this connection does not accept");
-        this.inboundRoute(h).onMessage(h, body);
-        return;
-      }
-      case Kind.Close:
-        this.inboundRoute(h).onClose(h.seq);
-        return;
-      case Kind.Credit:
-        this.outbound.get(h.routeId)?.onCredit(h.seq);
-        return;
-      case Kind.Gone:
-        this.outbound.get(h.routeId)?.onGone();
-        return;
-      case Kind.Error:
-        throw new ProtocolError(`peer reported an error: ${new TextDecoder().decode(body)}`);
-      default:
-        throw new ProtocolError(`unexpected frame kind ${h.kind} after the handshake`);
-    }
-  }
-
-  private inboundRoute(h: FrameHeader): InboundRoute {
-    const route = this.inbound.get(h.routeId);
-    if (route === undefined) throw new ProtocolError(`frame for unknown route ${h.routeId}`);
-    return route;
-  }
-
   // ---- lifecycle ----
 
-  /** A route finished; a connection without routes ends gracefully. */
+  /** Links made for a one-shot channel close with their last route; shared links stay. */
+  closeWhenIdle = true;
+
   routeEnded(): void {
-    if (this.handshake === undefined && this.inbound.size === 0 && this.outbound.size === 0) this.end();
+    if (this.closeWhenIdle && this.handshake === undefined && this.inbound.size === 0 && this.outbound.size === 0) {
+      this.end();
+    }
   }
 
   /** Graceful end: flush what is queued, then half-close. */
@@ -205,7 +232,7 @@ export class Connection {
     this.flush();
     this.ended = true;
     this.socket.end();
-    this.closeRoutes("closed", undefined);
+    this.closed("closed", undefined);
   }
 
   /** Fatal: tell the peer why (for protocol errors), drop the socket, fail every route. */
@@ -215,15 +242,14 @@ export class Connection {
     if (reason === "protocol-error") {
       this.chunks = [];
       this.writer.pos = 0;
-      const msg = new TextEncoder().encode(err.message.slice(0, 1024));
-      this.writeFrame(Kind.Error, 0, 0, NO_TYPE, msg);
+      this.frame(Kind.Error, 0, 0, NO_TYPE, new TextEncoder().encode(err.message.slice(0, 1024)), 0);
       this.flush();
     }
     this.ended = true;
     this.socket.end();
     // Give the ERROR frame a moment to leave; destroy regardless.
     setTimeout(() => this.socket.destroy(), 100).unref();
-    this.closeRoutes(reason, err);
+    this.closed(reason, err);
   }
 
   private onPeerEnd(): void {
@@ -237,15 +263,16 @@ export class Connection {
     this.fail(new ConnectionLostError(`peer closed the connection ${what}`), "connection-lost");
   }
 
-  private closeRoutes(reason: EndReason, err: ProtochanError | undefined): void {
-    for (const route of [...this.inbound.values()]) route.onConnectionLost(reason, err);
-    for (const route of [...this.outbound.values()]) route.onConnectionLost(reason, err);
-    this.inbound.clear();
-    this.outbound.clear();
+  private closed(reason: EndReason, err: ProtochanError | undefined): void {
+    if (this.handshake === undefined) this.router.linkLost(this, reason, err);
     const onClose = this.onClose;
     this.onClose = undefined;
     onClose?.(err);
   }
+}
+
+function halves(channel: ChannelType<unknown>): TypeIdHalves {
+  return channel.wireType;
 }
 
 function asProtocolError(err: unknown): ProtochanError {

@@ -47,6 +47,7 @@ export const unixTransport: Transport = {
     let closed = false;
     return {
       address: `unix:${path}`,
+      unref: () => server.unref(),
       async close() {
         if (closed) return;
         closed = true;
@@ -80,7 +81,7 @@ export const tcpTransport: Transport = {
     const bound = server.address();
     const port = typeof bound === "object" && bound !== null ? bound.port : target.port;
     const host = target.host.includes(":") ? `[${target.host}]` : target.host;
-    return { address: `tcp:${host}:${port}`, close: () => closeServer(server) };
+    return { address: `tcp:${host}:${port}`, close: () => closeServer(server), unref: () => server.unref() };
   },
   async dial(rest) {
     const socket = await dialSocket(parseHostPort(rest));

@@ -9,6 +9,8 @@ export interface Listener {
   readonly address: string;
   /** Stops listening and removes what listen() created (socket file, directory). */
   close(): Promise<void>;
+  /** Lets the process exit while this listener is open. */
+  unref?(): void;
 }
 
 export interface Transport {

@@ -6,7 +6,7 @@ export const MAGIC = 0x4e484350; // "PCHN" little-endian
 export const PROTOCOL_VERSION = 1;
 export const HEADER_SIZE = 40;
 /** Bytes per handle-table entry (the table follows the header). */
-export const HANDLE_ENTRY_SIZE = 16;
+export const HANDLE_ENTRY_SIZE = 40;
 
 export const Off = {
   magic: 0,
@@ -30,9 +30,13 @@ export const Kind = {
   Credit: 5,
   Gone: 6,
   Error: 7,
+  Open: 8,
+  Handoff: 9,
+  Redirect: 10,
+  NodeInfo: 11,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
-export const MAX_KIND = Kind.Error;
+export const MAX_KIND = Kind.NodeInfo;
 
 /** A decoded header; the parser reuses one instance for every frame. */
 export interface FrameHeader {
@@ -71,12 +75,13 @@ export function writeHeader(
   seq: number,
   type: TypeIdHalves,
   handleCount = 0,
+  flags = 0,
 ): void {
   view.setUint32(at + Off.magic, MAGIC, true);
   view.setUint16(at + Off.version, PROTOCOL_VERSION, true);
   view.setUint16(at + Off.headerSize, HEADER_SIZE, true);
   view.setUint16(at + Off.kind, kind, true);
-  view.setUint16(at + Off.flags, 0, true);
+  view.setUint16(at + Off.flags, flags, true);
   view.setUint32(at + Off.bodyLength, bodyLength, true);
   view.setUint32(at + Off.routeId, routeId, true);
   view.setUint32(at + Off.handleCount, handleCount, true);

@@ -17,7 +17,12 @@ function frame(kind: Kind, routeId: number, seq: number, body: Uint8Array, type 
   return out;
 }
 
-const hello = frame(Kind.Hello, 0, 0, encodeHello(splitTypeId(typeIdOf("example.v1.Ping")), token));
+const hello = frame(
+  Kind.Hello,
+  0,
+  0,
+  encodeHello({ type: splitTypeId(typeIdOf("example.v1.Ping")), token, node: new Uint8Array(16), window: 1 << 20, maxFrameSize: 1 << 20 }),
+);
 const garbage = new Uint8Array(4096).map((_, i) => (i * 131 + 17) & 0xff);
 const oversized = frame(Kind.Message, 1, 1, new Uint8Array(0), splitTypeId(typeIdOf("example.v1.Ping")));
 new DataView(oversized.buffer).setUint32(Off.bodyLength, 0x40000000, true); // claims 1 GiB

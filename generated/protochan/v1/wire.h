@@ -141,7 +141,7 @@ PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Hello, max_frame_size) == 68, "pro
 // Wire type id: FNV-1a 64 of "protochan.v1.Welcome".
 #define protochan_v1_Welcome_TYPE_ID UINT64_C(0x264B23A535E6E19A)
 #define protochan_v1_Welcome_LAYOUT_VERSION 0u
-#define protochan_v1_Welcome_SIZE 32u
+#define protochan_v1_Welcome_SIZE 36u
 #define protochan_v1_Welcome_node_id_LENGTH 16u
 
 // Body of the WELCOME frame.
@@ -156,14 +156,17 @@ typedef struct protochan_v1_Welcome {
   uint32_t bootstrap_route;
   // The server process's random node id.
   uint8_t node_id[16];
+  // Serial of the bootstrap receiver's global name (its node is node_id).
+  uint32_t bootstrap_port;
 } protochan_v1_Welcome;
-PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_Welcome) == 32, "protochan_v1_Welcome: size");
+PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_Welcome) == 36, "protochan_v1_Welcome: size");
 PROTOCHAN_STATIC_ASSERT(PROTOCHAN_ALIGNOF(protochan_v1_Welcome) == 4, "protochan_v1_Welcome: alignment");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Welcome, version) == 0, "protochan_v1_Welcome.version: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Welcome, max_frame_size) == 4, "protochan_v1_Welcome.max_frame_size: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Welcome, initial_window) == 8, "protochan_v1_Welcome.initial_window: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Welcome, bootstrap_route) == 12, "protochan_v1_Welcome.bootstrap_route: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Welcome, node_id) == 16, "protochan_v1_Welcome.node_id: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Welcome, bootstrap_port) == 32, "protochan_v1_Welcome.bootstrap_port: offset");
 
 // Wire type id: FNV-1a 64 of "protochan.v1.HandleEntry".
 #define protochan_v1_HandleEntry_TYPE_ID UINT64_C(0x50F43F20EC745D9C)

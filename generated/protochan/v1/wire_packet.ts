@@ -405,12 +405,13 @@ export interface WelcomeObject {
   initialWindow: number;
   bootstrapRoute: number;
   nodeId: Uint8Array;
+  bootstrapPort: number;
 }
 
 /**
  * Body of the WELCOME frame.
  *
- * Zero-copy view of protochan.v1.Welcome: C struct `protochan_v1_Welcome` in protochan/v1/wire.h, 32 bytes, aligned to 4.
+ * Zero-copy view of protochan.v1.Welcome: C struct `protochan_v1_Welcome` in protochan/v1/wire.h, 36 bytes, aligned to 4.
  * WelcomeView.wrap(bytes) views bytes in place, WelcomeView.create() allocates a zeroed packet.
  */
 export class WelcomeView extends PacketViewBase {
@@ -418,7 +419,7 @@ export class WelcomeView extends PacketViewBase {
     typeName: "protochan.v1.Welcome",
     cName: "protochan_v1_Welcome",
     typeId: 0x264b23a535e6e19an,
-    size: 32,
+    size: 36,
     align: 4,
     layoutVersion: 0,
     members: [
@@ -427,6 +428,7 @@ export class WelcomeView extends PacketViewBase {
       { name: "initial_window", offset: 8, size: 4 },
       { name: "bootstrap_route", offset: 12, size: 4 },
       { name: "node_id", offset: 16, size: 16 },
+      { name: "bootstrap_port", offset: 32, size: 4 },
     ],
     handles: [],
     nested: [],
@@ -501,6 +503,20 @@ export class WelcomeView extends PacketViewBase {
     PacketIO.setBytes(this, -1, 16, 16, v, "protochan.v1.Welcome.node_id");
   }
 
+  /**
+   * Serial of the bootstrap receiver's global name (its node is node_id).
+   *
+   * C: `uint32_t bootstrap_port` at 32.
+   *
+   * @generated from uint32 bootstrap_port = 6
+   */
+  get bootstrapPort(): number {
+    return this.view.getUint32(32, true);
+  }
+  set bootstrapPort(v: number) {
+    this.view.setUint32(32, checkInt(v, 0, 0xffffffff, "protochan.v1.Welcome.bootstrap_port"), true);
+  }
+
   toObject(): WelcomeObject {
     return {
       version: this.version,
@@ -508,6 +524,7 @@ export class WelcomeView extends PacketViewBase {
       initialWindow: this.initialWindow,
       bootstrapRoute: this.bootstrapRoute,
       nodeId: this.nodeId.slice(),
+      bootstrapPort: this.bootstrapPort,
     };
   }
 
@@ -518,12 +535,13 @@ export class WelcomeView extends PacketViewBase {
     if (v.initialWindow !== undefined) this.initialWindow = v.initialWindow;
     if (v.bootstrapRoute !== undefined) this.bootstrapRoute = v.bootstrapRoute;
     if (v.nodeId !== undefined) this.nodeId = v.nodeId;
+    if (v.bootstrapPort !== undefined) this.bootstrapPort = v.bootstrapPort;
     return this;
   }
 }
 
 /**
- * A channel of protochan.v1.Welcome packets: each message is the raw 32-byte struct, wire type id 0x264b23a535e6e19a (protochan_v1_Welcome_TYPE_ID).
+ * A channel of protochan.v1.Welcome packets: each message is the raw 36-byte struct, wire type id 0x264b23a535e6e19a (protochan_v1_Welcome_TYPE_ID).
  */
 export const WelcomePacketChannel: ChannelType<WelcomeView> = definePacketChannel(WelcomeView);
 

@@ -1,0 +1,63 @@
+// Protobuf messages with handle fields. In the schema such a field is a
+// protochan.v1.SenderHandle / ReceiverHandle holding a handle-table index; in
+// TypeScript it is a Sender<T> / Receiver<T>. This codec swaps one for the
+// other around the message's own codec.
+import type { Sender } from "../channel/sender.js";
+import type { Receiver } from "../channel/receiver.js";
+import type { ChannelType } from "../channel/channel-type.js";
+import type { Codec, HandleDecoder, HandleEncoder } from "./codec.js";
+
+export interface HandleField {
+  /** The field's localName in the protoc-gen-es message. */
+  readonly name: string;
+  readonly kind: "sender" | "receiver";
+  readonly repeated: boolean;
+  /** The channel type the handle carries (a thunk: channel types may refer to each other). */
+  readonly payload: () => ChannelType<unknown>;
+}
+
+interface IndexMessage {
+  readonly $typeName: string;
+  readonly index: number;
+}
+
+type AnyRecord = Record<string, unknown>;
+
+/** The message type with its handle fields typed as channel ends. */
+export type WithHandles<M, H> = Omit<M, keyof H> & H;
+
+export function withHandleFields<Pb extends object, T>(inner: Codec<Pb>, fields: readonly HandleField[]): Codec<T> {
+  const typeNames = { sender: "protochan.v1.SenderHandle", receiver: "protochan.v1.ReceiverHandle" };
+  return {
+    encode(value, out, handles) {
+      const copy: AnyRecord = { ...(value as AnyRecord) };
+      for (const f of fields) {
+        const toIndex = (end: unknown): IndexMessage => ({ $typeName: typeNames[f.kind], index: put(f, end, handles) });
+        const v = copy[f.name];
+        if (v === undefined) continue;
+        copy[f.name] = f.repeated ? (v as unknown[]).map(toIndex) : toIndex(v);
+      }
+      inner.encode(copy as Pb, out, handles);
+    },
+    decode(bytes, handles) {
+      const value = inner.decode(bytes, handles) as AnyRecord;
+      for (const f of fields) {
+        const fromIndex = (m: IndexMessage): unknown => take(f, m.index, handles);
+        const v = value[f.name];
+        if (v === undefined) continue;
+        value[f.name] = f.repeated ? (v as IndexMessage[]).map(fromIndex) : fromIndex(v as IndexMessage);
+      }
+      return value as T;
+    },
+  };
+}
+
+function put(f: HandleField, end: unknown, handles: HandleEncoder | undefined): number {
+  if (handles === undefined) throw new TypeError(`field ${f.name}: channel ends can only be sent over a channel`);
+  return f.kind === "sender" ? handles.sender(end as Sender<unknown>) : handles.receiver(end as Receiver<unknown>);
+}
+
+function take(f: HandleField, index: number, handles: HandleDecoder | undefined): unknown {
+  if (handles === undefined) throw new RangeError(`field ${f.name}: handle ${index} but the frame has no handle table`);
+  return f.kind === "sender" ? handles.sender(index, f.payload()) : handles.receiver(index, f.payload());
+}

@@ -1,0 +1,116 @@
+// Bodies of the routing frames and the handle-table entry, at the offsets of
+// protochan.v1.Open / NodeAddress / HandleEntry in wire.proto (a test checks
+// them against the generated layout tables).
+import { ProtocolError } from "../errors.js";
+import { globalKey, NODE_ID_SIZE, type GlobalKey } from "./keys.js";
+
+export const OPEN_SIZE = 56;
+export const OPEN_BASE = 1;
+export const HANDLE_ENTRY_SIZE = 40;
+export const NODE_ADDRESS_SIZE = 532;
+const NAME_MAX = 512;
+
+export const HandleKind = { Sender: 1, Receiver: 2 } as const;
+export type HandleKind = (typeof HandleKind)[keyof typeof HandleKind];
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function nodeAt(bytes: Uint8Array, at: number): Uint8Array {
+  return bytes.slice(at, at + NODE_ID_SIZE);
+}
+
+export interface Open {
+  readonly stream: GlobalKey;
+  /** Set: firstSeq is the stream's start at the receiver (a new or moved stream). */
+  readonly base: boolean;
+  readonly firstSeq: number;
+  readonly port: GlobalKey;
+}
+
+export function encodeOpen(o: Open): Uint8Array {
+  const out = new Uint8Array(OPEN_SIZE);
+  const v = viewOf(out);
+  out.set(o.stream.node, 0);
+  v.setUint32(16, o.stream.serial, true);
+  v.setUint32(20, o.base ? OPEN_BASE : 0, true);
+  v.setBigUint64(24, BigInt(o.firstSeq), true);
+  out.set(o.port.node, 32);
+  v.setUint32(48, o.port.serial, true);
+  return out;
+}
+
+export function decodeOpen(body: Uint8Array): Open {
+  if (body.length !== OPEN_SIZE) throw new ProtocolError(`bad OPEN: ${body.length} bytes, expected ${OPEN_SIZE}`);
+  const v = viewOf(body);
+  const firstSeq = v.getBigUint64(24, true);
+  if (firstSeq < 1n || firstSeq > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtocolError("bad OPEN: first_seq out of range");
+  return {
+    stream: globalKey(nodeAt(body, 0), v.getUint32(16, true)),
+    base: (v.getUint32(20, true) & OPEN_BASE) !== 0,
+    firstSeq: Number(firstSeq),
+    port: globalKey(nodeAt(body, 32), v.getUint32(48, true)),
+  };
+}
+
+export interface NodeAddress {
+  readonly node: Uint8Array;
+  /** A server name to dial, "" when unknown / a query. */
+  readonly name: string;
+}
+
+export function encodeNodeAddress(a: NodeAddress): Uint8Array {
+  const name = new TextEncoder().encode(a.name);
+  if (name.length > NAME_MAX) throw new RangeError(`node name longer than ${NAME_MAX} bytes`);
+  const out = new Uint8Array(NODE_ADDRESS_SIZE);
+  out.set(a.node, 0);
+  viewOf(out).setUint32(16, name.length, true);
+  out.set(name, 20);
+  return out;
+}
+
+export function decodeNodeAddress(body: Uint8Array): NodeAddress {
+  if (body.length !== NODE_ADDRESS_SIZE) {
+    throw new ProtocolError(`bad node address: ${body.length} bytes, expected ${NODE_ADDRESS_SIZE}`);
+  }
+  const len = viewOf(body).getUint32(16, true);
+  if (len > NAME_MAX) throw new ProtocolError(`bad node address: name length ${len} > ${NAME_MAX}`);
+  return { node: nodeAt(body, 0), name: new TextDecoder().decode(body.subarray(20, 20 + len)) };
+}
+
+export interface HandleEntry {
+  readonly kind: HandleKind;
+  readonly port: GlobalKey;
+  readonly typeLo: number;
+  readonly typeHi: number;
+  /** RECEIVER: streams that will be opened to it after this frame. */
+  readonly streamCount: number;
+}
+
+export function writeHandleEntry(view: DataView, at: number, e: HandleEntry): void {
+  view.setUint16(at, e.kind, true);
+  view.setUint16(at + 2, 0, true);
+  view.setUint32(at + 4, e.port.serial, true);
+  view.setUint32(at + 8, e.typeLo, true);
+  view.setUint32(at + 12, e.typeHi, true);
+  new Uint8Array(view.buffer, view.byteOffset + at + 16, NODE_ID_SIZE).set(e.port.node);
+  view.setUint32(at + 32, e.streamCount, true);
+  view.setUint32(at + 36, 0, true);
+}
+
+export function readHandleEntry(table: Uint8Array, index: number): HandleEntry {
+  const at = index * HANDLE_ENTRY_SIZE;
+  const v = viewOf(table);
+  const kind = v.getUint16(at, true);
+  if (kind !== HandleKind.Sender && kind !== HandleKind.Receiver) {
+    throw new ProtocolError(`handle ${index}: unknown kind ${kind}`);
+  }
+  return {
+    kind,
+    port: globalKey(nodeAt(table, at + 16), v.getUint32(at + 4, true)),
+    typeLo: v.getUint32(at + 8, true),
+    typeHi: v.getUint32(at + 12, true),
+    streamCount: v.getUint32(at + 32, true),
+  };
+}

@@ -1,0 +1,160 @@
+// Handle tables: how channel ends travel inside messages.
+//  - exportHandles: while a message is written to a link, each sender gets a
+//    new stream back to its receiver (senders are cloned), each receiver moves
+//    (its streams follow it with OPEN frames written after the message).
+//  - importHandles: a received frame's table becomes channel ends, each index
+//    used at most once, kinds and types checked.
+//  - localHandles: the same inside one process, without a table on the wire.
+import { EndpointClosedError, HandleCycleError, ProtocolError } from "../errors.js";
+import type { HandleDecoder, HandleEncoder } from "../codec/codec.js";
+import { channelTypeById, type ChannelType } from "../channel/channel-type.js";
+import { Receiver, type ReceiverCore } from "../channel/receiver.js";
+import { Sender } from "../channel/sender.js";
+import type { Closable } from "../channel/stream.js";
+import { splitTypeId } from "../wire/header.js";
+import { HandleKind, readHandleEntry, type HandleEntry } from "./bodies.js";
+import type { Link } from "./link.js";
+
+export class ExportContext implements HandleEncoder {
+  readonly entries: HandleEntry[] = [];
+  /** Run once the frame is written: moved receivers' streams follow it. */
+  readonly after: (() => void)[] = [];
+
+  constructor(
+    private readonly link: Link,
+    private readonly via: ExportVia,
+    private readonly maxHandles: number,
+  ) {}
+
+  sender(sender: Sender<unknown>): number {
+    const core = sender.core;
+    checkSender(sender, this.via.owner);
+    const port = this.link.router.exportSender(core);
+    return this.add({ kind: HandleKind.Sender, port, ...typeHalves(core.type), streamCount: 0 });
+  }
+
+  receiver(receiver: Receiver<unknown>): number {
+    const core = receiver.core;
+    const port = this.link.router.portOf(core);
+    if (this.via.port.id === port.id) throw cycle();
+    receiver.handOver();
+    const streamCount = core.streams.size + core.pendingOpens;
+    this.after.push(() => this.link.router.moveReceiver(core, this.link));
+    return this.add({ kind: HandleKind.Receiver, port, ...typeHalves(core.type), streamCount });
+  }
+
+  private add(entry: HandleEntry): number {
+    if (this.entries.length >= this.maxHandles) {
+      throw new RangeError(`a message can carry at most ${this.maxHandles} channel ends`);
+    }
+    this.entries.push(entry);
+    return this.entries.length - 1;
+  }
+}
+
+function typeHalves(type: ChannelType<unknown>): { typeLo: number; typeHi: number } {
+  const { lo, hi } = splitTypeId(type.typeId);
+  return { typeLo: lo, typeHi: hi };
+}
+
+/** The route a message is written on: its owner (a sender, or a proxy) and the receiver it leads to. */
+export interface ExportVia {
+  readonly owner: unknown;
+  readonly port: { readonly id: string };
+}
+
+function checkSender(sender: Sender<unknown>, via: unknown): void {
+  if (sender.closed || !sender.core.open) throw new EndpointClosedError("cannot send a closed sender");
+  if (sender.core === via) throw new HandleCycleError("a sender cannot be sent over itself");
+}
+
+function cycle(): HandleCycleError {
+  return new HandleCycleError("a receiver cannot be sent over a channel that leads to itself");
+}
+
+type End = Sender<unknown> | Receiver<unknown>;
+
+export interface ImportContext extends HandleDecoder {
+  /** The channel ends the message carries (released if it is dropped). */
+  finish(): Closable[];
+  closeAll(): void;
+}
+
+/** Turns a frame's handle table into channel ends (all of them, before the body is decoded). */
+export function importHandles(link: Link, table: Uint8Array, count: number): ImportContext {
+  const ends: End[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const entry = readHandleEntry(table, i);
+      const type = channelTypeById(BigInt(entry.typeHi) * 0x1_0000_0000n + BigInt(entry.typeLo));
+      if (type === undefined) {
+        throw new ProtocolError(`handle ${i}: unknown channel type (import its generated _chan.ts module)`);
+      }
+      ends.push(
+        entry.kind === HandleKind.Sender
+          ? link.router.importSender(link, entry, type)
+          : link.router.importReceiver(link, entry, type),
+      );
+    }
+  } catch (err) {
+    for (const e of ends) e.close();
+    throw err;
+  }
+  return pickFrom(ends);
+}
+
+/** Hands out the ends of one message by index, each once, checking kind and type. */
+function pickFrom(ends: End[]): ImportContext {
+  const used = ends.map(() => false);
+  const pick = <E extends End>(index: number, want: typeof Sender | typeof Receiver, type?: ChannelType<unknown>): E => {
+    if (!Number.isInteger(index) || index < 0 || index >= ends.length) {
+      throw new ProtocolError(`handle index ${index} out of range (the frame has ${ends.length})`);
+    }
+    if (used[index]) throw new ProtocolError(`handle index ${index} used twice`);
+    const end = ends[index]!;
+    if (!(end instanceof want)) throw new ProtocolError(`handle ${index} is not a ${want.name.toLowerCase()}`);
+    const actual = end.core.type;
+    if (type !== undefined && actual.typeId !== type.typeId) {
+      throw new ProtocolError(`handle ${index} carries ${actual.typeName}, the schema says ${type.typeName}`);
+    }
+    used[index] = true;
+    return end as E;
+  };
+  return {
+    sender: <T>(index: number, type?: ChannelType<T>) =>
+      pick<Sender<unknown>>(index, Sender, type as ChannelType<unknown>) as unknown as Sender<T>,
+    receiver: <T>(index: number, type?: ChannelType<T>) =>
+      pick<Receiver<unknown>>(index, Receiver, type as ChannelType<unknown>) as unknown as Receiver<T>,
+    finish() {
+      // Ends the body did not mention are closed: nobody can reach them.
+      ends.forEach((e, i) => !used[i] && e.close());
+      return ends.filter((_, i) => used[i]);
+    },
+    closeAll() {
+      for (const e of ends) e.close();
+    },
+  };
+}
+
+export interface LocalHandles {
+  readonly encoder: HandleEncoder;
+  readonly decoder: ImportContext;
+}
+
+/** Channel ends in a message that stays in this process: senders are cloned, receivers move. */
+export function localHandles(via: unknown, destination: ReceiverCore<unknown>): LocalHandles {
+  const ends: End[] = [];
+  const encoder: HandleEncoder = {
+    sender(s) {
+      checkSender(s, via);
+      ends.push(s.clone());
+      return ends.length - 1;
+    },
+    receiver(r) {
+      if (r.core === destination) throw cycle();
+      ends.push(new Receiver(r.handOver()));
+      return ends.length - 1;
+    },
+  };
+  return { encoder, decoder: pickFrom(ends) };
+}

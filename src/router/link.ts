@@ -1,0 +1,34 @@
+// What the router needs from a connection to another process. The socket
+// connection implements it; tests may drive the router through other links.
+import type { ProtochanError } from "../errors.js";
+import type { ChannelType } from "../channel/channel-type.js";
+import type { Kind } from "../wire/header.js";
+import type { InRoute, OutRoute } from "./routes.js";
+import type { ExportVia } from "./handles.js";
+import type { Router } from "./router.js";
+
+export interface Link {
+  readonly router: Router;
+  /** The peer's node id, known after the handshake. */
+  readonly peer: Uint8Array;
+  readonly peerHex: string;
+  /** Window of routes we send on (the peer's receive window). */
+  readonly sendWindow: number;
+  /** Window of routes the peer sends on. */
+  readonly recvWindow: number;
+  readonly inbound: Map<number, InRoute<unknown>>;
+  readonly outbound: Map<number, OutRoute<unknown>>;
+  readonly failure: ProtochanError | undefined;
+  /** Frames and messages this link carried, for diagnostics. */
+  readonly stats: { framesIn: number; framesOut: number };
+  allocRouteId(): number;
+  /**
+   * Writes a MESSAGE; returns its body length. Channel ends found while
+   * encoding go into the frame's handle table.
+   */
+  writeMessage<T>(routeId: number, seq: number, type: ChannelType<T>, value: T, via: ExportVia): number;
+  /** A frame other than MESSAGE. */
+  writeFrame(kind: Kind, routeId: number, seq: number, body?: Uint8Array, flags?: number, typeId?: bigint): void;
+  /** A route finished: a link without routes may close. */
+  routeEnded(): void;
+}

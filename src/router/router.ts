@@ -1,0 +1,348 @@
+// The router: one per process. It knows which receivers live here (ports),
+// which live elsewhere but are reached through this process (forwards), and
+// one link per peer process. It turns routing frames into route objects and
+// keeps FIFO per stream however a receiver moves: a moved receiver leaves a
+// proxy behind, the proxy asks each stream's sender to send directly to the
+// new place (REDIRECT), the sender switches over (HANDOFF + OPEN), and the
+// receiver merges both paths by sequence number. No sockets or timers here:
+// links and the RouterIO are supplied by the I/O layer (or by a test).
+import { ProtocolError, type EndReason, type ProtochanError } from "../errors.js";
+import type { ChannelType } from "../channel/channel-type.js";
+import { Receiver, ReceiverCore } from "../channel/receiver.js";
+import { Sender, SenderCore } from "../channel/sender.js";
+import { StreamIn, type StreamSink } from "../channel/stream.js";
+import { Kind, type FrameHeader } from "../wire/header.js";
+import { decodeNodeAddress, decodeOpen, encodeNodeAddress, type HandleEntry, type NodeAddress } from "./bodies.js";
+import { globalKey, hex, newNodeId, type GlobalKey } from "./keys.js";
+import type { Link } from "./link.js";
+import { FLAG_LOST, Forwarder, InRoute, LocalRoute, OutRoute, type RouteOwner } from "./routes.js";
+
+/** Placeholder until a proxy stream's forwarder exists. */
+const NO_SINK: StreamSink<unknown> = { deliver() {}, streamEnded() {} };
+
+/** What the router asks of the I/O layer. */
+export interface RouterIO {
+  /** This process's name for direct connections, opening its listener on first use. */
+  listen(): Promise<string>;
+  /** A link to the process reachable at `name`. */
+  dial(name: string): Promise<Link>;
+  /** Resolves once what was written to `link` has been handed to the OS. */
+  flushed(link: Link): Promise<void>;
+}
+
+/** A receiver that moved on: OPENs still arriving for it here are forwarded over `link`. */
+interface PortForward {
+  readonly link: Link;
+  readonly type: ChannelType<unknown>;
+  /** Streams announced here (exported senders) and not opened yet. */
+  pendingOpens: number;
+  /** Streams proxied here. */
+  readonly streams: Map<string, StreamIn<unknown>>;
+}
+
+export class Router {
+  readonly node: Uint8Array = newNodeId();
+  readonly nodeHex = hex(this.node);
+  private serial = 0;
+  /** Receivers living here that have a global name. */
+  readonly ports = new Map<string, ReceiverCore<unknown>>();
+  readonly forwards = new Map<string, PortForward>();
+  /** One link per peer process (the first one made). */
+  readonly links = new Map<string, Link>();
+  private readonly names = new Map<string, string>();
+  private readonly awaitingNames = new Map<string, (() => void)[]>();
+  /** Receivers moved here over a link whose streams have not all been opened yet. */
+  private readonly awaitingOpens = new Map<Link, Set<ReceiverCore<unknown>>>();
+  /** Messages this process forwarded as a proxy, for diagnostics and tests. */
+  readonly stats = { forwarded: 0, redirects: 0 };
+
+  constructor(public io?: RouterIO) {}
+
+  newKey(): GlobalKey {
+    return globalKey(this.node, ++this.serial);
+  }
+
+  /** A local sender/receiver pair. */
+  channel<T>(type: ChannelType<T>, window: number): [Sender<T>, Receiver<T>] {
+    const receiver = new ReceiverCore<T>(type);
+    const stream = new StreamIn<T>(this.newKey(), receiver, 1);
+    receiver.addStream(stream);
+    const route = new LocalRoute(type, stream, receiver);
+    const sender = new SenderCore(route, window, type.handles);
+    sender.stream = stream.key;
+    route.owner = sender;
+    return [new Sender(sender), new Receiver(receiver)];
+  }
+
+  /** The receiver's global name, registering it here. */
+  portOf(core: ReceiverCore<unknown>): GlobalKey {
+    if (core.port === undefined) {
+      core.port = this.newKey();
+      this.ports.set(core.port.id, core);
+    }
+    return core.port;
+  }
+
+  // ---- links ----
+
+  linkUp(link: Link): void {
+    if (!this.links.has(link.peerHex)) this.links.set(link.peerHex, link);
+  }
+
+  linkLost(link: Link, reason: EndReason, err: ProtochanError | undefined): void {
+    if (this.links.get(link.peerHex) === link) this.links.delete(link.peerHex);
+    for (const route of [...link.inbound.values()]) route.onLinkLost(reason, err);
+    for (const route of [...link.outbound.values()]) route.onLinkLost(reason, err);
+    link.inbound.clear();
+    link.outbound.clear();
+    for (const [id, fwd] of this.forwards) if (fwd.link === link) this.forwards.delete(id);
+    for (const core of this.awaitingOpens.get(link) ?? []) {
+      while (core.pendingOpens > 0) core.expectationLost(reason, err);
+    }
+    this.awaitingOpens.delete(link);
+  }
+
+  // ---- frames ----
+
+  dispatch(link: Link, h: FrameHeader, handles: Uint8Array, body: Uint8Array): void {
+    switch (h.kind) {
+      case Kind.Message:
+        return this.inRoute(link, h.routeId).onMessage(h, handles, body);
+      case Kind.Open:
+        return this.onOpen(link, h, body);
+      case Kind.Close:
+        return this.inRoute(link, h.routeId).onClose(h.seq, (h.flags & FLAG_LOST) !== 0);
+      case Kind.Handoff:
+        if (body.length !== 16) throw new ProtocolError(`bad HANDOFF: ${body.length} bytes, expected 16`);
+        return this.inRoute(link, h.routeId).onHandoff(h.seq, body);
+      case Kind.Credit:
+        return link.outbound.get(h.routeId)?.onCredit(h.seq);
+      case Kind.Gone:
+        return link.outbound.get(h.routeId)?.onGone((h.flags & FLAG_LOST) !== 0);
+      case Kind.Redirect:
+        return link.outbound.get(h.routeId)?.onRedirect(decodeNodeAddress(body));
+      case Kind.NodeInfo:
+        return this.onNodeInfo(link, decodeNodeAddress(body));
+      case Kind.Error:
+        throw new ProtocolError(`peer reported an error: ${new TextDecoder().decode(body)}`);
+      default:
+        throw new ProtocolError(`unexpected frame kind ${h.kind} after the handshake`);
+    }
+  }
+
+  private inRoute(link: Link, id: number): InRoute<unknown> {
+    const route = link.inbound.get(id);
+    if (route === undefined) throw new ProtocolError(`frame for unknown route ${id}`);
+    return route;
+  }
+
+  private onOpen(link: Link, h: FrameHeader, body: Uint8Array): void {
+    const o = decodeOpen(body);
+    if (link.inbound.has(h.routeId)) throw new ProtocolError(`OPEN of route ${h.routeId}, which is open`);
+    const local = this.ports.get(o.port.id);
+    const fwd = local === undefined ? this.forwards.get(o.port.id) : undefined;
+    const type = local?.type ?? fwd?.type;
+    if (type === undefined) {
+      // Not here and not known: the receiver is gone (or never was here).
+      link.writeFrame(Kind.Gone, h.routeId, 0);
+      return;
+    }
+    if (h.typeLo !== Number(type.typeId & 0xffffffffn) || h.typeHi !== Number(type.typeId >> 32n)) {
+      throw new ProtocolError(`OPEN for ${type.typeName} with another message type`);
+    }
+    const streams = local?.streams ?? fwd!.streams;
+    let stream = streams.get(o.stream.id);
+    if (o.base) {
+      const pending = local ?? fwd!;
+      if (pending.pendingOpens === 0) throw new ProtocolError(`OPEN of a stream nobody announced to ${type.typeName}`);
+      pending.pendingOpens--;
+    }
+    if (stream === undefined) {
+      stream = local !== undefined
+        ? new StreamIn(o.stream, local, o.base ? o.firstSeq : undefined)
+        : this.proxyStream(o.stream, fwd!, o.port, o.firstSeq, o.base);
+      streams.set(o.stream.id, stream);
+    } else {
+      if (o.base) stream.setBase(o.firstSeq);
+      else stream.continuations--;
+    }
+    const route = new InRoute(link, h.routeId, stream, type, o.base ? o.firstSeq : undefined);
+    if (fwd !== undefined) this.askToRedirect(route, fwd.link);
+  }
+
+  private proxyStream(key: GlobalKey, fwd: PortForward, port: GlobalKey, firstSeq: number, base: boolean): StreamIn<unknown> {
+    const out = new OutRoute(fwd.link, fwd.type, port, key, firstSeq, base);
+    const stream = new StreamIn<unknown>(key, NO_SINK, firstSeq);
+    stream.sink = new Forwarder(stream, out, this.stats, () => this.retireProxy(port.id, stream));
+    return stream;
+  }
+
+  private retireProxy(portId: string, stream: StreamIn<unknown>): void {
+    const fwd = this.forwards.get(portId);
+    if (fwd === undefined) return;
+    fwd.streams.delete(stream.key.id);
+    if (fwd.pendingOpens === 0 && fwd.streams.size === 0) this.forwards.delete(portId);
+  }
+
+  // ---- handles ----
+
+  /** A sender is being sent: its clone will open a stream back through here. */
+  exportSender(core: SenderCore<unknown>): GlobalKey {
+    const outlet = core.outlet;
+    if (outlet instanceof LocalRoute) {
+      const receiver = outlet.receiver;
+      const port = this.portOf(receiver);
+      if (receiver.moved) this.forwardFor(port, receiver.type).pendingOpens++;
+      else receiver.pendingOpens++;
+      return port;
+    }
+    const route = outlet as OutRoute<unknown>;
+    const port = route.port();
+    const fwd = this.forwards.get(port.id) ?? this.addForward(port, route.link, core.type);
+    fwd.pendingOpens++;
+    return port;
+  }
+
+  private addForward(port: GlobalKey, link: Link, type: ChannelType<unknown>): PortForward {
+    const fwd: PortForward = { link, type, pendingOpens: 0, streams: new Map() };
+    this.forwards.set(port.id, fwd);
+    return fwd;
+  }
+
+  private forwardFor(port: GlobalKey, type: ChannelType<unknown>): PortForward {
+    const fwd = this.forwards.get(port.id);
+    if (fwd === undefined) throw new ProtocolError(`no route to receiver of ${type.typeName}`);
+    return fwd;
+  }
+
+  importSender(link: Link, entry: HandleEntry, type: ChannelType<unknown>): Sender<unknown> {
+    const stream = this.newKey();
+    const route = new OutRoute(link, type, entry.port, stream, 1, true);
+    const core = new SenderCore(route, link.sendWindow, type.handles);
+    core.stream = stream;
+    route.owner = core;
+    return new Sender(core);
+  }
+
+  importReceiver(link: Link, entry: HandleEntry, type: ChannelType<unknown>): Receiver<unknown> {
+    if (this.ports.has(entry.port.id)) throw new ProtocolError("a receiver arrived that is already here");
+    const core = new ReceiverCore<unknown>(type);
+    core.port = entry.port;
+    core.pendingOpens = entry.streamCount;
+    this.ports.set(entry.port.id, core);
+    this.forwards.delete(entry.port.id); // it came back
+    if (entry.streamCount > 0) {
+      const waiting = this.awaitingOpens.get(link) ?? new Set();
+      waiting.add(core);
+      this.awaitingOpens.set(link, waiting);
+    }
+    return new Receiver(core);
+  }
+
+  /** After the frame carrying it is written: the receiver's queue and streams follow it over `link`. */
+  moveReceiver(core: ReceiverCore<unknown>, link: Link): void {
+    const port = core.port!;
+    const queued = core.moveOut();
+    this.ports.delete(port.id);
+    const fwd = this.addForward(port, link, core.type);
+    fwd.pendingOpens = core.pendingOpens;
+    for (const [id, stream] of core.streams) {
+      const first = queued.find((a) => a.stream === stream)?.seq ?? stream.next;
+      const out = new OutRoute(link, core.type, port, stream.key, first ?? 1, first !== undefined);
+      stream.sink = new Forwarder(stream, out, this.stats, () => this.retireProxy(port.id, stream));
+      fwd.streams.set(id, stream);
+    }
+    for (const a of queued) a.stream.sink.deliver(a);
+    for (const stream of fwd.streams.values()) for (const route of [...stream.routes]) this.askToRedirect(route, link);
+    core.streams.clear();
+    if (fwd.pendingOpens === 0 && fwd.streams.size === 0) this.forwards.delete(port.id);
+  }
+
+  // ---- proxy removal ----
+
+  /** Asks whoever feeds `route` to send directly to the peer of `target`. */
+  private askToRedirect(route: InRoute<unknown> | LocalRoute<unknown> | object, target: Link): void {
+    if (route instanceof LocalRoute) {
+      // The sender is in this process: switch it over now.
+      this.switchOver(route.owner, route.channel, route.receiver.port!, target);
+      return;
+    }
+    if (!(route instanceof InRoute)) return;
+    const send = () => {
+      if (!route.isOpen) return;
+      this.stats.redirects++;
+      const name = this.names.get(target.peerHex) ?? "";
+      route.link.writeFrame(Kind.Redirect, route.id, 0, encodeNodeAddress({ node: target.peer, name }));
+    };
+    // The upstream needs the target's name unless it is the target itself.
+    if (route.link.peerHex === target.peerHex || this.names.has(target.peerHex)) send();
+    else this.whenNameKnown(target, send);
+  }
+
+  private whenNameKnown(link: Link, then: () => void): void {
+    const waiting = this.awaitingNames.get(link.peerHex);
+    if (waiting !== undefined) {
+      waiting.push(then);
+      return;
+    }
+    this.awaitingNames.set(link.peerHex, [then]);
+    link.writeFrame(Kind.NodeInfo, 0, 0, encodeNodeAddress({ node: this.node, name: "" }));
+  }
+
+  private onNodeInfo(link: Link, address: NodeAddress): void {
+    if (address.name === "") {
+      // A query: answer with our name (opening our listener if need be).
+      void this.io?.listen().then(
+        (name) => link.failure === undefined && link.writeFrame(Kind.NodeInfo, 0, 0, encodeNodeAddress({ node: this.node, name })),
+        () => {},
+      );
+      return;
+    }
+    this.names.set(link.peerHex, address.name);
+    for (const then of this.awaitingNames.get(link.peerHex) ?? []) then();
+    this.awaitingNames.delete(link.peerHex);
+  }
+
+  /** A REDIRECT reached a route's owner: send the rest of the stream to `address`. */
+  redirect(owner: RouteOwner<unknown>, channel: ChannelType<unknown>, port: GlobalKey, address: NodeAddress): void {
+    const peerHex = hex(address.node);
+    if (peerHex === this.nodeHex) {
+      const local = this.ports.get(port.id);
+      if (local !== undefined && owner instanceof SenderCore) this.switchToLocal(owner, channel, local);
+      return;
+    }
+    const link = this.links.get(peerHex);
+    if (link !== undefined) {
+      this.switchOver(owner, channel, port, link);
+      return;
+    }
+    if (address.name === "" || this.io === undefined) return; // stay on the proxy path
+    const before = (owner as { outlet?: unknown }).outlet;
+    this.io.dial(address.name).then(
+      (dialed) => {
+        if ((owner as { outlet?: unknown }).outlet === before) this.switchOver(owner, channel, port, dialed);
+      },
+      () => {}, // unreachable: keep going through the proxy
+    );
+  }
+
+  private switchOver(owner: RouteOwner<unknown>, channel: ChannelType<unknown>, port: GlobalKey, link: Link): void {
+    const key = owner instanceof SenderCore ? owner.stream! : (owner as Forwarder<unknown>).stream.key;
+    const out = new OutRoute(link, channel, port, key, owner.lastSeq + 1, false);
+    out.owner = owner;
+    owner.rebind(out, link.sendWindow, link.peer);
+  }
+
+  private switchToLocal(owner: SenderCore<unknown>, channel: ChannelType<unknown>, receiver: ReceiverCore<unknown>): void {
+    const key = owner.stream!;
+    let stream = receiver.streams.get(key.id);
+    if (stream === undefined) {
+      stream = new StreamIn(key, receiver, undefined);
+      receiver.streams.set(key.id, stream);
+    }
+    stream.continuations--;
+    const route = new LocalRoute(channel, stream, receiver);
+    route.owner = owner;
+    owner.rebind(route, owner.window, this.node);
+  }
+}
