@@ -55,5 +55,12 @@ for (const pbPath of files) {
     }
     const extra = Object.keys(codecs).filter((k) => !expected.has(k));
     assert.deepEqual(extra, [], "exports for no message of the file");
+    // The channels of the file carry the generated codecs.
+    const channels = (await import(pathToFileURL(pbPath.replace(/_pb\.ts$/, "_chan.ts")).href)) as Record<string, unknown>;
+    for (const m of messages) {
+      const channel = channels[`${shapeName(m)}Channel`] as { codec?: unknown } | undefined;
+      assert.ok(channel, `${m.typeName}: no channel`);
+      assert.equal(channel.codec, codecs[`${shapeName(m)}Codec`], `${m.typeName}: channel does not use its codec`);
+    }
   });
 }
