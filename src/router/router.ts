@@ -54,7 +54,9 @@ export class Router {
   /** Receivers moved here over a link whose streams have not all been opened yet. */
   private readonly awaitingOpens = new Map<Link, Set<ReceiverCore<unknown>>>();
   /** Messages this process forwarded as a proxy, for diagnostics and tests. */
-  readonly stats = { forwarded: 0, redirects: 0 };
+  readonly stats = { forwarded: 0, redirects: 0, switched: 0 };
+  /** Called after a stream switched to a new route (tests wait on it). */
+  onSwitch: (() => void) | undefined;
 
   constructor(public io?: RouterIO) {}
 
@@ -331,6 +333,12 @@ export class Router {
     const out = new OutRoute(link, channel, port, key, owner.lastSeq + 1, false);
     out.owner = owner;
     owner.rebind(out, link.sendWindow, link.peer);
+    this.switched();
+  }
+
+  private switched(): void {
+    this.stats.switched++;
+    this.onSwitch?.();
   }
 
   private switchToLocal(owner: SenderCore<unknown>, channel: ChannelType<unknown>, receiver: ReceiverCore<unknown>): void {
@@ -344,5 +352,6 @@ export class Router {
     const route = new LocalRoute(channel, stream, receiver);
     route.owner = owner;
     owner.rebind(route, owner.window, this.node);
+    this.switched();
   }
 }

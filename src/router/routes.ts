@@ -109,7 +109,9 @@ export class OutRoute<T> implements Outlet<T> {
   onLinkLost(reason: EndReason, err: ProtochanError | undefined): void {
     if (!this.open) return;
     this.open = false;
-    if (!this.handedOff) this.owner.markGone(reason, err);
+    // After a handoff the stream lives on elsewhere; credit still owed here never comes.
+    if (this.handedOff) this.owner.credit(this.outstanding);
+    else this.owner.markGone(reason, err);
   }
 
   private remove(): void {

@@ -84,13 +84,11 @@ export function report(event: string, fields: Record<string, unknown> = {}): voi
   process.stdout.write(JSON.stringify({ event, ...fields }, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) + "\n");
 }
 
-/** For child programs: the next line the parent sends on stdin. */
-export function instruction(): Promise<string> {
-  return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin });
-    rl.once("line", (line) => {
-      rl.close();
-      resolve(line);
-    });
-  });
+let stdinLines: AsyncIterator<string> | undefined;
+
+/** For child programs: the next line the parent sends on stdin ("" at its end). */
+export async function instruction(): Promise<string> {
+  stdinLines ??= createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  const next = await stdinLines.next();
+  return next.done === true ? "" : next.value;
 }
