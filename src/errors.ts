@@ -55,6 +55,11 @@ export class HandleCycleError extends ProtochanError {
   readonly code = "HANDLE_CYCLE";
 }
 
+/** A message carries more channel ends than a frame may hold. */
+export class TooManyHandlesError extends ProtochanError {
+  readonly code = "TOO_MANY_HANDLES";
+}
+
 /** A wait ran past its timeoutMs. */
 export class TimeoutError extends ProtochanError {
   readonly code = "TIMEOUT";

@@ -138,6 +138,7 @@ export class Connection implements Link {
     channel.codec.encode(value, b, ctx);
     const table = ctx.entries.length * HANDLE_ENTRY_SIZE;
     if (HEADER_SIZE + table + b.pos > this.peerMaxFrameSize) throw this.tooLarge(b.pos);
+    ctx.commit();
     const w = this.writer;
     w.ensure(HEADER_SIZE + table + b.pos);
     writeHeader(w.view, w.pos, Kind.Message, routeId, b.pos, seq, halves(channel), ctx.entries.length);

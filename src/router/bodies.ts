@@ -6,7 +6,8 @@ import { globalKey, NODE_ID_SIZE, type GlobalKey } from "./keys.js";
 
 export const OPEN_SIZE = 56;
 export const OPEN_BASE = 1;
-export const HANDLE_ENTRY_SIZE = 40;
+export { HANDLE_ENTRY_SIZE } from "../wire/header.js";
+import { HANDLE_ENTRY_SIZE } from "../wire/header.js";
 export const NODE_ADDRESS_SIZE = 532;
 const NAME_MAX = 512;
 

@@ -5,7 +5,7 @@
 //  - importHandles: a received frame's table becomes channel ends, each index
 //    used at most once, kinds and types checked.
 //  - localHandles: the same inside one process, without a table on the wire.
-import { EndpointClosedError, HandleCycleError, ProtocolError } from "../errors.js";
+import { EndpointClosedError, HandleCycleError, ProtocolError, TooManyHandlesError } from "../errors.js";
 import type { HandleDecoder, HandleEncoder } from "../codec/codec.js";
 import { channelTypeById, type ChannelType } from "../channel/channel-type.js";
 import { Receiver, type ReceiverCore } from "../channel/receiver.js";
@@ -17,8 +17,11 @@ import type { Link } from "./link.js";
 
 export class ExportContext implements HandleEncoder {
   readonly entries: HandleEntry[] = [];
+  /** Applied once the body encoded without error: announce streams, hand receivers over. */
+  private readonly commits: (() => void)[] = [];
   /** Run once the frame is written: moved receivers' streams follow it. */
   readonly after: (() => void)[] = [];
+  private readonly seen = new Set<unknown>();
 
   constructor(
     private readonly link: Link,
@@ -29,23 +32,41 @@ export class ExportContext implements HandleEncoder {
   sender(sender: Sender<unknown>): number {
     const core = sender.core;
     checkSender(sender, this.via.owner);
-    const port = this.link.router.exportSender(core);
+    const router = this.link.router;
+    const port = router.portOfSender(core);
+    this.commits.push(() => router.announceSender(core));
     return this.add({ kind: HandleKind.Sender, port, ...typeHalves(core.type), streamCount: 0 });
   }
 
   receiver(receiver: Receiver<unknown>): number {
     const core = receiver.core;
+    this.checkOnce(core);
+    if (core.closed) throw new EndpointClosedError(`${core.label} was closed`);
     const port = this.link.router.portOf(core);
     if (this.via.port.id === port.id) throw cycle();
-    receiver.handOver();
-    const streamCount = core.streams.size + core.pendingOpens;
+    const index = this.add({ kind: HandleKind.Receiver, port, ...typeHalves(core.type), streamCount: 0 });
+    this.commits.push(() => {
+      receiver.handOver();
+      // Counted now: streams opened between encoding and commit are included.
+      this.entries[index] = { ...this.entries[index]!, streamCount: core.streams.size + core.pendingOpens };
+    });
     this.after.push(() => this.link.router.moveReceiver(core, this.link));
-    return this.add({ kind: HandleKind.Receiver, port, ...typeHalves(core.type), streamCount });
+    return index;
+  }
+
+  /** The body encoded: make the handles real. */
+  commit(): void {
+    for (const apply of this.commits) apply();
+  }
+
+  private checkOnce(core: unknown): void {
+    if (this.seen.has(core)) throw new HandleCycleError("the same receiver appears twice in one message");
+    this.seen.add(core);
   }
 
   private add(entry: HandleEntry): number {
     if (this.entries.length >= this.maxHandles) {
-      throw new RangeError(`a message can carry at most ${this.maxHandles} channel ends`);
+      throw new TooManyHandlesError(`a message can carry at most ${this.maxHandles} channel ends`);
     }
     this.entries.push(entry);
     return this.entries.length - 1;
@@ -53,7 +74,7 @@ export class ExportContext implements HandleEncoder {
 }
 
 function typeHalves(type: ChannelType<unknown>): { typeLo: number; typeHi: number } {
-  const { lo, hi } = splitTypeId(type.typeId);
+  const { lo, hi } = type.wireType;
   return { typeLo: lo, typeHi: hi };
 }
 
@@ -105,12 +126,12 @@ export function importHandles(link: Link, table: Uint8Array, count: number): Imp
 
 /** Hands out the ends of one message by index, each once, checking kind and type. */
 function pickFrom(ends: End[]): ImportContext {
-  const used = ends.map(() => false);
+  const used: boolean[] = [];
   const pick = <E extends End>(index: number, want: typeof Sender | typeof Receiver, type?: ChannelType<unknown>): E => {
     if (!Number.isInteger(index) || index < 0 || index >= ends.length) {
       throw new ProtocolError(`handle index ${index} out of range (the frame has ${ends.length})`);
     }
-    if (used[index]) throw new ProtocolError(`handle index ${index} used twice`);
+    if (used[index] === true) throw new ProtocolError(`handle index ${index} used twice`);
     const end = ends[index]!;
     if (!(end instanceof want)) throw new ProtocolError(`handle ${index} is not a ${want.name.toLowerCase()}`);
     const actual = end.core.type;
@@ -127,8 +148,8 @@ function pickFrom(ends: End[]): ImportContext {
       pick<Receiver<unknown>>(index, Receiver, type as ChannelType<unknown>) as unknown as Receiver<T>,
     finish() {
       // Ends the body did not mention are closed: nobody can reach them.
-      ends.forEach((e, i) => !used[i] && e.close());
-      return ends.filter((_, i) => used[i]);
+      ends.forEach((e, i) => used[i] !== true && e.close());
+      return ends.filter((_, i) => used[i] === true);
     },
     closeAll() {
       for (const e of ends) e.close();
@@ -138,23 +159,35 @@ function pickFrom(ends: End[]): ImportContext {
 
 export interface LocalHandles {
   readonly encoder: HandleEncoder;
+  /** The body encoded: clone the senders, hand the receivers over. */
+  commit(): void;
   readonly decoder: ImportContext;
 }
 
 /** Channel ends in a message that stays in this process: senders are cloned, receivers move. */
 export function localHandles(via: unknown, destination: ReceiverCore<unknown>): LocalHandles {
+  const found: End[] = [];
   const ends: End[] = [];
   const encoder: HandleEncoder = {
     sender(s) {
       checkSender(s, via);
-      ends.push(s.clone());
-      return ends.length - 1;
+      found.push(s);
+      return found.length - 1;
     },
     receiver(r) {
-      if (r.core === destination) throw cycle();
-      ends.push(new Receiver(r.handOver()));
-      return ends.length - 1;
+      const core = r.core;
+      if (core === destination) throw cycle();
+      if (core.closed) throw new EndpointClosedError(`${core.label} was closed`);
+      if (found.includes(r)) throw new HandleCycleError("the same receiver appears twice in one message");
+      found.push(r);
+      return found.length - 1;
     },
   };
-  return { encoder, decoder: pickFrom(ends) };
+  return {
+    encoder,
+    commit() {
+      for (const end of found) ends.push(end instanceof Sender ? end.clone() : new Receiver(end.handOver()));
+    },
+    decoder: pickFrom(ends),
+  };
 }

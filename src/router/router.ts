@@ -188,21 +188,24 @@ export class Router {
 
   // ---- handles ----
 
-  /** A sender is being sent: its clone will open a stream back through here. */
-  exportSender(core: SenderCore<unknown>): GlobalKey {
+  /** The receiver a sender leads to. */
+  portOfSender(core: SenderCore<unknown>): GlobalKey {
+    const outlet = core.outlet;
+    return outlet instanceof LocalRoute ? this.portOf(outlet.receiver) : outlet.port();
+  }
+
+  /** A sender was sent: its clone will open a stream back through here. */
+  announceSender(core: SenderCore<unknown>): void {
     const outlet = core.outlet;
     if (outlet instanceof LocalRoute) {
       const receiver = outlet.receiver;
-      const port = this.portOf(receiver);
-      if (receiver.moved) this.forwardFor(port, receiver.type).pendingOpens++;
+      if (receiver.moved) this.forwardFor(this.portOf(receiver), receiver.type).pendingOpens++;
       else receiver.pendingOpens++;
-      return port;
+      return;
     }
     const route = outlet as OutRoute<unknown>;
-    const port = route.port();
-    const fwd = this.forwards.get(port.id) ?? this.addForward(port, route.link, core.type);
+    const fwd = this.forwards.get(route.port().id) ?? this.addForward(route.port(), route.link, core.type);
     fwd.pendingOpens++;
-    return port;
   }
 
   private addForward(port: GlobalKey, link: Link, type: ChannelType<unknown>): PortForward {

@@ -263,9 +263,9 @@ export class LocalRoute<T> implements Outlet<T>, FeedingRoute, CreditTarget {
       this.channel.codec.encode(value, w, handles.encoder);
     } catch (err) {
       w.pos = 0;
-      handles.decoder.closeAll();
       throw err;
     }
+    handles.commit();
     // take() hands out a region that is never written again, so the decoded
     // value may keep views into it.
     const body = w.take();

@@ -57,6 +57,17 @@ switch (mode) {
     report("received", { count, last });
     break;
   }
+  case "hold": {
+    // The first message carries a sender (send COUNT numbers on it) or a receiver (just hold it).
+    const { tx, rx } = first as { tx?: Sender<unknown>; rx?: Receiver<unknown> };
+    if (tx !== undefined) {
+      for (let i = 1; i <= Number(process.env.COUNT ?? 0); i++) tx.send(i);
+      await tx.flush();
+    }
+    report("holding", { what: tx !== undefined ? "sender" : rx !== undefined ? "receiver" : "nothing" });
+    setInterval(() => {}, 1000); // until killed
+    break;
+  }
   default:
     throw new Error(`unknown MODE ${mode}`);
 }

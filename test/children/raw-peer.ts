@@ -6,6 +6,10 @@ import { encodeHello } from "../../src/bootstrap/handshake.js";
 import { HEADER_SIZE, Kind, NO_TYPE, Off, splitTypeId, writeHeader } from "../../src/wire/header.js";
 import { typeIdOf } from "../../src/wire/type-id.js";
 import { report } from "../helpers/child.js";
+import { channel, ByteWriter } from "protochan";
+import { msgpackCodec } from "../../src/codec/msgpack.js";
+import { HANDLE_ENTRY_SIZE, writeHandleEntry } from "../../src/router/bodies.js";
+import { globalKey } from "../../src/router/keys.js";
 
 const { address, token } = parseName(process.env.PROTOCHAN_NAME!);
 const mode = process.env.MODE!;
@@ -17,12 +21,31 @@ function frame(kind: Kind, routeId: number, seq: number, body: Uint8Array, type 
   return out;
 }
 
+const channelType = mode.startsWith("handle-") ? "protochan.any" : "example.v1.Ping";
 const hello = frame(
   Kind.Hello,
   0,
   0,
-  encodeHello({ type: splitTypeId(typeIdOf("example.v1.Ping")), token, node: new Uint8Array(16), window: 1 << 20, maxFrameSize: 1 << 20 }),
+  encodeHello({ type: splitTypeId(typeIdOf(channelType)), token, node: new Uint8Array(16), window: 1 << 20, maxFrameSize: 1 << 20 }),
 );
+// A MESSAGE for an untyped channel whose body names handles the table does not hold.
+function handleFrame(entryKind: number, indices: number[]): Uint8Array {
+  const anyType = splitTypeId(typeIdOf("protochan.any"));
+  const [sender] = channel();
+  const w = new ByteWriter(256);
+  let i = 0;
+  msgpackCodec.encode({ ends: indices.map(() => sender) }, w, { sender: () => indices[i++]!, receiver: () => 0 });
+  const body = w.take();
+  const out = new Uint8Array(HEADER_SIZE + HANDLE_ENTRY_SIZE + body.length);
+  const view = new DataView(out.buffer);
+  writeHeader(view, 0, Kind.Message, 1, body.length, 1, anyType, 1);
+  writeHandleEntry(view, HEADER_SIZE, {
+    kind: entryKind as 1, port: globalKey(new Uint8Array(16), 1), typeLo: anyType.lo, typeHi: anyType.hi, streamCount: 0,
+  });
+  out.set(body, HEADER_SIZE + HANDLE_ENTRY_SIZE);
+  return out;
+}
+
 const garbage = new Uint8Array(4096).map((_, i) => (i * 131 + 17) & 0xff);
 const oversized = frame(Kind.Message, 1, 1, new Uint8Array(0), splitTypeId(typeIdOf("example.v1.Ping")));
 new DataView(oversized.buffer).setUint32(Off.bodyLength, 0x40000000, true); // claims 1 GiB
@@ -46,5 +69,8 @@ socket.on("connect", () => {
   if (mode === "garbage") socket.write(garbage);
   else if (mode === "garbage-after-hello") socket.write(Buffer.concat([hello, garbage]));
   else if (mode === "oversized-after-hello") socket.write(Buffer.concat([hello, oversized]));
+  else if (mode === "handle-out-of-range") socket.write(Buffer.concat([hello, handleFrame(1, [3])]));
+  else if (mode === "handle-used-twice") socket.write(Buffer.concat([hello, handleFrame(1, [0, 0])]));
+  else if (mode === "handle-bad-kind") socket.write(Buffer.concat([hello, handleFrame(9, [0])]));
   else throw new Error(`unknown MODE ${mode}`);
 });
