@@ -34,3 +34,5 @@ export {
   readReflective, readWrapped, reflectiveMessageCodec, writeReflective, writeWrapped,
 } from "./codec/binary/reflective.js";
 export * from "./packet/index.js";
+export { ReceiverSet, type Selection } from "./channel/receiver-set.js";
+export { withHandleFields, type HandleField, type WithHandles } from "./codec/handle-fields.js";

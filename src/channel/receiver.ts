@@ -37,6 +37,8 @@ export class ReceiverCore<T> implements StreamSink<T> {
   moved = false;
   /** Called when an event may interest a receiver set. */
   onEvent: (() => void) | undefined;
+  /** Called once when nothing more can arrive (closed, or every stream ended): the router forgets it. */
+  onFinished: (() => void) | undefined;
 
   constructor(readonly type: ChannelType<T>) {}
 
@@ -71,7 +73,14 @@ export class ReceiverCore<T> implements StreamSink<T> {
     if (this.streams.get(stream.key.id) !== stream) return;
     this.streams.delete(stream.key.id);
     if (reason !== "closed" && this.abnormal === undefined) this.abnormal = { reason, cause };
-    if (this.disconnected) this.wake();
+    if (this.disconnected) this.finished();
+  }
+
+  private finished(): void {
+    this.wake();
+    const done = this.onFinished;
+    this.onFinished = undefined;
+    done?.();
   }
 
   /** An expected stream will never be opened (its link was lost). */
@@ -79,7 +88,7 @@ export class ReceiverCore<T> implements StreamSink<T> {
     if (this.pendingOpens === 0) return;
     this.pendingOpens--;
     if (this.abnormal === undefined) this.abnormal = { reason, cause };
-    if (this.disconnected) this.wake();
+    if (this.disconnected) this.finished();
   }
 
   tryRecv(): T | undefined {
@@ -107,6 +116,7 @@ export class ReceiverCore<T> implements StreamSink<T> {
     this.queue = [];
     this.head = 0;
     this.rejectWaiters(new EndpointClosedError(`${this.label} was closed`));
+    this.finished();
   }
 
   /** Hands the queue over for forwarding; the core is then a shell. */

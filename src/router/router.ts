@@ -78,11 +78,16 @@ export class Router {
 
   /** The receiver's global name, registering it here. */
   portOf(core: ReceiverCore<unknown>): GlobalKey {
-    if (core.port === undefined) {
-      core.port = this.newKey();
-      this.ports.set(core.port.id, core);
-    }
-    return core.port;
+    if (core.port === undefined) this.register(core, this.newKey());
+    return core.port!;
+  }
+
+  private register(core: ReceiverCore<unknown>, port: GlobalKey): void {
+    core.port = port;
+    this.ports.set(port.id, core);
+    core.onFinished = () => {
+      if (this.ports.get(port.id) === core) this.ports.delete(port.id);
+    };
   }
 
   // ---- links ----
@@ -232,9 +237,8 @@ export class Router {
   importReceiver(link: Link, entry: HandleEntry, type: ChannelType<unknown>): Receiver<unknown> {
     if (this.ports.has(entry.port.id)) throw new ProtocolError("a receiver arrived that is already here");
     const core = new ReceiverCore<unknown>(type);
-    core.port = entry.port;
     core.pendingOpens = entry.streamCount;
-    this.ports.set(entry.port.id, core);
+    this.register(core, entry.port);
     this.forwards.delete(entry.port.id); // it came back
     if (entry.streamCount > 0) {
       const waiting = this.awaitingOpens.get(link) ?? new Set();
@@ -248,6 +252,7 @@ export class Router {
   moveReceiver(core: ReceiverCore<unknown>, link: Link): void {
     const port = core.port!;
     const queued = core.moveOut();
+    core.onFinished = undefined;
     this.ports.delete(port.id);
     const fwd = this.addForward(port, link, core.type);
     fwd.pendingOpens = core.pendingOpens;

@@ -57,6 +57,45 @@ switch (mode) {
     report("received", { count, last });
     break;
   }
+  case "fan-in": {
+    // The first two messages carry 50 senders each: send numbered messages on random ones, then close all.
+    const second = (await receiver.recv()) as { senders: Sender<unknown>[] };
+    const senders = [...(first as { senders: Sender<unknown>[] }).senders, ...second.senders];
+    const counts = senders.map(() => 0);
+    let seed = 7;
+    for (let i = 0; i < 2_000; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const n = seed % senders.length;
+      senders[n]!.send(`${n}:${++counts[n]!}`);
+    }
+    for (const s of senders) s.close();
+    report("sent", { counts });
+    break;
+  }
+  case "sink": {
+    // Every message carries a receiver: drain it, then close it. Report fds and heap along the way.
+    let done = 0;
+    const target = Number(process.env.COUNT);
+    const drain = async (rx: Receiver<unknown>) => {
+      for await (const _ of rx);
+      rx.close();
+      done++;
+    };
+    void drain((first as { rx: Receiver<unknown> }).rx);
+    for await (const msg of receiver) void drain((msg as { rx: Receiver<unknown> }).rx);
+    while (done < target) await new Promise((r) => setImmediate(r));
+    (globalThis as { gc?: () => void }).gc?.();
+    const router = defaultRouter();
+    report("done", {
+      done,
+      fds: (await import("node:fs")).readdirSync("/proc/self/fd").length,
+      heap: process.memoryUsage().heapUsed,
+      routes: [...router.links.values()].reduce((n, l) => n + l.inbound.size + l.outbound.size, 0),
+      ports: router.ports.size,
+      forwards: router.forwards.size,
+    });
+    break;
+  }
   case "hold": {
     // The first message carries a sender (send COUNT numbers on it) or a receiver (just hold it).
     const { tx, rx } = first as { tx?: Sender<unknown>; rx?: Receiver<unknown> };
