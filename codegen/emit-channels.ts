@@ -1,9 +1,48 @@
 // Emits <file>_chan.ts: one typed channel definition per message, so user code
-// writes channel(PingChannel) and gets Sender<Ping> / Receiver<Ping>.
+// writes channel(PingChannel) and gets Sender<Ping> / Receiver<Ping>. A message
+// with handle fields (protochan.v1.SenderHandle / ReceiverHandle) also gets a
+// <Name>WithHandles type in which those fields are Sender<T> / Receiver<T>.
 import type { EmitContext } from "./plugin.js";
-import type { DescFile } from "@bufbuild/protobuf";
+import type { DescField, DescFile, DescMessage } from "@bufbuild/protobuf";
+import type { GeneratedFile, Printable } from "@bufbuild/protoplugin";
 import { isProtochanInternal, messagesOf, outputName, shapeName } from "./names.js";
 import { typeIdOf } from "../src/wire/type-id.js";
+import { CodegenError, locationOf } from "./errors.js";
+
+const HANDLE_TYPES = { "protochan.v1.SenderHandle": "sender", "protochan.v1.ReceiverHandle": "receiver" } as const;
+
+interface HandleFieldInfo {
+  readonly field: DescField;
+  readonly kind: "sender" | "receiver";
+  readonly payload: DescMessage;
+}
+
+/** The handle fields of a message, with their payload types resolved. */
+function handleFields(ctx: EmitContext, message: DescMessage): HandleFieldInfo[] {
+  const out: HandleFieldInfo[] = [];
+  for (const field of message.fields) {
+    const typeName = field.message?.typeName;
+    if (typeName === undefined || !(typeName in HANDLE_TYPES)) continue;
+    if (field.fieldKind === "map") throw new CodegenError(`${locationOf(field)}: ${field.parent.typeName}.${field.name}: handles cannot be map values`);
+    const payloadName = ctx.options.forField(field).payload;
+    const payload = ctx.schema.allFiles.flatMap(messagesOf).find((m) => m.typeName === payloadName);
+    if (payload === undefined) {
+      throw new CodegenError(
+        `${locationOf(field)}: ${field.parent.typeName}.${field.name}: ` +
+          (payloadName === "" ? `a handle field needs (protochan.v1.field).payload = "<message type>"` : `payload type "${payloadName}" not found`),
+      );
+    }
+    out.push({ field, kind: HANDLE_TYPES[typeName as keyof typeof HANDLE_TYPES], payload });
+  }
+  return out;
+}
+
+/** The channel constant of a payload type, imported from its _chan.ts (or _packet.ts for C layout). */
+function payloadChannel(ctx: EmitContext, f: GeneratedFile, payload: DescMessage): Printable {
+  const packet = ctx.options.forMessage(payload).cLayout;
+  const name = `${shapeName(payload)}${packet ? "PacketChannel" : "Channel"}`;
+  return f.import(name, `./${outputName(payload.file, packet ? "_packet.js" : "_chan.js")}`);
+}
 
 export function emitChannels(ctx: EmitContext, file: DescFile): void {
   if (isProtochanInternal(file)) return;
@@ -24,8 +63,41 @@ export function emitChannels(ctx: EmitContext, file: DescFile): void {
       `Channel of ${message.typeName} (wire type id ${id}).\n` +
       `\`channel(${shapeName(message)}Channel)\` gives a Sender<${shapeName(message)}> and a Receiver<${shapeName(message)}>.`,
     ));
-    f.print(f.export("const", `${shapeName(message)}Channel`), ": ", ChannelType, "<", f.importShape(message), "> = ",
-      defineChannel, "(", f.importSchema(message), codec === undefined ? "" : [", ", codec], ");");
+    const handles = handleFields(ctx, message);
+    if (handles.length === 0) {
+      f.print(f.export("const", `${shapeName(message)}Channel`), ": ", ChannelType, "<", f.importShape(message), "> = ",
+        defineChannel, "(", f.importSchema(message), codec === undefined ? "" : [", ", codec], ");");
+    } else {
+      emitHandleChannel(ctx, f, message, handles, codec);
+    }
     f.print();
   }
+}
+
+function emitHandleChannel(
+  ctx: EmitContext,
+  f: GeneratedFile,
+  message: DescMessage,
+  handles: HandleFieldInfo[],
+  codec: Printable | undefined,
+): void {
+  const runtime = ctx.schema.options.runtime;
+  const name = shapeName(message);
+  const end = (h: HandleFieldInfo) => f.import(h.kind === "sender" ? "Sender" : "Receiver", runtime, true);
+  const fieldTypes = handles.map((h) => [
+    `  ${h.field.localName}`, h.field.fieldKind === "list" ? "" : "?", ": ", end(h), "<", f.importShape(h.payload), ">",
+    h.field.fieldKind === "list" ? "[]" : "", ";\n",
+  ]);
+  f.print(f.jsDoc(`${message.typeName} as sent and received: its handle fields are channel ends.`));
+  f.print(f.export("type", `${name}WithHandles`), " = ", f.import("WithHandles", runtime, true), "<", f.importShape(message), ", {\n",
+    ...fieldTypes.flat(), "}>;");
+  f.print();
+  f.print(f.export("const", `${name}Channel`), ": ", f.import("ChannelType", runtime, true), "<", `${name}WithHandles`, "> = ",
+    f.import("defineHandleChannel", runtime), "(", f.importSchema(message), ", ",
+    codec ?? [f.import("reflectiveCodec", runtime), "(", f.importSchema(message), ")"], ", [");
+  for (const h of handles) {
+    f.print(`  { name: "${h.field.localName}", kind: "${h.kind}", repeated: ${h.field.fieldKind === "list"}, payload: () => `,
+      payloadChannel(ctx, f, h.payload), " },");
+  }
+  f.print("]);");
 }

@@ -5,6 +5,7 @@ import type { Codec } from "../codec/codec.js";
 import { reflectiveCodec } from "../codec/protobuf.js";
 import { msgpackCodec } from "../codec/msgpack.js";
 import { bytesCodec } from "../codec/bytes.js";
+import { withHandleFields, type HandleField } from "../codec/handle-fields.js";
 import { typeIdOf } from "../wire/type-id.js";
 import { splitTypeId, type TypeIdHalves } from "../wire/header.js";
 
@@ -41,6 +42,15 @@ export function defineCustomChannel<T>(typeName: string, codec: Codec<T>, handle
   const type: ChannelType<T> = { kind: "protochan.channel", typeName, typeId, wireType: splitTypeId(typeId), codec, handles };
   if (!registry.has(type.typeId)) registry.set(type.typeId, type as ChannelType<unknown>);
   return type;
+}
+
+/** A protobuf message whose handle fields are channel ends (generated for such messages). */
+export function defineHandleChannel<Desc extends DescMessage, T>(
+  schema: Desc,
+  codec: Codec<MessageShape<Desc>>,
+  fields: readonly HandleField[],
+): ChannelType<T> {
+  return defineCustomChannel(schema.typeName, withHandleFields<MessageShape<Desc>, T>(codec, fields), true);
 }
 
 /** Untyped values encoded with msgpack; they may carry senders and receivers. */
