@@ -19,11 +19,15 @@ interface HandleFieldInfo {
 
 /** The handle fields of a message, with their payload types resolved. */
 function handleFields(ctx: EmitContext, message: DescMessage): HandleFieldInfo[] {
+  // A C-layout message's handles are served by its packet view (<file>_packet.ts).
+  if (ctx.options.forMessage(message).cLayout) return [];
   const out: HandleFieldInfo[] = [];
   for (const field of message.fields) {
     const typeName = field.message?.typeName;
     if (typeName === undefined || !(typeName in HANDLE_TYPES)) continue;
-    if (field.fieldKind === "map") throw new CodegenError(`${locationOf(field)}: ${field.parent.typeName}.${field.name}: handles cannot be map values`);
+    const where = `${locationOf(field)}: ${field.parent.typeName}.${field.name}`;
+    if (field.fieldKind === "map") throw new CodegenError(`${where}: handles cannot be map values`);
+    if (field.oneof !== undefined) throw new CodegenError(`${where}: handle fields inside a oneof are not supported; use a plain field`);
     const payloadName = ctx.options.forField(field).payload;
     const payload = ctx.schema.allFiles.flatMap(messagesOf).find((m) => m.typeName === payloadName);
     if (payload === undefined) {

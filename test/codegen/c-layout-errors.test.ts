@@ -18,7 +18,7 @@ const fixtures = join(root, "test", "codegen", "fixtures");
 const buf = join(root, "node_modules", ".bin", "buf");
 
 /** What each case's message must say besides location and field. */
-const cases: Record<string, { subject: string; says: RegExp }> = {
+const cases: Record<string, { subject: string; says: RegExp; code?: string }> = {
   map_field: { subject: "bad.map_field.M.labels", says: /map fields cannot be laid out in C; use a repeated field/ },
   unbounded_string: { subject: "bad.unbounded_string.M.name", says: /string fields need a bound: set \(protochan\.v1\.field\)\.max_length/ },
   unbounded_bytes: { subject: "bad.unbounded_bytes.M.data", says: /bytes fields need a bound: set \(protochan\.v1\.field\)\.max_length/ },
@@ -42,6 +42,10 @@ const cases: Record<string, { subject: string; says: RegExp }> = {
   keyword_field: { subject: "bad.keyword_field.M.class", says: /"class" is a C or C\+\+ keyword; rename the field/ },
   name_collision: { subject: "bad.name_collision.M.name_len", says: /C member "name_len" would be declared twice/ },
   padding_name: { subject: "bad.padding_name.M._pad0", says: /"_pad0" is reserved for padding members/ },
+  // Handle fields of protobuf (not C-layout) messages, checked by the channel emitter.
+  chan_handle_in_oneof: { subject: "bad.chan_handle_in_oneof.M.reply", says: /handle fields inside a oneof are not supported; use a plain field/ , code: "PROTOCHAN_CODEGEN" },
+  chan_handle_without_payload: { subject: "bad.chan_handle_without_payload.M.events", says: /a handle field needs \(protochan\.v1\.field\)\.payload/ , code: "PROTOCHAN_CODEGEN" },
+  chan_handle_unknown_payload: { subject: "bad.chan_handle_unknown_payload.M.events", says: /payload type "bad\.chan_handle_unknown_payload\.Missing" not found/ , code: "PROTOCHAN_CODEGEN" },
 };
 
 /** "<case>/bad.proto:line:col" of the line marked "// error here". */
@@ -73,12 +77,12 @@ test("every fixture directory has an expected message, and every expectation a f
   assert.deepEqual(readdirSync(fixtures).sort(), Object.keys(cases).sort());
 });
 
-for (const [name, { subject, says }] of Object.entries(cases)) {
+for (const [name, { subject, says, code = "PROTOCHAN_C_LAYOUT" }] of Object.entries(cases)) {
   test(`codegen error: ${name}`, () => {
     const location = expectedLocation(name);
     assert.throws(() => generate(`${name}/bad.proto`), (err: unknown) => {
       assert.ok(err instanceof Error);
-      assert.equal((err as Error & { code?: string }).code, "PROTOCHAN_C_LAYOUT");
+      assert.equal((err as Error & { code?: string }).code, code);
       assert.ok(err.message.startsWith(`${location}: ${subject}: `), `message "${err.message}" should start with "${location}: ${subject}: "`);
       assert.match(err.message, says);
       return true;
