@@ -141,9 +141,14 @@ export class Peer {
   }
 }
 
-/** Starts bench/peer.ts in `workload`/`mode` with `env` added. */
+/**
+ * Starts bench/peer.ts in `workload`/`mode` with `env` added. Extra node
+ * options for the peer (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", which
+ * NODE_OPTIONS refuses) come from BENCH_PEER_NODE_ARGS, split on spaces.
+ */
 export function spawnPeer(workload: string, mode: string, env: Record<string, string> = {}): Peer {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", PEER_ENTRY], {
+  const extra = (process.env["BENCH_PEER_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== "");
+  const child = spawn(process.execPath, [...extra, "--conditions=source", "--import", "tsx", PEER_ENTRY], {
     env: { ...process.env, ...env, BENCH_WORKLOAD: workload, BENCH_MODE: mode },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

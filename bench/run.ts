@@ -8,6 +8,11 @@
 // --repeat: runs per measurement (interleaved protochan/raw; the median is
 // reported, every run is listed). --scale: message counts × this, for a quick
 // smoke run (its numbers are not comparable).
+//
+// Profiling: `node --cpu-prof --conditions=source --import tsx bench/run.ts --only w2`
+// profiles this process; BENCH_PEER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"
+// adds node options to every peer process.
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
@@ -95,6 +100,19 @@ const machine = {
   os: `${os.type()} ${os.release()} ${os.arch()}`,
   memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
 };
+/** Which protochan was measured: the commit, and whether src/ or generated/ differ from it. */
+function sourceVersion(): string {
+  const git = (...args: string[]) =>
+    execFileSync("git", args, { cwd: fileURLToPath(new URL("..", import.meta.url)), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  try {
+    const commit = git("rev-parse", "--short", "HEAD");
+    const dirty = git("--no-optional-locks", "status", "--porcelain", "--", "src", "generated") !== ""; // takes no index lock
+    return `commit ${commit}${dirty ? ", with uncommitted changes in src/ or generated/" : ", src/ and generated/ as committed"}`;
+  } catch {
+    return "unknown (not a git checkout)";
+  }
+}
+const source = sourceVersion();
 const started = new Date();
 const passArgs = process.argv.slice(2);
 const npmCommand =
@@ -128,6 +146,7 @@ const md = [
   table(rows),
   "",
   `- Command: \`${npmCommand ?? nodeCommand}\`${npmCommand !== undefined ? ` (runs \`${nodeCommand}\`)` : ""}`,
+  `- protochan: ${source}`,
   `- Machine: node ${machine.node}, ${machine.cpu}, ${machine.cores} cores, ${machine.os}, ${machine.memory} RAM`,
   `- Date: ${started.toISOString()}; whole run ${elapsed.toFixed(0)} s`,
   ...(scale !== 1 ? [`- Smoke run: message counts scaled by ${scale}; not comparable with full runs.`] : []),
