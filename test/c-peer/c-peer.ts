@@ -1,0 +1,82 @@
+// Builds the C peer (test/c/) with the strict C11 flags into test/.build/ and
+// runs it as a child process that reports progress as text lines on stdout
+// ("name <server name>", "accepted", "received 100000", …). Every wait is
+// bounded; nothing sleeps.
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { buildDir, C_FLAGS, compile, root } from "../c-layout/c-build.js";
+
+let built: string | undefined;
+
+/** Compiles test/c/peer.c + pcwire.c against generated/ only (once per process). */
+export function buildPeer(): string {
+  if (built !== undefined) return built;
+  const exe = join(buildDir("c-peer"), "peer");
+  const src = join(root, "test", "c");
+  compile("cc", [...C_FLAGS, "-O2", join(src, "peer.c"), join(src, "pcwire.c"), "-o", exe]);
+  built = exe;
+  return exe;
+}
+
+export class CPeer {
+  readonly proc: ChildProcess;
+  private readonly lines: string[] = [];
+  private wake: (() => void) | undefined;
+  stderr = "";
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(args: readonly string[], env: Record<string, string> = {}) {
+    this.proc = spawn(buildPeer(), args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    this.proc.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
+    createInterface({ input: this.proc.stdout! }).on("line", (line) => {
+      this.lines.push(line);
+      this.wake?.();
+    });
+    this.exited = new Promise((resolve) => this.proc.on("exit", (code, signal) => resolve({ code, signal })));
+    this.exited.then(() => this.wake?.(), () => {});
+  }
+
+  /** The rest of the next line starting with `word` (lines before it are skipped). */
+  async next(word: string, timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      while (this.lines.length > 0) {
+        const line = this.lines.shift()!;
+        if (line === word) return "";
+        if (line.startsWith(word + " ")) return line.slice(word.length + 1);
+      }
+      if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+        throw new Error(`C peer exited (${this.proc.exitCode ?? this.proc.signalCode}) before "${word}"; stderr:\n${this.stderr}`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`C peer: no "${word}" line within ${timeoutMs} ms; stderr:\n${this.stderr}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** Waits for the exit code (killing the peer after timeoutMs). */
+  async exitCode(timeoutMs = 20_000): Promise<number | null> {
+    const timer = setTimeout(() => this.kill(), timeoutMs);
+    const { code } = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  /** Waits for a clean exit (code 0). */
+  async succeeded(timeoutMs = 20_000): Promise<void> {
+    const code = await this.exitCode(timeoutMs);
+    if (code !== 0) throw new Error(`C peer exited with ${code ?? "a signal"}; stderr:\n${this.stderr}`);
+  }
+
+  kill(): void {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGKILL");
+  }
+}
