@@ -26,9 +26,13 @@ type AnyRecord = Record<string, unknown>;
 /** The message type with its handle fields typed as channel ends. */
 export type WithHandles<M, H> = Omit<M, keyof H> & H;
 
-export function withHandleFields<Pb extends object, T>(inner: Codec<Pb>, fields: readonly HandleField[]): Codec<T> {
+export function withHandleFields<Pb extends object, T>(
+  inner: Codec<Pb>,
+  fields: readonly HandleField[],
+): Codec<T> & { readonly wraps: Codec<Pb> } {
   const typeNames = { sender: "protochan.v1.SenderHandle", receiver: "protochan.v1.ReceiverHandle" };
   return {
+    wraps: inner,
     encode(value, out, handles) {
       const copy: AnyRecord = { ...(value as AnyRecord) };
       for (const f of fields) {

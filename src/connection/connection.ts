@@ -28,6 +28,8 @@ import type { Router } from "../router/router.js";
 const ZERO_COPY_MIN = 64 * 1024;
 /** Flush before the turn ends once this much is buffered. */
 const FLUSH_AT = 256 * 1024;
+/** Start a fresh buffer for the next frame when less than this is free. */
+const SEAL_BELOW = 16 * 1024;
 const EMPTY = new Uint8Array(0);
 
 /** Handles HELLO / WELCOME / ERROR frames while the connection is being set up. */
@@ -41,9 +43,12 @@ export class Connection implements Link {
   /** Bodies of messages that carry handles are encoded here first (the table goes before them). */
   private readonly handleBody = new ByteWriter(4096);
   private chunks: Uint8Array[] = [];
+  /** Bytes in `chunks`, waiting for the next flush. */
+  private chunkedBytes = 0;
   private flushScheduled = false;
   private readonly flushNow = () => this.flush();
   private lastRouteId = 1; // route 1 is the bootstrap route
+  highestInbound = 1;
   /** Set until the handshake completes; then frames go to the router. */
   handshake: HandshakeHandler | undefined;
   peer: Uint8Array = EMPTY;
@@ -110,6 +115,7 @@ export class Connection implements Link {
     const type = halves(channel);
     const raw = channel.codec.zeroCopyBody?.(value);
     if (raw !== undefined && raw.length >= ZERO_COPY_MIN) return this.writeBody(routeId, seq, type, raw);
+    this.roomFor(HEADER_SIZE);
     const w = this.writer;
     const start = w.pos;
     w.ensure(HEADER_SIZE);
@@ -139,6 +145,7 @@ export class Connection implements Link {
     const table = ctx.entries.length * HANDLE_ENTRY_SIZE;
     if (HEADER_SIZE + table + b.pos > this.peerMaxFrameSize) throw this.tooLarge(b.pos);
     ctx.commit();
+    this.roomFor(HEADER_SIZE + table + b.pos);
     const w = this.writer;
     w.ensure(HEADER_SIZE + table + b.pos);
     writeHeader(w.view, w.pos, Kind.Message, routeId, b.pos, seq, halves(channel), ctx.entries.length);
@@ -166,21 +173,32 @@ export class Connection implements Link {
 
   private frame(kind: Kind, routeId: number, seq: number, type: TypeIdHalves, body: Uint8Array, flags: number): void {
     if (this.ended) return;
+    this.roomFor(HEADER_SIZE + (body.length >= ZERO_COPY_MIN ? 0 : body.length));
     const w = this.writer;
     w.ensure(HEADER_SIZE);
     writeHeader(w.view, w.pos, kind, routeId, body.length, seq, type, 0, flags);
     w.pos += HEADER_SIZE;
     if (body.length >= ZERO_COPY_MIN) {
-      this.chunks.push(w.take(), body);
+      this.pushChunk(w.take());
+      this.pushChunk(body);
     } else {
       w.bytes(body);
     }
     this.wrote();
   }
 
+  /**
+   * Before a frame: if the buffer is nearly full, hand what it holds to the
+   * chunk list as is, so growing it never re-copies frames already written.
+   */
+  private roomFor(frameSize: number): void {
+    const w = this.writer;
+    if (w.pos > 0 && w.buf.length - w.pos < Math.max(frameSize, SEAL_BELOW)) this.pushChunk(w.take());
+  }
+
   private wrote(): void {
     this.stats.framesOut++;
-    if (this.writer.pos >= FLUSH_AT) {
+    if (this.writer.pos + this.chunkedBytes >= FLUSH_AT) {
       this.flush();
     } else if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -188,12 +206,18 @@ export class Connection implements Link {
     }
   }
 
+  private pushChunk(c: Uint8Array): void {
+    this.chunks.push(c);
+    this.chunkedBytes += c.length;
+  }
+
   flush(): void {
     this.flushScheduled = false;
-    if (this.writer.pos > 0) this.chunks.push(this.writer.take());
+    if (this.writer.pos > 0) this.pushChunk(this.writer.take());
     const chunks = this.chunks;
     if (chunks.length === 0 || this.ended) return;
     this.chunks = [];
+    this.chunkedBytes = 0;
     if (chunks.length === 1) {
       this.socket.write(chunks[0]!);
       return;
@@ -242,6 +266,7 @@ export class Connection implements Link {
     this.failure = err;
     if (reason === "protocol-error") {
       this.chunks = [];
+      this.chunkedBytes = 0;
       this.writer.pos = 0;
       this.frame(Kind.Error, 0, 0, NO_TYPE, new TextEncoder().encode(err.message.slice(0, 1024)), 0);
       this.flush();

@@ -17,6 +17,8 @@ export interface Link {
   /** Window of routes the peer sends on. */
   readonly recvWindow: number;
   readonly inbound: Map<number, InRoute<unknown>>;
+  /** Highest route id the peer has opened (ids only grow; 1 is the bootstrap route). */
+  highestInbound: number;
   readonly outbound: Map<number, OutRoute<unknown>>;
   readonly failure: ProtochanError | undefined;
   /** Frames and messages this link carried, for diagnostics. */

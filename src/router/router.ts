@@ -114,14 +114,14 @@ export class Router {
   dispatch(link: Link, h: FrameHeader, handles: Uint8Array, body: Uint8Array): void {
     switch (h.kind) {
       case Kind.Message:
-        return this.inRoute(link, h.routeId).onMessage(h, handles, body);
+        return this.inRoute(link, h.routeId)?.onMessage(h, handles, body);
       case Kind.Open:
         return this.onOpen(link, h, body);
       case Kind.Close:
-        return this.inRoute(link, h.routeId).onClose(h.seq, (h.flags & FLAG_LOST) !== 0);
+        return this.inRoute(link, h.routeId)?.onClose(h.seq, (h.flags & FLAG_LOST) !== 0);
       case Kind.Handoff:
         if (body.length !== 16) throw new ProtocolError(`bad HANDOFF: ${body.length} bytes, expected 16`);
-        return this.inRoute(link, h.routeId).onHandoff(h.seq, body);
+        return this.inRoute(link, h.routeId)?.onHandoff(h.seq, body);
       case Kind.Credit:
         return link.outbound.get(h.routeId)?.onCredit(h.seq);
       case Kind.Gone:
@@ -137,15 +137,21 @@ export class Router {
     }
   }
 
-  private inRoute(link: Link, id: number): InRoute<unknown> {
+  /**
+   * The open route `id`; undefined for a route that existed but is gone (the
+   * peer's frames sent before it heard our GONE are late, not hostile: route
+   * ids are never reused). A route never opened is a protocol error.
+   */
+  private inRoute(link: Link, id: number): InRoute<unknown> | undefined {
     const route = link.inbound.get(id);
-    if (route === undefined) throw new ProtocolError(`frame for unknown route ${id}`);
+    if (route === undefined && id > link.highestInbound) throw new ProtocolError(`frame for unknown route ${id}`);
     return route;
   }
 
   private onOpen(link: Link, h: FrameHeader, body: Uint8Array): void {
     const o = decodeOpen(body);
-    if (link.inbound.has(h.routeId)) throw new ProtocolError(`OPEN of route ${h.routeId}, which is open`);
+    if (h.routeId <= link.highestInbound) throw new ProtocolError(`OPEN of route ${h.routeId}, which was opened before`);
+    link.highestInbound = h.routeId;
     const local = this.ports.get(o.port.id);
     const fwd = local === undefined ? this.forwards.get(o.port.id) : undefined;
     const type = local?.type ?? fwd?.type;

@@ -31,8 +31,9 @@ typedef enum protochan_v1_FrameKind {
   // The sending side of a route closed; seq is the last sequence number
   // sent, so the receiver drains up to it and then reports disconnection.
   PROTOCHAN_V1_FRAME_KIND_CLOSE = 4,
-  // The receiving side consumed bytes; seq carries how many body bytes of
-  // the route's window are returned to the sender.
+  // The receiving side consumed messages; seq carries how many bytes of the
+  // route's window are returned to the sender (each message costs its body
+  // length + 40).
   PROTOCHAN_V1_FRAME_KIND_CREDIT = 5,
   // The receiving side of a route is gone; later sends fail.
   PROTOCHAN_V1_FRAME_KIND_GONE = 6,
@@ -149,8 +150,8 @@ typedef struct protochan_v1_Welcome {
   uint32_t version;
   // Largest frame (header + handles + body) the server accepts.
   uint32_t max_frame_size;
-  // Body bytes the client may send on the bootstrap route before it must
-  // wait for CREDIT.
+  // Bytes (body length + 40 per message) the client may have unconsumed on
+  // the bootstrap route before it must wait for CREDIT.
   uint32_t initial_window;
   // The route id of the bootstrap channel (1).
   uint32_t bootstrap_route;

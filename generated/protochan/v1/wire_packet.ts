@@ -461,8 +461,8 @@ export class WelcomeView extends PacketViewBase {
   }
 
   /**
-   * Body bytes the client may send on the bootstrap route before it must
-   *  wait for CREDIT.
+   * Bytes (body length + 40 per message) the client may have unconsumed on
+   *  the bootstrap route before it must wait for CREDIT.
    *
    * C: `uint32_t initial_window` at 8.
    *

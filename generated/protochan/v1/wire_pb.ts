@@ -179,8 +179,8 @@ export type Welcome = Message<"protochan.v1.Welcome"> & {
   maxFrameSize: number;
 
   /**
-   * Body bytes the client may send on the bootstrap route before it must
-   * wait for CREDIT.
+   * Bytes (body length + 40 per message) the client may have unconsumed on
+   * the bootstrap route before it must wait for CREDIT.
    *
    * @generated from field: uint32 initial_window = 3;
    */
@@ -396,8 +396,9 @@ export enum FrameKind {
   CLOSE = 4,
 
   /**
-   * The receiving side consumed bytes; seq carries how many body bytes of
-   * the route's window are returned to the sender.
+   * The receiving side consumed messages; seq carries how many bytes of the
+   * route's window are returned to the sender (each message costs its body
+   * length + 40).
    *
    * @generated from enum value: FRAME_KIND_CREDIT = 5;
    */
