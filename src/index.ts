@@ -37,3 +37,5 @@ export * from "./packet/index.js";
 export { ReceiverSet, type Selection } from "./channel/receiver-set.js";
 export { withHandleFields, type HandleField, type WithHandles } from "./codec/handle-fields.js";
 export { defineHandleChannel } from "./channel/channel-type.js";
+// Packet streaming (src/packet-stream/): PacketServer, PacketClient, pipeFrom.
+export * from "./packet-stream/index.js";

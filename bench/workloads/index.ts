@@ -7,5 +7,6 @@ import { w1 } from "./w1-ping-pong.js";
 import { w2 } from "./w2-telemetry.js";
 import { w3 } from "./w3-bulk-bytes.js";
 import { w4 } from "./w4-packets.js";
+import { w5 } from "./w5-packet-stream.js";
 
-export const workloads: readonly Workload[] = [w1, w2, w3, w4];
+export const workloads: readonly Workload[] = [w1, w2, w3, w4, w5];

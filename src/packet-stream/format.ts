@@ -143,6 +143,12 @@ export class PacketFormat<V extends PacketViewBase> {
       out.bytes(packets.bytes); // already the C array: one copy
       count = packets.length;
     } else {
+      if (Array.isArray(packets)) {
+        // One allocation for the whole batch instead of growing record by record.
+        let total = 0;
+        for (const p of packets as readonly V[]) total += this.recordSize(p);
+        out.ensure(total);
+      }
       for (const p of packets) {
         this.writeRecord(out, p);
         count++;
@@ -245,7 +251,14 @@ export class ReceivedBatch<V extends PacketViewBase> implements Iterable<V> {
     readonly length: number,
     private readonly bounds: Uint32Array | undefined,
     private readonly stride: number,
+    /** Index of this batch's first packet among the frame's records (rest()). */
+    private readonly first = 0,
   ) {}
+
+  /** @internal The packets from index `from` on, as a batch of their own (same frame, no copy). */
+  rest(from: number): ReceivedBatch<V> {
+    return new ReceivedBatch(this.type, this.body, this.length - from, this.bounds, this.stride, this.first + from);
+  }
 
   /** A zero-copy view of packet i. */
   get(i: number): V {
@@ -256,7 +269,8 @@ export class ReceivedBatch<V extends PacketViewBase> implements Iterable<V> {
   }
 
   /** @internal packet i without the range check. */
-  at(i: number): V {
+  at(index: number): V {
+    const i = index + this.first;
     const b = this.bounds;
     if (b === undefined) {
       const start = BATCH_HEADER_SIZE + i * this.stride;
