@@ -15,7 +15,7 @@ import {
 } from "@bufbuild/protobuf";
 import { FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt";
 import { getComments } from "@bufbuild/protoplugin";
-import type { FieldLayoutOptions, MessageLayoutOptions, ProtochanOptions } from "./options.js";
+import type { FieldLayoutOptions, MessageLayoutOptions, ProtochanOptions } from "../src/schema/options.js";
 import { typeIdOf } from "../src/wire/type-id.js";
 
 /** A fixed-width C scalar. bool is stored as uint8_t (0 or 1). */

@@ -2,7 +2,7 @@
 // proto file and writes the generated files it is responsible for.
 import { createEcmaScriptPlugin, type Schema } from "@bufbuild/protoplugin";
 import type { DescFile } from "@bufbuild/protobuf";
-import { ProtochanOptions } from "./options.js";
+import { ProtochanOptions } from "../src/schema/options.js";
 import { emitChannels } from "./emit-channels.js";
 import { emitCodecs } from "./emit-codecs.js";
 import { emitCHeader } from "./emit-c-header.js";

@@ -1,4 +1,4 @@
-// Reads protochan's custom options (schema/protochan/v1/options.proto) from the
+// Reads protochan's custom options (used by the code generator and by the runtime for services) (schema/protochan/v1/options.proto) from the
 // descriptors in the code generator request. The extensions are looked up in
 // the request itself rather than imported from generated/, so the plugin never
 // depends on its own previous output.
@@ -38,11 +38,23 @@ const NO_FIELD_OPTIONS: FieldLayoutOptions = {
 };
 const NO_METHOD_OPTIONS: MethodChanOptions = { oneWay: false };
 
-/** The three protochan extensions, found among the files of one request. */
+/** The three protochan extensions, found among the files of one request (or a file and its imports). */
 export class ProtochanOptions {
   private readonly message?: DescExtension;
   private readonly field?: DescExtension;
   private readonly method?: DescExtension;
+
+  /** Reads options from `file` and everything it imports. */
+  static of(file: DescFile): ProtochanOptions {
+    const all: DescFile[] = [];
+    const walk = (f: DescFile) => {
+      if (all.includes(f)) return;
+      all.push(f);
+      f.dependencies.forEach(walk);
+    };
+    walk(file);
+    return new ProtochanOptions(all);
+  }
 
   constructor(allFiles: readonly DescFile[]) {
     const optionsFile = allFiles.find((f) => f.name === "protochan/v1/options");

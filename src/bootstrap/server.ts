@@ -1,0 +1,148 @@
+// Server: listens under a name (address + secret token) and gives each client
+// that presents the token a receiver of its own. Connections with a wrong
+// token, another message type or garbage are refused (event "rejected") and
+// the server goes on. OneShotServer is this with a single client.
+import type { Socket } from "node:net";
+import { EventEmitter } from "node:events";
+import { EndpointClosedError, type ProtocolError } from "../errors.js";
+import { toChannelType, type ChannelSpec, type ChannelType } from "../channel/channel-type.js";
+import { resolveLimits, type ChannelLimits } from "../channel/defaults.js";
+import { Receiver, ReceiverCore } from "../channel/receiver.js";
+import { StreamIn } from "../channel/stream.js";
+import { waitFor, type WaitOptions } from "../channel/wait.js";
+import type { Connection } from "../connection/connection.js";
+import { defaultRouter } from "../connection/net-router.js";
+import { InRoute } from "../router/routes.js";
+import { globalKey } from "../router/keys.js";
+import { transportFor, type Listener } from "../transport/transport.js";
+import "../transport/net-transports.js";
+import { formatName, newToken } from "../transport/name.js";
+import { BOOTSTRAP_ROUTE } from "./handshake.js";
+import { serverHandshake, type OnClient } from "./server-handshake.js";
+
+export interface ServerOptions extends Partial<ChannelLimits> {
+  /** Where to listen: "unix" (default: a fresh private socket), "tcp:127.0.0.1:0", "pipe", … */
+  readonly address?: string;
+  /** A client must complete its handshake within this time (default 10 s). */
+  readonly handshakeTimeoutMs?: number;
+  /** Most clients in the middle of a handshake at once; more are dropped (default 16). */
+  readonly maxPendingHandshakes?: number;
+  /** Stop listening after this many clients (default: no limit). */
+  readonly maxClients?: number;
+}
+
+export interface ServerEvents {
+  /** A connection was refused (wrong token, wrong type, garbage, too slow). */
+  rejected: [err: ProtocolError];
+}
+
+export class Server<T> extends EventEmitter<ServerEvents> implements AsyncDisposable, AsyncIterable<Receiver<T>> {
+  private readonly arrived: Receiver<T>[] = [];
+  private readonly waiting = new Set<() => void>();
+  private clients = 0;
+  private pending = 0;
+  private closed = false;
+  private listener: Listener | undefined;
+
+  private constructor(
+    private readonly type: ChannelType<T>,
+    private readonly limits: ChannelLimits,
+    private readonly token: Uint8Array,
+    private readonly options: ServerOptions,
+  ) {
+    super();
+  }
+
+  /** Listens under a fresh name; give `name` to clients (argv, env, a message). */
+  static async create<T>(spec: ChannelSpec<T>, options: ServerOptions = {}): Promise<{ server: Server<T>; name: string }> {
+    const server = new Server(toChannelType(spec), resolveLimits(options), newToken(), options);
+    const { transport, rest } = transportFor(options.address ?? "unix");
+    server.listener = await transport.listen(rest, (socket) => server.onSocket(socket));
+    return { server, name: formatName(server.listener.address, server.token) };
+  }
+
+  /** The next client's receiver (its first message is the first thing it sent). */
+  async accept(options?: WaitOptions): Promise<Receiver<T>> {
+    for (;;) {
+      const next = this.arrived.shift();
+      if (next !== undefined) return next;
+      if (this.closed) throw new EndpointClosedError("server was closed");
+      await waitFor<void>("accept", options, (resolve) => {
+        this.waiting.add(resolve);
+        return () => this.waiting.delete(resolve);
+      });
+    }
+  }
+
+  /** Every client's receiver as it arrives, until the server is closed. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Receiver<T>> {
+    for (;;) {
+      try {
+        yield await this.accept();
+      } catch (err) {
+        if (err instanceof EndpointClosedError) return;
+        throw err;
+      }
+    }
+  }
+
+  /** Stops listening (clients that got in keep their channels). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wakeAll();
+    await this.listener?.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private wakeAll(): void {
+    for (const wake of this.waiting) wake();
+    this.waiting.clear();
+  }
+
+  private onSocket(socket: Socket): void {
+    if (this.closed || this.pending >= (this.options.maxPendingHandshakes ?? 16)) {
+      socket.destroy();
+      return;
+    }
+    this.pending++;
+    serverHandshake(
+      socket,
+      defaultRouter(),
+      {
+        token: this.token,
+        type: this.type.wireType,
+        typeName: this.type.typeName,
+        limits: this.limits,
+        timeoutMs: this.options.handshakeTimeoutMs ?? 10_000,
+      },
+      (conn) => {
+        const outcome = this.onClient(conn);
+        if (!("refusal" in outcome)) this.pending--; // a refusal is counted by the next callback
+        return outcome;
+      },
+      (err) => {
+        this.pending--;
+        this.emit("rejected", err);
+      },
+    );
+  }
+
+  private onClient(conn: Connection): ReturnType<OnClient> {
+    const max = this.options.maxClients ?? Infinity;
+    if (this.clients >= max) return { refusal: "this server takes no more clients" };
+    this.clients++;
+    const core = new ReceiverCore<T>(this.type);
+    const port = conn.router.portOf(core as ReceiverCore<unknown>);
+    // The client's bootstrap stream is its stream 0; it needs no OPEN.
+    const stream = new StreamIn<T>(globalKey(conn.peer, 0), core, 1);
+    core.addStream(stream);
+    new InRoute(conn, BOOTSTRAP_ROUTE, stream, this.type, 1);
+    this.arrived.push(new Receiver(core));
+    if (this.clients >= max) void this.close(); // no further clients; a Unix socket file is removed
+    this.wakeAll();
+    return { bootstrapPort: port.serial };
+  }
+}
