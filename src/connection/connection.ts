@@ -49,6 +49,7 @@ export class Connection implements Link {
   private readonly flushNow = () => this.flush();
   private lastRouteId = 1; // route 1 is the bootstrap route
   highestInbound = 1;
+  expectedOpens = 0;
   /** Set until the handshake completes; then frames go to the router. */
   handshake: HandshakeHandler | undefined;
   peer: Uint8Array = EMPTY;
@@ -246,7 +247,8 @@ export class Connection implements Link {
   closeWhenIdle = true;
 
   routeEnded(): void {
-    if (this.closeWhenIdle && this.handshake === undefined && this.inbound.size === 0 && this.outbound.size === 0) {
+    const idle = this.inbound.size === 0 && this.outbound.size === 0 && this.expectedOpens === 0;
+    if (this.closeWhenIdle && this.handshake === undefined && idle) {
       this.end();
     }
   }

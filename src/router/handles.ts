@@ -34,7 +34,10 @@ export class ExportContext implements HandleEncoder {
     checkSender(sender, this.via.owner);
     const router = this.link.router;
     const port = router.portOfSender(core);
-    this.commits.push(() => router.announceSender(core));
+    this.commits.push(() => {
+      router.announceSender(core);
+      this.link.expectedOpens++; // the clone opens its stream back over this link
+    });
     return this.add({ kind: HandleKind.Sender, port, ...typeHalves(core.type), streamCount: 0 });
   }
 

@@ -19,6 +19,8 @@ export interface Link {
   readonly inbound: Map<number, InRoute<unknown>>;
   /** Highest route id the peer has opened (ids only grow; 1 is the bootstrap route). */
   highestInbound: number;
+  /** Streams announced over this link (exported senders, moved receivers) not opened yet: the link must stay up. */
+  expectedOpens: number;
   readonly outbound: Map<number, OutRoute<unknown>>;
   readonly failure: ProtochanError | undefined;
   /** Frames and messages this link carried, for diagnostics. */

@@ -166,6 +166,7 @@ export class Router {
     const streams = local?.streams ?? fwd!.streams;
     let stream = streams.get(o.stream.id);
     if (o.base) {
+      if (link.expectedOpens > 0) link.expectedOpens--;
       const pending = local ?? fwd!;
       if (pending.pendingOpens === 0) throw new ProtocolError(`OPEN of a stream nobody announced to ${type.typeName}`);
       pending.pendingOpens--;
@@ -244,6 +245,7 @@ export class Router {
     if (this.ports.has(entry.port.id)) throw new ProtocolError("a receiver arrived that is already here");
     const core = new ReceiverCore<unknown>(type);
     core.pendingOpens = entry.streamCount;
+    link.expectedOpens += entry.streamCount;
     this.register(core, entry.port);
     this.forwards.delete(entry.port.id); // it came back
     if (entry.streamCount > 0) {
