@@ -114,6 +114,7 @@ function sourceVersion(): string {
 }
 const source = sourceVersion();
 const started = new Date();
+const loadAtStart = os.loadavg()[0]!;
 const passArgs = process.argv.slice(2);
 const npmCommand =
   process.env["npm_lifecycle_event"] === "bench" ? `npm run bench${passArgs.length > 0 ? ` -- ${passArgs.join(" ")}` : ""}` : undefined;
@@ -148,7 +149,8 @@ const md = [
   `- Command: \`${npmCommand ?? nodeCommand}\`${npmCommand !== undefined ? ` (runs \`${nodeCommand}\`)` : ""}`,
   `- protochan: ${source}`,
   `- Machine: node ${machine.node}, ${machine.cpu}, ${machine.cores} cores, ${machine.os}, ${machine.memory} RAM`,
-  `- Date: ${started.toISOString()}; whole run ${elapsed.toFixed(0)} s`,
+  `- Date: ${started.toISOString()}; whole run ${elapsed.toFixed(0)} s; 1-minute load average ${loadAtStart.toFixed(2)} at the start, ` +
+    `${os.loadavg()[0]!.toFixed(2)} at the end (${machine.cores} cores; above ~1, other work was competing for the CPUs)`,
   ...(scale !== 1 ? [`- Smoke run: message counts scaled by ${scale}; not comparable with full runs.`] : []),
   "",
   "## Method",
