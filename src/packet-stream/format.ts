@@ -129,8 +129,8 @@ export class PacketFormat<V extends PacketViewBase> {
     const at = out.pos;
     out.view.setUint32(at, used, true);
     out.view.setUint32(at + 4, 0, true);
-    out.buf.set(bytes.subarray(0, used), at + RECORD_HEADER_SIZE);
-    out.buf.fill(0, at + RECORD_HEADER_SIZE + used, at + total);
+    out.buf.set(bytes.length === used ? bytes : bytes.subarray(0, used), at + RECORD_HEADER_SIZE);
+    if (total > RECORD_HEADER_SIZE + used) out.buf.fill(0, at + RECORD_HEADER_SIZE + used, at + total);
     out.pos += total;
   }
 
@@ -159,7 +159,10 @@ export class PacketFormat<V extends PacketViewBase> {
   }
 
   /** Decodes a data-channel message body; throws PacketDecodeError on anything malformed. */
-  decode(body: Uint8Array): DecodedMessage<V> {
+  decode(received: Uint8Array): DecodedMessage<V> {
+    // A plain Uint8Array over the frame (the socket hands out Buffers): its
+    // subarrays are plain too, so a view costs no extra wrapper per packet.
+    const body = received.constructor === Uint8Array ? received : new Uint8Array(received.buffer, received.byteOffset, received.byteLength);
     if (body.length < BATCH_HEADER_SIZE) throw this.bad(`message of ${body.length} bytes is shorter than the batch header`);
     const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
     const magic = v.getUint32(0, true);

@@ -56,7 +56,12 @@ try {
     }
     const empty = client.tryReceivePackets(5);
     report("drained", { sizes, empty: empty?.length ?? null, buffered: client.bufferedBatches });
+    // Two batches of 5 and the end were written at once: one call takes packets from both.
     const rest = await client.receivePackets(100, { timeoutMs: 10_000 });
+    rest?.forEach((p, i) => {
+      const bad = checkPacket(p, 10 + i);
+      if (bad !== undefined) throw new Error(bad);
+    });
     const end = await client.receivePackets(100, { timeoutMs: 10_000 });
     const after = client.tryReceivePackets(1);
     report("done", { rest: rest?.length ?? null, end, after });

@@ -40,7 +40,7 @@ for (const max of [1, 7, 1000, 5000]) {
   });
 }
 
-test("buffered packets are returned at once, without waiting for another batch; then the clean end gives null", { timeout: 30_000 }, async () => {
+test("buffered packets are returned at once, without waiting for another batch, across batches; then the clean end gives null", { timeout: 30_000 }, async () => {
   const { server, name } = await PacketServer.create();
   const child = new Child("packet-consumer.ts", { PROTOCHAN_NAME: name, MODE: "pause" });
   try {
@@ -52,10 +52,15 @@ test("buffered packets are returned at once, without waiting for another batch; 
     const drained = await child.next("drained");
     assert.deepEqual(drained.sizes, [3, 3, 3, 1]);
     assert.equal(drained.empty, 0, "nothing buffered: tryReceivePackets() gives []");
-    await conn.send(Array.from({ length: 5 }, (_, i) => makePacket(10 + i)));
-    await conn.end();
+    // Both batches and the end in one turn, so they leave in one socket write
+    // and are buffered together at the child.
+    await Promise.all([
+      conn.send(Array.from({ length: 5 }, (_, i) => makePacket(10 + i))),
+      conn.send(Array.from({ length: 5 }, (_, i) => makePacket(15 + i))),
+      conn.end(),
+    ]);
     const done = await child.next("done");
-    assert.deepEqual({ rest: done.rest, end: done.end, after: done.after }, { rest: 5, end: null, after: null });
+    assert.deepEqual({ rest: done.rest, end: done.end, after: done.after }, { rest: 10, end: null, after: null });
     await child.succeeded();
   } finally {
     child.kill();
