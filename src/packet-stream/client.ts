@@ -85,6 +85,7 @@ export class PacketClient<V extends PacketViewBase> implements AsyncIterable<V>,
       // The producer keeps the control channel until it has opened the data
       // channel: losing it before means the producer died.
       const lost = tx.receiverGone.then((gone) => (gone.reason === "closed" ? new Promise<never>(() => {}) : Promise.reject(gone)));
+      lost.catch(() => {}); // observed by the race below, or too late to matter
       const { receiver, first } = await Promise.race([server.accept(left()), lost]);
       if (first.kind !== "open") {
         receiver.close();

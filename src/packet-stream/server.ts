@@ -57,14 +57,19 @@ export class PacketServer<V extends PacketViewBase> implements AsyncDisposable {
   async accept(options?: WaitOptions): Promise<PacketConnection<V>> {
     const started = Date.now();
     const { receiver, first } = await this.control.accept(options);
-    receiver.close(); // the control channel carries one message
-    const left = options?.timeoutMs === undefined ? undefined : Math.max(1, options.timeoutMs - (Date.now() - started));
-    const tx = await connect(this.data, first.dataName, {
-      ...(left === undefined ? {} : { timeoutMs: left }),
-      ...(options?.signal === undefined ? {} : { signal: options.signal }),
-    });
-    tx.send({ kind: "open" });
-    return new PacketConnection(tx, this.format, first.maxBatchBytes);
+    // The control channel carries that one message, but stays open until the
+    // data channel is: the client takes losing it before then as our death.
+    try {
+      const left = options?.timeoutMs === undefined ? undefined : Math.max(1, options.timeoutMs - (Date.now() - started));
+      const tx = await connect(this.data, first.dataName, {
+        ...(left === undefined ? {} : { timeoutMs: left }),
+        ...(options?.signal === undefined ? {} : { signal: options.signal }),
+      });
+      tx.send({ kind: "open" });
+      return new PacketConnection(tx, this.format, first.maxBatchBytes);
+    } finally {
+      receiver.close();
+    }
   }
 
   /** Stops listening (an accepted connection goes on). */
