@@ -9,6 +9,7 @@
 // different packet types are refused at the handshake.
 import { defineCustomChannel, type ChannelType } from "../channel/channel-type.js";
 import type { Codec } from "../codec/codec.js";
+import { ByteWriter } from "../wire/byte-writer.js";
 import type { PacketViewBase } from "../packet/view.js";
 import { PacketDecodeError } from "./errors.js";
 import { StreamKind, type DecodedMessage, type PacketFormat, type ReceivedBatch } from "./format.js";
@@ -27,6 +28,8 @@ export interface StreamHello {
 
 const HELLO_FIXED = 12;
 const EMPTY = new Uint8Array(0);
+/** The connection writes bodies at least this large by reference (src/connection/connection.ts). */
+const ZERO_COPY_MIN = 64 * 1024;
 const MAX_NAME = 4096;
 
 const helloCodec: Codec<StreamHello> = {
@@ -86,8 +89,15 @@ export function dataChannel<V extends PacketViewBase>(format: PacketFormat<V>): 
       return format.decode(bytes);
     },
     zeroCopyBody(value) {
-      // Large built batches go to the socket by reference; the rest are encoded (copied) above.
-      return value.kind === "encoded" ? value.body : EMPTY;
+      // Large batches go to the socket by reference, built in a buffer of
+      // their exact size; the rest are encoded into the connection's buffer above.
+      if (value.kind === "encoded") return value.body;
+      const packets = value.kind === "packets" ? value.packets : value.kind === "batch" ? value.batch : undefined;
+      const size = packets === undefined ? undefined : format.encodedSize(packets);
+      if (packets === undefined || size === undefined || size < ZERO_COPY_MIN) return EMPTY;
+      const out = new ByteWriter(size);
+      format.writeBatch(out, packets);
+      return out.buf.subarray(0, out.pos);
     },
   };
   return defineCustomChannel(DATA_PREFIX + format.typeName, codec);

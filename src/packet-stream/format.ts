@@ -134,6 +134,23 @@ export class PacketFormat<V extends PacketViewBase> {
     out.pos += total;
   }
 
+  /**
+   * Bytes of the batch message for `packets` (header included), when that is
+   * cheap to know (arrays and batches); undefined for other iterables.
+   */
+  encodedSize(packets: Iterable<V>): number | undefined {
+    if (packets instanceof PacketBatch && this.layout === RecordLayout.Fixed) return BATCH_HEADER_SIZE + packets.length * this.size;
+    let total = BATCH_HEADER_SIZE;
+    if (Array.isArray(packets)) {
+      for (const p of packets as readonly V[]) total += this.recordSize(p);
+    } else if (packets instanceof PacketBatch || packets instanceof ReceivedBatch) {
+      for (const p of packets as Iterable<V>) total += this.recordSize(p);
+    } else {
+      return undefined;
+    }
+    return total;
+  }
+
   /** A whole batch message: header, then every packet; returns the count. */
   writeBatch(out: ByteWriter, packets: Iterable<V>): number {
     const start = out.pos;
@@ -143,12 +160,8 @@ export class PacketFormat<V extends PacketViewBase> {
       out.bytes(packets.bytes); // already the C array: one copy
       count = packets.length;
     } else {
-      if (Array.isArray(packets)) {
-        // One allocation for the whole batch instead of growing record by record.
-        let total = 0;
-        for (const p of packets as readonly V[]) total += this.recordSize(p);
-        out.ensure(total);
-      }
+      // One allocation for the whole batch instead of growing record by record.
+      if (Array.isArray(packets)) out.ensure((this.encodedSize(packets) ?? 0) - BATCH_HEADER_SIZE);
       for (const p of packets) {
         this.writeRecord(out, p);
         count++;
