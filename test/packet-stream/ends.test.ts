@@ -125,3 +125,24 @@ for (const corrupt of ["count", "magic"]) {
     }
   });
 }
+
+test("a producer killed after the client's hello, before opening the stream: connect() rejects with PacketProducerLostError", T, async () => {
+  const child = new Child("packet-fake-server.ts");
+  try {
+    const { name } = await child.next("listening");
+    const connecting = PacketClient.connect(name as string, { maxBatchBytes: 4096, timeoutMs: 20_000 });
+    const hello = await child.next("hello");
+    assert.equal(hello.maxBatchBytes, 4096);
+    assert.match(String(hello.dataName), /^unix:.*#[0-9a-f]{64}$/);
+    child.kill("SIGKILL");
+    const started = Date.now();
+    await assert.rejects(connecting, (err: unknown) => {
+      assert.ok(err instanceof PacketProducerLostError, `got ${String(err)}`);
+      assert.equal(err.reason, "connection-lost");
+      return true;
+    });
+    assert.ok(Date.now() - started < 10_000, "connect() noticed the loss, not its timeout");
+  } finally {
+    child.kill();
+  }
+});
