@@ -68,9 +68,12 @@ export class PacketClient<V extends PacketViewBase> implements AsyncIterable<V>,
     }
     const window = Math.min(0xffffffff, buffered * (maxBatchBytes + HEADER_SIZE));
     const started = Date.now();
+    // Ends our own waits once connect() is decided (e.g. the accept a lost producer left pending).
+    const done = new AbortController();
+    const signal = options.signal === undefined ? done.signal : AbortSignal.any([options.signal, done.signal]);
     const left = (): WaitOptions => ({
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: Math.max(1, options.timeoutMs - (Date.now() - started)) }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      signal,
     });
     const { server, name: dataName } = await OneShotServer.create(dataChannel(format), {
       window,
@@ -86,7 +89,9 @@ export class PacketClient<V extends PacketViewBase> implements AsyncIterable<V>,
       // channel: losing it before means the producer died.
       const lost = tx.receiverGone.then((gone) => (gone.reason === "closed" ? new Promise<never>(() => {}) : Promise.reject(gone)));
       lost.catch(() => {}); // observed by the race below, or too late to matter
-      const { receiver, first } = await Promise.race([server.accept(left()), lost]);
+      const accepting = server.accept(left());
+      accepting.catch(() => {}); // observed by the race below; aborted in finally if it lost
+      const { receiver, first } = await Promise.race([accepting, lost]);
       if (first.kind !== "open") {
         receiver.close();
         throw new PacketDecodeError(`packet stream of ${format.typeName}: the producer's first message is not OPEN`);
@@ -95,6 +100,7 @@ export class PacketClient<V extends PacketViewBase> implements AsyncIterable<V>,
     } catch (err) {
       throw mapEnd(err, format.typeName, "while opening the stream");
     } finally {
+      done.abort();
       control?.close();
       await server.close();
     }
