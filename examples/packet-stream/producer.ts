@@ -6,9 +6,9 @@
 // The C program connects to this PacketServer, receives every packet in
 // batches, checks each one field by field and prints a summary.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PacketServer } from "protochan";
 import { PacketView } from "../../generated/protochan/v1/packet_packet.js";
@@ -57,5 +57,6 @@ const started = performance.now();
 const sent = await conn.pipeFrom(capture(count), { batchSize: 256 });
 const code = await exited;
 const ms = performance.now() - started;
+rmSync(dirname(consumer), { recursive: true, force: true });
 console.log(`sent ${sent} packets in ${ms.toFixed(0)} ms; C consumer (exit ${code}): ${output.trim()}`);
 process.exitCode = code === 0 && output.includes(`packets=${sent} `) ? 0 : 1;
