@@ -39,3 +39,13 @@ export { withHandleFields, type HandleField, type WithHandles } from "./codec/ha
 export { defineHandleChannel } from "./channel/channel-type.js";
 // Packet streaming (src/packet-stream/): PacketServer, PacketClient, pipeFrom.
 export * from "./packet-stream/index.js";
+// Services and worker pools.
+export type { CallOptions, Client, HandlerContext, ServiceImpl } from "./rpc/types.js";
+export { RpcError, WorkerCrashedError, QueueFullError, WorkerSetClosedError } from "./rpc/errors.js";
+export { createClient } from "./rpc/client.js";
+export { serve } from "./rpc/serve.js";
+export { listenService, connectService, type ServiceServer } from "./rpc/service-server.js";
+export { CallChannel, type CallEnvelope, type ReplyFrame } from "./rpc/envelope.js";
+export { Server, type ServerEvents } from "./bootstrap/server.js";
+export { WorkerSet, type WorkerSetOptions, type WorkerSetEvents } from "./workers/worker-set.js";
+export { runWorker, WORKER_ENV } from "./workers/run-worker.js";

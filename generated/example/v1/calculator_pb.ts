@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file example/v1/calculator.proto.
  */
 export const file_example_v1_calculator: GenFile = /*@__PURE__*/
-  fileDesc("ChtleGFtcGxlL3YxL2NhbGN1bGF0b3IucHJvdG8SCmV4YW1wbGUudjEiIgoKQWRkUmVxdWVzdBIJCgFhGAEgASgDEgkKAWIYAiABKAMiLgoLQWRkUmVzcG9uc2USCwoDc3VtGAEgASgDEhIKCndvcmtlcl9waWQYAiABKA0iTAoLV29ya1JlcXVlc3QSDgoGbWlsbGlzGAEgASgNEg0KBWNyYXNoGAIgASgIEhEKCWZhaWxfY29kZRgDIAEoCRILCgN0YWcYBCABKAkiQgoMV29ya1Jlc3BvbnNlEhIKCndvcmtlcl9waWQYASABKA0SCwoDdGFnGAIgASgJEhEKCWNhbmNlbGxlZBgDIAEoCCI1CgxDb3VudFJlcXVlc3QSDQoFY291bnQYASABKA0SFgoObWlsbGlzX2JldHdlZW4YAiABKA0iGgoNQ291bnRSZXNwb25zZRIJCgFuGAEgASgNIhsKC0VjaG9NZXNzYWdlEgwKBHRleHQYASABKAkiGgoKTG9nUmVxdWVzdBIMCgRsaW5lGAEgASgJIi4KC1dvcmtGYWlsdXJlEgsKA3RhZxgBIAEoCRISCgp3b3JrZXJfcGlkGAIgASgNMsUDCgpDYWxjdWxhdG9yEjsKA0FkZBIWLmV4YW1wbGUudjEuQWRkUmVxdWVzdBoXLmV4YW1wbGUudjEuQWRkUmVzcG9uc2UiA5ACARI5CgRXb3JrEhcuZXhhbXBsZS52MS5Xb3JrUmVxdWVzdBoYLmV4YW1wbGUudjEuV29ya1Jlc3BvbnNlEkgKDldvcmtJZGVtcG90ZW50EhcuZXhhbXBsZS52MS5Xb3JrUmVxdWVzdBoYLmV4YW1wbGUudjEuV29ya1Jlc3BvbnNlIgOQAgISPgoFQ291bnQSGC5leGFtcGxlLnYxLkNvdW50UmVxdWVzdBoZLmV4YW1wbGUudjEuQ291bnRSZXNwb25zZTABEjgKA1N1bRIWLmV4YW1wbGUudjEuQWRkUmVxdWVzdBoXLmV4YW1wbGUudjEuQWRkUmVzcG9uc2UoARI8CgRFY2hvEhcuZXhhbXBsZS52MS5FY2hvTWVzc2FnZRoXLmV4YW1wbGUudjEuRWNob01lc3NhZ2UoATABEj0KA0xvZxIWLmV4YW1wbGUudjEuTG9nUmVxdWVzdBoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eSIG8qkZAggBYgZwcm90bzM", [file_google_protobuf_empty, file_protochan_v1_options]);
+  fileDesc("ChtleGFtcGxlL3YxL2NhbGN1bGF0b3IucHJvdG8SCmV4YW1wbGUudjEiIgoKQWRkUmVxdWVzdBIJCgFhGAEgASgDEgkKAWIYAiABKAMiLgoLQWRkUmVzcG9uc2USCwoDc3VtGAEgASgDEhIKCndvcmtlcl9waWQYAiABKA0iTAoLV29ya1JlcXVlc3QSDgoGbWlsbGlzGAEgASgNEg0KBWNyYXNoGAIgASgIEhEKCWZhaWxfY29kZRgDIAEoCRILCgN0YWcYBCABKAkiQgoMV29ya1Jlc3BvbnNlEhIKCndvcmtlcl9waWQYASABKA0SCwoDdGFnGAIgASgJEhEKCWNhbmNlbGxlZBgDIAEoCCI1CgxDb3VudFJlcXVlc3QSDQoFY291bnQYASABKA0SFgoObWlsbGlzX2JldHdlZW4YAiABKA0iGgoNQ291bnRSZXNwb25zZRIJCgFuGAEgASgNIhsKC0VjaG9NZXNzYWdlEgwKBHRleHQYASABKAkiGgoKTG9nUmVxdWVzdBIMCgRsaW5lGAEgASgJIi4KC1dvcmtGYWlsdXJlEgsKA3RhZxgBIAEoCRISCgp3b3JrZXJfcGlkGAIgASgNMswDChFDYWxjdWxhdG9yU2VydmljZRI7CgNBZGQSFi5leGFtcGxlLnYxLkFkZFJlcXVlc3QaFy5leGFtcGxlLnYxLkFkZFJlc3BvbnNlIgOQAgESOQoEV29yaxIXLmV4YW1wbGUudjEuV29ya1JlcXVlc3QaGC5leGFtcGxlLnYxLldvcmtSZXNwb25zZRJICg5Xb3JrSWRlbXBvdGVudBIXLmV4YW1wbGUudjEuV29ya1JlcXVlc3QaGC5leGFtcGxlLnYxLldvcmtSZXNwb25zZSIDkAICEj4KBUNvdW50EhguZXhhbXBsZS52MS5Db3VudFJlcXVlc3QaGS5leGFtcGxlLnYxLkNvdW50UmVzcG9uc2UwARI4CgNTdW0SFi5leGFtcGxlLnYxLkFkZFJlcXVlc3QaFy5leGFtcGxlLnYxLkFkZFJlc3BvbnNlKAESPAoERWNobxIXLmV4YW1wbGUudjEuRWNob01lc3NhZ2UaFy5leGFtcGxlLnYxLkVjaG9NZXNzYWdlKAEwARI9CgNMb2cSFi5leGFtcGxlLnYxLkxvZ1JlcXVlc3QaFi5nb29nbGUucHJvdG9idWYuRW1wdHkiBvKpGQIIAWIGcHJvdG8z", [file_google_protobuf_empty, file_protochan_v1_options]);
 
 /**
  * @generated from message example.v1.AddRequest
@@ -227,13 +227,13 @@ export const WorkFailureSchema: GenMessage<WorkFailure> = /*@__PURE__*/
   messageDesc(file_example_v1_calculator, 8);
 
 /**
- * @generated from service example.v1.Calculator
+ * @generated from service example.v1.CalculatorService
  */
-export const Calculator: GenService<{
+export const CalculatorService: GenService<{
   /**
    * Pure: safe to retry on another worker if one crashes mid-call.
    *
-   * @generated from rpc example.v1.Calculator.Add
+   * @generated from rpc example.v1.CalculatorService.Add
    */
   add: {
     methodKind: "unary";
@@ -243,7 +243,7 @@ export const Calculator: GenService<{
   /**
    * Simulated work: takes `millis`, can crash or fail on request.
    *
-   * @generated from rpc example.v1.Calculator.Work
+   * @generated from rpc example.v1.CalculatorService.Work
    */
   work: {
     methodKind: "unary";
@@ -253,7 +253,7 @@ export const Calculator: GenService<{
   /**
    * The same work, but retried once on another worker if this one crashes.
    *
-   * @generated from rpc example.v1.Calculator.WorkIdempotent
+   * @generated from rpc example.v1.CalculatorService.WorkIdempotent
    */
   workIdempotent: {
     methodKind: "unary";
@@ -263,7 +263,7 @@ export const Calculator: GenService<{
   /**
    * Server streaming: 1..count.
    *
-   * @generated from rpc example.v1.Calculator.Count
+   * @generated from rpc example.v1.CalculatorService.Count
    */
   count: {
     methodKind: "server_streaming";
@@ -273,7 +273,7 @@ export const Calculator: GenService<{
   /**
    * Client streaming: the sum of all requests.
    *
-   * @generated from rpc example.v1.Calculator.Sum
+   * @generated from rpc example.v1.CalculatorService.Sum
    */
   sum: {
     methodKind: "client_streaming";
@@ -283,7 +283,7 @@ export const Calculator: GenService<{
   /**
    * Bidi streaming: each message echoed back, uppercased.
    *
-   * @generated from rpc example.v1.Calculator.Echo
+   * @generated from rpc example.v1.CalculatorService.Echo
    */
   echo: {
     methodKind: "bidi_streaming";
@@ -293,7 +293,7 @@ export const Calculator: GenService<{
   /**
    * One-way: the caller does not wait for the worker.
    *
-   * @generated from rpc example.v1.Calculator.Log
+   * @generated from rpc example.v1.CalculatorService.Log
    */
   log: {
     methodKind: "unary";

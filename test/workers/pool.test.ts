@@ -1,0 +1,147 @@
+// Issue #6: worker sets — dispatch, queueing, crashes, timeouts, restarts.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { QueueFullError, TimeoutError, WorkerCrashedError } from "protochan";
+import { startCalculators } from "./harness.js";
+
+const T = { timeout: 90_000 };
+
+test("4 workers, 1,000 unary calls: all answered, spread over every worker; busy workers queue calls", T, async () => {
+  const { set } = startCalculators({ count: 4 });
+  await set.ready({ timeoutMs: 30_000 });
+  let maxQueued = 0;
+  set.on("queue", ({ length }) => (maxQueued = Math.max(maxQueued, length)));
+  const results = await Promise.all(Array.from({ length: 1_000 }, (_, i) => set.client.add({ a: BigInt(i), b: 1000n })));
+  results.forEach((r, i) => assert.equal(r.sum, BigInt(i) + 1000n));
+  assert.deepEqual(new Set(results.map((r) => r.workerPid)), new Set(set.pids));
+  assert.equal(set.pids.length, 4);
+  assert.ok(maxQueued > 0, "with 1,000 calls at once some had to wait in the queue");
+  await set.close();
+});
+
+test("queue full: a clear QueueFullError; queued calls still complete", T, async () => {
+  const { set, printed } = startCalculators({ count: 1, queueLimit: 2 });
+  await set.ready({ timeoutMs: 30_000 });
+  const running = set.client.work({ millis: 300, tag: "running" });
+  await printed("started running");
+  const queued = [set.client.work({ millis: 1, tag: "q1" }), set.client.work({ millis: 1, tag: "q2" })];
+  await assert.rejects(set.client.work({ millis: 1, tag: "q3" }), (err: unknown) => err instanceof QueueFullError && err.code === "QUEUE_FULL" && /2 calls are queued/.test(err.message));
+  assert.deepEqual((await Promise.all([running, ...queued])).map((r) => r.tag), ["running", "q1", "q2"]);
+  await set.close();
+});
+
+test("SIGKILL mid-call: a plain call fails with WorkerCrashedError, an idempotent one succeeds elsewhere; the pool refills", T, async () => {
+  const { set, printed } = startCalculators({ count: 2, backoff: { baseMs: 1, maxMs: 10 } });
+  await set.ready({ timeoutMs: 30_000 });
+  const plain = set.client.work({ millis: 5_000, tag: "plain" });
+  const plainWorker = await printed("started plain");
+  const pidOf = (id: number) => set.pids[[...set["workers"].keys()].indexOf(id)]!;
+  process.kill(pidOf(plainWorker), "SIGKILL");
+  await assert.rejects(plain, (err: unknown) => err instanceof WorkerCrashedError && err.code === "WORKER_CRASHED");
+
+  await set.ready({ timeoutMs: 30_000 });
+  const idem = set.client.workIdempotent({ millis: 200, tag: "idem" });
+  const first = await printed("started idem");
+  process.kill(pidOf(first), "SIGKILL");
+  const result = await idem;
+  assert.equal(result.tag, "idem");
+  assert.notEqual(result.workerPid, undefined);
+  await set.ready({ timeoutMs: 30_000 });
+  assert.equal(set.size, 2);
+  await set.close();
+});
+
+test("a worker that crashes while idle is replaced without any call", T, async () => {
+  const { set } = startCalculators({ count: 2, backoff: { baseMs: 1, maxMs: 10 } });
+  await set.ready({ timeoutMs: 30_000 });
+  const [victim] = set.pids;
+  const exited = once(set, "exit");
+  const replaced = once(set, "ready");
+  process.kill(victim!, "SIGKILL");
+  const [exit] = (await exited) as [{ pid: number; expected: boolean }];
+  assert.deepEqual([exit.pid, exit.expected], [victim, false]);
+  await replaced;
+  assert.equal(set.size, 2);
+  assert.ok(!set.pids.includes(victim!));
+  await set.close();
+});
+
+test("timeout with action restart: the call fails, its worker is killed and replaced", T, async () => {
+  const { set, printed } = startCalculators({ count: 1, callTimeoutMs: 300, onTimeout: "restart", backoff: { baseMs: 1, maxMs: 10 } });
+  await set.ready({ timeoutMs: 30_000 });
+  const [before] = set.pids;
+  const slow = set.client.work({ millis: 10_000, tag: "slow" });
+  await printed("started slow");
+  await assert.rejects(slow, TimeoutError);
+  await once(set, "ready");
+  assert.notEqual(set.pids[0], before);
+  assert.equal((await set.client.add({ a: 2n, b: 3n })).sum, 5n);
+  await set.close();
+});
+
+test("timeout with action error: the call fails, the worker is quarantined until its handler finishes", T, async () => {
+  const { set, printed } = startCalculators({ count: 1, callTimeoutMs: 300, onTimeout: "error" });
+  await set.ready({ timeoutMs: 30_000 });
+  const [pid] = set.pids;
+  // The host gives up at 300 ms; the handler keeps working until 900 ms.
+  const slow = set.client.work({ millis: 900, tag: "slow" });
+  await printed("started slow");
+  await assert.rejects(slow, TimeoutError);
+  assert.equal(set.idle, 0, "the timed-out worker is not idle");
+  const next = set.client.add({ a: 1n, b: 1n });
+  let nextDone = false;
+  void next.then(() => (nextDone = true));
+  await printed("finished slow");
+  // Had the call gone to the worker at the timeout, it would have been answered ~600 ms ago.
+  assert.equal(nextDone, false, "a call reached the quarantined worker while it was busy");
+  const r = await next;
+  assert.equal(r.sum, 2n);
+  assert.equal(r.workerPid, pid, "same worker, after its handler finished");
+  await set.close();
+});
+
+test("crash storm: 50 crashes in a row — backoff grows, the restart limit engages, nothing spins", T, async () => {
+  // Four workers crash about 20 times a second together; the limit allows 10 a second.
+  const { set } = startCalculators({
+    count: 4,
+    entry: new URL("../children/crash-at-start.mjs", import.meta.url).pathname,
+    execArgv: [],
+    backoff: { baseMs: 2, maxMs: 40 },
+    restartLimit: { count: 5, windowMs: 500 },
+  });
+  const delays: number[] = [];
+  let limited = 0;
+  const spawns: number[] = [];
+  set.on("backoff", ({ delayMs }) => delays.push(delayMs));
+  set.on("restart-limited", () => limited++);
+  set.on("spawn", () => spawns.push(Date.now()));
+  let crashes = 0;
+  await new Promise<void>((resolve) => set.on("exit", () => ++crashes === 50 && resolve()));
+  await set.close();
+  assert.deepEqual(delays.slice(0, 6), [2, 4, 8, 16, 32, 40]);
+  assert.ok(limited > 0, "the restart limit never engaged");
+  // No more than the limit (plus the first start) within any window.
+  for (const t of spawns) assert.ok(spawns.filter((s) => s >= t && s < t + 500).length <= 5 + 4, "spawned too fast");
+});
+
+test("restart() replaces every worker without growing the pool; close() drains running calls", T, async () => {
+  const { set, printed } = startCalculators({ count: 2 });
+  await set.ready({ timeoutMs: 30_000 });
+  const before = set.pids;
+  let alive = 2;
+  let maxAlive = 2;
+  set.on("spawn", () => (maxAlive = Math.max(maxAlive, ++alive)));
+  set.on("exit", () => alive--);
+  const during = set.client.work({ millis: 300, tag: "during-restart" });
+  await printed("started during-restart");
+  await set.restart();
+  assert.equal((await during).tag, "during-restart");
+  assert.equal(maxAlive, 2, "the pool grew during restart");
+  assert.equal(set.pids.filter((p) => before.includes(p)).length, 0);
+  const draining = set.client.work({ millis: 300, tag: "draining" });
+  await printed("started draining");
+  await set.close();
+  assert.equal((await draining).tag, "draining");
+  assert.equal(set.size, 0);
+});
