@@ -44,12 +44,11 @@ function fmtValue(v: number, unit: string): string {
   switch (unit) {
     case "µs":
       return `${v.toFixed(1)} µs`;
-    case "msgs/s":
-      return `${(v / 1e6).toFixed(3)} M msgs/s`;
     case "GB/s":
       return `${v.toFixed(2)} GB/s`;
     default:
-      return `${v.toPrecision(4)} ${unit}`;
+      // Plain rates of things (msgs/s, packets/s, calls/s): in millions.
+      return /^[a-z]+\/s$/.test(unit) ? `${(v / 1e6).toFixed(3)} M ${unit}` : `${v.toPrecision(4)} ${unit}`;
   }
 }
 
