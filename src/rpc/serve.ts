@@ -10,11 +10,26 @@ import type { HandlerContext, ServiceImpl } from "./types.js";
 
 type AnyHandler = (input: unknown, ctx: HandlerContext) => unknown;
 
-/** Serves calls from `calls` until it disconnects. */
-export async function serve<S extends DescService>(service: S, calls: Receiver<CallEnvelope>, impl: ServiceImpl<S>): Promise<void> {
+/**
+ * Serves calls from `calls` until it disconnects (the caller closed it or its
+ * process went away: both are a normal end for a server). Methods missing
+ * from `impl` answer UNIMPLEMENTED.
+ */
+export async function serve<S extends DescService>(
+  service: S,
+  calls: Receiver<CallEnvelope>,
+  impl: Partial<ServiceImpl<S>>,
+): Promise<void> {
   const byName = new Map(service.methods.map((m) => [m.name, m]));
   const running = new Set<Promise<void>>();
-  for await (const call of calls) {
+  for (;;) {
+    let call: CallEnvelope;
+    try {
+      call = await calls.recv();
+    } catch (err) {
+      if (err instanceof DisconnectedError) break;
+      throw err;
+    }
     const method = byName.get(call.method);
     const handler = method && ((impl as Record<string, AnyHandler | undefined>)[method.localName]);
     const done = method === undefined || handler === undefined

@@ -18,7 +18,7 @@ export interface ServiceServer {
 /** Serves `impl` to every client that connects with the returned name. */
 export async function listenService<S extends DescService>(
   service: S,
-  impl: ServiceImpl<S>,
+  impl: Partial<ServiceImpl<S>>,
   options?: ServerOptions,
 ): Promise<ServiceServer> {
   const { server, name } = await Server.create(CallChannel, options);

@@ -26,7 +26,7 @@ export const WorkerHelloChannel: ChannelType<WorkerHello> = defineCustomChannel(
 );
 
 /** Serves `impl` for the WorkerSet that started this process; resolves when the host is done with it. */
-export async function runWorker<S extends DescService>(service: S, impl: ServiceImpl<S>): Promise<void> {
+export async function runWorker<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): Promise<void> {
   const name = process.env[WORKER_ENV];
   if (name === undefined) throw new Error(`runWorker: ${WORKER_ENV} is not set (start this program through a WorkerSet)`);
   const [calls, incoming] = channel(CallChannel);

@@ -10,20 +10,23 @@ export type CalculatorSet = WorkerSet<typeof CalculatorService>;
 
 export function startCalculators(options: Partial<WorkerSetOptions<typeof CalculatorService>> = {}): {
   set: CalculatorSet;
-  /** Resolves with the worker id once some worker prints `line`. */
+  /** Resolves with the worker id once some worker prints `line` (or, with a trailing "*", a line starting so). */
   printed(line: string): Promise<number>;
 } {
   const set = WorkerSet.start({ service: CalculatorService, entry: workerEntry, output: "capture", ...options });
-  const seen = new Map<string, number>();
-  const waiting = new Map<string, (id: number) => void>();
+  const seen: { line: string; id: number }[] = [];
+  const waiting: { pattern: string; wake: (id: number) => void }[] = [];
+  const matches = (pattern: string, line: string) =>
+    pattern.endsWith("*") ? line.startsWith(pattern.slice(0, -1)) : line === pattern;
   set.on("output", ({ id, line }) => {
-    const wake = waiting.get(line);
-    if (wake !== undefined) {
-      waiting.delete(line);
-      wake(id);
-    } else seen.set(line, id);
+    const i = waiting.findIndex((w) => matches(w.pattern, line));
+    if (i >= 0) waiting.splice(i, 1)[0]!.wake(id);
+    else seen.push({ line, id });
   });
-  const printed = (line: string) =>
-    seen.has(line) ? Promise.resolve(seen.get(line)!) : new Promise<number>((resolve) => waiting.set(line, resolve));
+  const printed = (pattern: string) => {
+    const i = seen.findIndex((s) => matches(pattern, s.line));
+    if (i >= 0) return Promise.resolve(seen.splice(i, 1)[0]!.id);
+    return new Promise<number>((wake) => waiting.push({ pattern, wake }));
+  };
   return { set, printed };
 }

@@ -1,0 +1,92 @@
+// Issue #6: every method kind, typed errors, cancellation and deadlines, and a
+// multi-client server with 20 client processes.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { AbortedError, listenService, RpcError, TimeoutError } from "protochan";
+import { CalculatorService, type WorkFailure } from "../../generated/example/v1/calculator_pb.js";
+import "../../generated/example/v1/calculator_chan.js";
+import { Child } from "../helpers/child.js";
+import { startCalculators, type CalculatorSet } from "./harness.js";
+
+const T = { timeout: 90_000 };
+
+async function* numbered(n: number): AsyncGenerator<{ a: bigint; b: bigint }> {
+  for (let i = 1; i <= n; i++) yield { a: BigInt(i), b: 0n };
+}
+
+async function withSet(fn: (set: CalculatorSet, printed: (line: string) => Promise<number>) => Promise<void>) {
+  const { set, printed } = startCalculators({ count: 2 });
+  await set.ready({ timeoutMs: 30_000 });
+  try {
+    await fn(set, printed);
+  } finally {
+    await set.close();
+  }
+}
+
+test("server streaming, client streaming and bidi streaming through workers", T, () =>
+  withSet(async (set) => {
+    const counted: number[] = [];
+    for await (const r of set.client.count({ count: 25 })) counted.push(r.n);
+    assert.deepEqual(counted, Array.from({ length: 25 }, (_, i) => i + 1));
+
+    const sum = await set.client.sum(numbered(1_000));
+    assert.equal(sum.sum, 500_500n);
+
+    async function* words() {
+      for (const text of ["alpha", "beta", "gamma"]) yield { text };
+    }
+    const echoed: string[] = [];
+    for await (const m of set.client.echo(words())) echoed.push(m.text);
+    assert.deepEqual(echoed, ["ALPHA", "BETA", "GAMMA"]);
+  }));
+
+test("a handler's typed error reaches the caller with code, message and details", T, () =>
+  withSet(async (set) => {
+    const err = await set.client.work({ millis: 1, tag: "t1", failCode: "RESOURCE_EXHAUSTED" }).catch((e: unknown) => e);
+    assert.ok(err instanceof RpcError, String(err));
+    assert.equal(err.code, "RESOURCE_EXHAUSTED");
+    assert.equal(err.message, "work t1 failed");
+    const detail = err.findDetail<WorkFailure>("example.v1.WorkFailure");
+    assert.equal(detail?.tag, "t1");
+    assert.ok(set.pids.includes(detail!.workerPid));
+  }));
+
+test("cancelling a call (AbortSignal) reaches the handler; so does a deadline", T, () =>
+  withSet(async (set, printed) => {
+    const abort = new AbortController();
+    const call = set.client.work({ millis: 10_000, tag: "to-cancel" }, { signal: abort.signal });
+    await printed("started to-cancel");
+    abort.abort();
+    await assert.rejects(call, AbortedError);
+    await printed("cancelled to-cancel: the caller cancelled or went away");
+
+    await assert.rejects(set.client.work({ millis: 10_000, tag: "too-slow" }, { timeoutMs: 300 }), TimeoutError);
+    // The handler's own deadline and the caller giving up race; either cancels it.
+    await printed("cancelled too-slow: *");
+
+    // A server stream the caller stops reading is cancelled too.
+    for await (const r of set.client.count({ count: 1_000, millisBetween: 20 })) if (r.n === 3) break;
+    await printed("cancelled count at *");
+  }));
+
+test("one-way calls return at once; the worker still runs them", T, () =>
+  withSet(async (set, printed) => {
+    const r = await set.client.log({ line: "fire and forget" });
+    assert.equal(r.$typeName, "google.protobuf.Empty");
+    await printed("log fire and forget");
+  }));
+
+test("a multi-client server: 20 client processes call concurrently, each isolated", T, async () => {
+  const server = await listenService(CalculatorService, {
+    add: (req) => ({ sum: req.a + req.b, workerPid: process.pid }),
+  });
+  const clients = Array.from({ length: 20 }, () => new Child("calculator-client.ts", { PROTOCHAN_NAME: server.name, CALLS: "200" }));
+  // One more client dies mid-run; the others do not notice.
+  const victim = new Child("calculator-client.ts", { PROTOCHAN_NAME: server.name, CALLS: "1000000" });
+  const reports = await Promise.all(clients.map((c) => c.next("done", 60_000)));
+  victim.kill("SIGKILL");
+  for (const r of reports) assert.deepEqual({ calls: r.calls, wrong: r.wrong }, { calls: 200, wrong: 0 });
+  await Promise.all(clients.map((c) => c.succeeded()));
+  await server.close();
+});
