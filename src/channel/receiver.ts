@@ -157,6 +157,12 @@ export class ReceiverCore<T> implements StreamSink<T> {
       if (this.queued > 0) return Promise.resolve(max === 0 ? this.take() : this.takeMany(max));
       if (this.disconnected) return Promise.reject(this.endError());
     }
+    if (options?.timeoutMs === undefined && options?.signal === undefined) {
+      // The common case: no timer, no abort listener, no closures to undo.
+      return new Promise<T | T[]>((resolve, reject) => {
+        this.waiters.push({ max, resolve: resolve as Waiter<T>["resolve"], reject });
+      });
+    }
     return waitFor<T | T[]>(max === 0 ? "recv" : "recvMany", options, (resolve, reject) => {
       const waiter: Waiter<T> = { max, resolve: resolve as Waiter<T>["resolve"], reject };
       this.waiters.push(waiter);

@@ -18,6 +18,9 @@ import type { StreamSink } from "../channel/stream.js";
 import type { GlobalKey } from "./keys.js";
 import type { Link } from "./link.js";
 
+/** Largest credit step, in bytes. */
+const CREDIT_STEP = 64 * 1024;
+
 /** Flag on CLOSE and GONE: the far end was lost, not closed. */
 export const FLAG_LOST = 1;
 
@@ -200,9 +203,11 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
 
   consumed(bytes: number): void {
     this.pendingCredit += bytes;
-    // A quarter window at a time: never deadlocks, since a blocked sender has
-    // a full window outstanding and so at least that much comes back.
-    if (this.pendingCredit >= this.link.recvWindow / 4 || this.handedOff) this.flushCredit();
+    // Credit in steps of at most a quarter window (or 64 KiB, so the sender
+    // keeps the socket topped up instead of working in bursts). Never
+    // deadlocks: a blocked sender has a full window outstanding, and so at
+    // least a step's worth comes back once everything is consumed.
+    if (this.pendingCredit >= Math.min(this.link.recvWindow / 4, CREDIT_STEP) || this.handedOff) this.flushCredit();
   }
 
   receiverGone(lost: boolean): void {

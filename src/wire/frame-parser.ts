@@ -26,6 +26,8 @@ export interface FrameLimits {
  */
 export type FrameHandler = (header: FrameHeader, handles: Uint8Array, body: Uint8Array) => void;
 
+const NO_HANDLES = new Uint8Array(0);
+
 export class FrameParser {
   private readonly header: FrameHeader = {
     kind: 0, flags: 0, bodyLength: 0, routeId: 0, handleCount: 0, seq: 0, typeLo: 0, typeHi: 0,
@@ -43,6 +45,8 @@ export class FrameParser {
 
   /** Feeds a chunk; throws a ProtocolError on the first bad frame. */
   push(chunk: Uint8Array): void {
+    // Views of a plain Uint8Array are much cheaper to make than Buffer subarrays.
+    if (chunk instanceof Buffer) chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let pos = 0;
     if (this.partialHeader !== undefined) {
       chunk = concat(this.partialHeader, chunk);
@@ -91,6 +95,10 @@ export class FrameParser {
   private deliver(bytes: Uint8Array, at: number): void {
     const h = this.header;
     const handlesStart = at + HEADER_SIZE;
+    if (h.handleCount === 0) {
+      this.onFrame(h, NO_HANDLES, bytes.subarray(handlesStart, handlesStart + h.bodyLength));
+      return;
+    }
     const bodyStart = handlesStart + h.handleCount * HANDLE_ENTRY_SIZE;
     this.onFrame(h, bytes.subarray(handlesStart, bodyStart), bytes.subarray(bodyStart, bodyStart + h.bodyLength));
   }
