@@ -7,6 +7,7 @@ import { emitChannels } from "./emit-channels.js";
 import { emitCodecs } from "./emit-codecs.js";
 import { emitCHeader } from "./emit-c-header.js";
 import { emitPacketViews } from "./emit-packet-views.js";
+import { emitServices } from "./emit-services.js";
 
 export interface PluginOptions {
   /** Module the generated code imports the runtime from (default "protochan"). */
@@ -21,7 +22,7 @@ export interface EmitContext {
 export type Emitter = (ctx: EmitContext, file: DescFile) => void;
 
 /** Emitters run in this order for every file buf asks us to generate. */
-const emitters: readonly Emitter[] = [emitCodecs, emitChannels, emitPacketViews, emitCHeader];
+const emitters: readonly Emitter[] = [emitCodecs, emitChannels, emitPacketViews, emitCHeader, emitServices];
 
 function parseOptions(raw: { key: string; value: string }[]): PluginOptions {
   let runtime = "protochan";

@@ -4,6 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { RpcError, runWorker } from "protochan";
 import { CalculatorService, WorkFailureSchema } from "../../generated/example/v1/calculator_pb.js";
 import "../../generated/example/v1/calculator_chan.js";
+import type { CalculatorServiceHandler } from "../../generated/example/v1/calculator_rpc.js";
 
 function pause(ms: number, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
@@ -25,7 +26,7 @@ async function work(req: { millis: number; crash: boolean; failCode: string; tag
   return { workerPid: process.pid, tag: req.tag, cancelled: !completed };
 }
 
-await runWorker(CalculatorService, {
+const calculator: CalculatorServiceHandler = {
   add: (req) => ({ sum: req.a + req.b, workerPid: process.pid }),
   work: (req, ctx) => work(req, ctx.signal),
   workIdempotent: (req, ctx) => work(req, ctx.signal),
@@ -50,4 +51,6 @@ await runWorker(CalculatorService, {
     console.log(`log ${req.line}`);
     return {};
   },
-});
+};
+
+await runWorker(CalculatorService, calculator);
