@@ -1,0 +1,244 @@
+// Several routers in one process, linked by simulated sockets (see
+// test/helpers/sim-link.ts) through the real Connection class and the real
+// client/server handshakes. Each router's RouterIO listens and dials on the
+// simulated network, so proxy removal may dial new direct links lazily.
+// Between neighbouring nodes there are "control" channels (untyped, so they
+// can carry channel ends): node X holds a sender whose receiver lives on Y.
+import { AnyChannel } from "../../src/channel/channel-type.js";
+import type { ChannelLimits } from "../../src/channel/defaults.js";
+import { Receiver, ReceiverCore } from "../../src/channel/receiver.js";
+import { Sender, SenderCore } from "../../src/channel/sender.js";
+import { StreamIn } from "../../src/channel/stream.js";
+import { clientHandshake } from "../../src/bootstrap/client-handshake.js";
+import { BOOTSTRAP_ROUTE, LINK_ONLY } from "../../src/bootstrap/handshake.js";
+import { serverHandshake } from "../../src/bootstrap/server-handshake.js";
+import type { Connection } from "../../src/connection/connection.js";
+import { globalKey } from "../../src/router/keys.js";
+import type { Link } from "../../src/router/link.js";
+import { Forwarder, InRoute, OutRoute } from "../../src/router/routes.js";
+import { Router, type RouterIO } from "../../src/router/router.js";
+import { formatName, newToken } from "../../src/transport/name.js";
+import type { EndReason } from "../../src/errors.js";
+import type { SimNetwork } from "../helpers/sim-link.js";
+
+/** The routers of the cluster built last, by node index (for tracing scripts). */
+export const lastRouters: Router[] = [];
+
+/** The RouterIO of one simulated node: NetRouterIO's logic over the sim transport. */
+export class SimRouterIO implements RouterIO {
+  private listening: Promise<string> | undefined;
+  private readonly token = newToken();
+  router!: Router;
+  dials = 0;
+  /** Dials started and not finished. */
+  dialing = 0;
+
+  constructor(
+    private readonly net: SimNetwork,
+    private readonly limits: ChannelLimits,
+  ) {}
+
+  listen(): Promise<string> {
+    this.listening ??= Promise.resolve().then(() => {
+      const listener = this.net.listen((socket) =>
+        serverHandshake(
+          socket,
+          this.router,
+          { token: this.token, type: LINK_ONLY, typeName: "(router link)", limits: this.limits, timeoutMs: 60_000 },
+          () => ({ bootstrapPort: 0 }),
+          () => {},
+        ),
+      );
+      return formatName(listener.address, this.token);
+    });
+    return this.listening;
+  }
+
+  async dial(name: string): Promise<Link> {
+    this.dials++;
+    this.dialing++;
+    try {
+      const { conn } = await clientHandshake(this.router, name, LINK_ONLY, this.limits, {});
+      return conn;
+    } finally {
+      this.dialing--;
+    }
+  }
+
+  flushed(link: Link): Promise<void> {
+    return (link as Connection).flushed();
+  }
+}
+
+export interface LinkEvent {
+  readonly node: number;
+  readonly reason: EndReason;
+  readonly message: string;
+  /**
+   * The only routes the link still had were handed off (their streams live
+   * on elsewhere) and waited for credit: nothing of the user's was lost.
+   */
+  readonly onlyHandedOff: boolean;
+}
+
+export interface SimNode {
+  readonly index: number;
+  readonly router: Router;
+  readonly io: SimRouterIO;
+  /** Every link this router was given (first per peer or not). */
+  readonly links: Link[];
+  /** control[y]: a sender on this node whose receiver lives on node y. */
+  readonly control: Map<number, Sender<unknown>>;
+  /** controlIn[x]: the receiver here of node x's control sender. */
+  readonly controlIn: Map<number, Receiver<unknown>>;
+}
+
+export interface Cluster {
+  readonly nodes: SimNode[];
+  /** Links that ended other than cleanly: always a failure in these tests. */
+  readonly failures: LinkEvent[];
+  /** Neighbours (control channels both ways) of each node. */
+  readonly neighbours: number[][];
+  /** The routes of the control channels (all routes there were once the cluster was built). */
+  readonly controlRoutes: Set<object>;
+}
+
+/**
+ * Builds `count` routers, linked along `edges` (pairs [x, y]: x dials y).
+ * Each edge gets control channels both ways: x→y bootstrapped like connect()
+ * does, y→x by sending a sender of a channel local to x over x→y.
+ */
+export async function buildCluster(
+  net: SimNetwork,
+  count: number,
+  edges: readonly (readonly [number, number])[],
+  limits: ChannelLimits,
+  options: { readonly keepIdleLinks?: boolean } = {},
+): Promise<Cluster> {
+  const failures: LinkEvent[] = [];
+  let built = false;
+  const nodes: SimNode[] = [];
+  const controlNames: string[] = [];
+  for (let index = 0; index < count; index++) {
+    const io = new SimRouterIO(net, limits);
+    const router = new Router(io);
+    io.router = router;
+    if (index === 0) lastRouters.length = 0;
+    lastRouters.push(router);
+    const node: SimNode = { index, router, io, links: [], control: new Map(), controlIn: new Map() };
+    // Watch links coming and going (instance wrappers; the router is not changed).
+    const linkUp = router.linkUp.bind(router);
+    router.linkUp = (link) => {
+      node.links.push(link);
+      // Links dialed later (to follow a REDIRECT) may be kept open when idle: see Probes.idleClose.
+      if (built && options.keepIdleLinks === true) (link as Connection).closeWhenIdle = false;
+      linkUp(link);
+    };
+    const linkLost = router.linkLost.bind(router);
+    router.linkLost = (link, reason, err) => {
+      if (reason !== "closed") {
+        const onlyHandedOff =
+          link.inbound.size === 0 && [...link.outbound.values()].every((r) => (r as unknown as { handedOff: boolean }).handedOff);
+        failures.push({ node: index, reason, message: err?.message ?? "", onlyHandedOff });
+      }
+      linkLost(link, reason, err);
+    };
+    nodes.push(node);
+    // A listener for control connections: each client gets a bootstrap receiver, as with a one-shot server.
+    const token = newToken();
+    const listener = net.listen((socket) =>
+      serverHandshake(
+        socket,
+        router,
+        { token, type: AnyChannel.wireType, typeName: AnyChannel.typeName, limits, timeoutMs: 60_000 },
+        (conn) => {
+          const core = new ReceiverCore<unknown>(AnyChannel);
+          const port = router.portOf(core);
+          const stream = new StreamIn<unknown>(globalKey(conn.peer, 0), core, 1);
+          core.addStream(stream);
+          new InRoute(conn, BOOTSTRAP_ROUTE, stream, AnyChannel, 1);
+          const from = nodes.findIndex((n) => n.router.nodeHex === conn.peerHex);
+          node.controlIn.set(from, new Receiver(core));
+          return { bootstrapPort: port.serial };
+        },
+        (err) => failures.push({ node: index, reason: "protocol-error", message: `control handshake: ${err.message}`, onlyHandedOff: false }),
+      ),
+    );
+    controlNames.push(formatName(listener.address, token));
+  }
+  const neighbours: number[][] = nodes.map(() => []);
+  for (const [x, y] of edges) {
+    const from = nodes[x]!;
+    const to = nodes[y]!;
+    const handshake = clientHandshake(from.router, controlNames[y]!, AnyChannel.wireType, limits, {});
+    await net.settle();
+    const { conn, welcome } = await handshake;
+    // As connect() does: the bootstrap stream is stream 0 of this node, with no OPEN.
+    const stream = globalKey(from.router.node, 0);
+    const route = new OutRoute(conn, AnyChannel, globalKey(welcome.node, welcome.bootstrapPort), stream, 1, true, welcome.bootstrapRoute);
+    const core = new SenderCore(route, welcome.initialWindow, true);
+    core.stream = stream;
+    route.owner = core;
+    const forward = new Sender(core);
+    from.control.set(y, forward);
+    // The way back: a channel local to x whose sender is sent to y.
+    const [back, backRx] = from.router.channel(AnyChannel, limits.window);
+    forward.send({ back });
+    back.close();
+    from.controlIn.set(y, backRx);
+    await net.settle();
+    const got = to.controlIn.get(x)!.tryRecv() as { back: Sender<unknown> } | undefined;
+    if (got === undefined) throw new Error(`control channel ${x}→${y} did not deliver`);
+    to.control.set(x, got.back);
+    neighbours[x]!.push(y);
+    neighbours[y]!.push(x);
+  }
+  await net.settle();
+  built = true;
+  const controlRoutes = new Set<object>();
+  for (const node of nodes) {
+    for (const link of node.links) for (const route of [...link.inbound.values(), ...link.outbound.values()]) controlRoutes.add(route);
+  }
+  return { nodes, failures, neighbours, controlRoutes };
+}
+
+/** Routes the links of the cluster still hold (but the control channels'), as "node→peer: route" lines. */
+export function routesLeft(cluster: Cluster, keep: (route: object) => boolean = () => false): string[] {
+  const left: string[] = [];
+  for (const node of cluster.nodes) {
+    for (const link of node.links) {
+      const peer = cluster.nodes.findIndex((n) => n.router.nodeHex === link.peerHex);
+      for (const r of link.inbound.values()) {
+        if (!cluster.controlRoutes.has(r) && !keep(r)) left.push(`n${node.index}→n${peer}: in#${r.id} stream ${r.stream.key.serial}`);
+      }
+      for (const r of link.outbound.values()) {
+        if (!cluster.controlRoutes.has(r) && !keep(r)) left.push(`n${node.index}→n${peer}: out#${r.id} ${describe(r)}`);
+      }
+    }
+  }
+  return left;
+}
+
+/**
+ * A route of a proxy that was never retired: a handed-off OutRoute still
+ * owed credit, a proxy's OutRoute, or an InRoute feeding a proxy or an ended
+ * stream (bugs 4 and 6 in the report).
+ */
+export function isLeftProxyRoute(route: object): boolean {
+  if (route instanceof OutRoute) {
+    // Handed off and waiting for credit that never comes (bug 4), or a proxy's.
+    const r = route as unknown as { handedOff: boolean; outstanding: number; owner: object };
+    return (r.handedOff && r.outstanding > 0) || r.owner instanceof Forwarder;
+  }
+  if (route instanceof InRoute) {
+    const stream = (route as InRoute<unknown>).stream;
+    return stream.ended || stream.sink instanceof Forwarder;
+  }
+  return false;
+}
+
+/** Private state of a route, for failure messages only. */
+function describe(route: object): string {
+  const r = route as { handedOff?: boolean; outstanding?: number; owner?: { constructor: { name: string } } };
+  return `owner ${r.owner?.constructor.name} handedOff=${r.handedOff} outstanding=${r.outstanding}`;
+}

@@ -1,0 +1,182 @@
+// Handle tables at the core level: a received frame's table becomes channel
+// ends, each index used at most once, kinds, types and sizes checked; bad
+// tables are protocol errors and leave nothing behind (the ends made for the
+// frame are closed again). Driven through importHandles and InRoute with a
+// recording link, no sockets.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ProtocolError, type ProtochanError } from "../../src/errors.js";
+import { AnyChannel, BytesChannel } from "../../src/channel/channel-type.js";
+import { Receiver, ReceiverCore } from "../../src/channel/receiver.js";
+import { Sender } from "../../src/channel/sender.js";
+import { StreamIn } from "../../src/channel/stream.js";
+import { msgpackCodec } from "../../src/codec/msgpack.js";
+import { HANDLE_ENTRY_SIZE, HandleKind, writeHandleEntry, type HandleEntry } from "../../src/router/bodies.js";
+import { importHandles, type ExportVia } from "../../src/router/handles.js";
+import { globalKey, hex, newNodeId } from "../../src/router/keys.js";
+import type { Link } from "../../src/router/link.js";
+import { InRoute, type OutRoute } from "../../src/router/routes.js";
+import { Router } from "../../src/router/router.js";
+import { ByteWriter } from "../../src/wire/byte-writer.js";
+import { Kind, type FrameHeader } from "../../src/wire/header.js";
+
+/** A link that records the frames the router writes on it. */
+class RecordingLink implements Link {
+  readonly peer = newNodeId();
+  readonly peerHex = hex(this.peer);
+  readonly sendWindow = 1 << 20;
+  readonly recvWindow = 1 << 20;
+  readonly inbound = new Map<number, InRoute<unknown>>();
+  readonly outbound = new Map<number, OutRoute<unknown>>();
+  highestInbound = 1;
+  expectedOpens = 0;
+  readonly failure: ProtochanError | undefined = undefined;
+  readonly stats = { framesIn: 0, framesOut: 0 };
+  readonly frames: { kind: number; routeId: number; seq: number }[] = [];
+  private lastRouteId = 1;
+
+  constructor(readonly router: Router) {}
+
+  allocRouteId(): number {
+    return ++this.lastRouteId;
+  }
+
+  writeMessage<T>(routeId: number, seq: number, _type: unknown, _value: T, _via: ExportVia): number {
+    this.frames.push({ kind: Kind.Message, routeId, seq });
+    return 0;
+  }
+
+  writeFrame(kind: number, routeId: number, seq: number): void {
+    this.frames.push({ kind, routeId, seq });
+  }
+
+  routeEnded(): void {}
+
+  kinds(kind: number): number {
+    return this.frames.filter((f) => f.kind === kind).length;
+  }
+}
+
+function setup(): { router: Router; link: RecordingLink } {
+  const router = new Router();
+  return { router, link: new RecordingLink(router) };
+}
+
+function table(entries: readonly HandleEntry[]): Uint8Array {
+  const bytes = new Uint8Array(entries.length * HANDLE_ENTRY_SIZE);
+  const view = new DataView(bytes.buffer);
+  entries.forEach((e, i) => writeHandleEntry(view, i * HANDLE_ENTRY_SIZE, e));
+  return bytes;
+}
+
+let serial = 100;
+function senderEntry(link: RecordingLink, type = AnyChannel): HandleEntry {
+  const { lo, hi } = type.wireType;
+  return { kind: HandleKind.Sender, port: globalKey(link.peer, serial++), typeLo: lo, typeHi: hi, streamCount: 0 };
+}
+
+function receiverEntry(link: RecordingLink, streamCount = 0): HandleEntry {
+  const { lo, hi } = AnyChannel.wireType;
+  return { kind: HandleKind.Receiver, port: globalKey(link.peer, serial++), typeLo: lo, typeHi: hi, streamCount };
+}
+
+const protocolError = (re: RegExp) => (err: unknown) => err instanceof ProtocolError && re.test(err.message);
+
+test("handle table: each index once; out of range, used twice, wrong kind and wrong type are protocol errors", () => {
+  const { link } = setup();
+  const ctx = importHandles(link, table([senderEntry(link), receiverEntry(link), senderEntry(link)]), 3);
+  assert.equal(link.kinds(Kind.Open), 2, "each imported sender opens its stream");
+  const tx = ctx.sender(0);
+  assert.ok(tx instanceof Sender);
+  assert.throws(() => ctx.sender(0), protocolError(/handle index 0 used twice/));
+  assert.throws(() => ctx.sender(3), protocolError(/handle index 3 out of range \(the frame has 3\)/));
+  assert.throws(() => ctx.sender(-1), protocolError(/out of range/));
+  assert.throws(() => ctx.sender(0.5), protocolError(/out of range/));
+  assert.throws(() => ctx.sender(1), protocolError(/handle 1 is not a sender/));
+  assert.throws(() => ctx.receiver(2), protocolError(/handle 2 is not a receiver/));
+  assert.throws(() => ctx.sender(2, BytesChannel), protocolError(/handle 2 carries protochan.any, the schema says protochan.bytes/));
+  // A failed pick does not use the index up.
+  assert.ok(ctx.receiver(1) instanceof Receiver);
+  assert.throws(() => ctx.receiver(1), protocolError(/used twice/));
+  // Ends the body did not mention are closed: sender 2's stream is closed at once.
+  const kept = ctx.finish();
+  assert.equal(kept.length, 2);
+  assert.equal(link.kinds(Kind.Close), 1, "the unused sender was not closed");
+  tx.close();
+  assert.equal(link.kinds(Kind.Close), 2);
+});
+
+test("handle table: an unknown channel type or kind is a protocol error, and the ends made so far are closed", () => {
+  const { link, router } = setup();
+  const unknownType = { ...senderEntry(link), typeLo: 0x1234, typeHi: 0x5678 };
+  const rxEntry = receiverEntry(link);
+  assert.throws(
+    () => importHandles(link, table([senderEntry(link), rxEntry, unknownType]), 3),
+    protocolError(/handle 2: unknown channel type/),
+  );
+  assert.equal(link.kinds(Kind.Open), 1);
+  assert.equal(link.kinds(Kind.Close), 1, "the sender made for the frame was not closed");
+  assert.equal(router.ports.has(rxEntry.port.id), false, "the receiver made for the frame is still registered");
+
+  const bad = table([senderEntry(link)]);
+  new DataView(bad.buffer).setUint16(0, 7, true);
+  assert.throws(() => importHandles(link, bad, 1), protocolError(/handle 0: unknown kind 7/));
+});
+
+test("handle table: a receiver that is already here is a protocol error", () => {
+  const { link } = setup();
+  const entry = receiverEntry(link);
+  const first = importHandles(link, table([entry]), 1);
+  first.receiver(0);
+  first.finish();
+  assert.throws(() => importHandles(link, table([entry]), 1), protocolError(/a receiver arrived that is already here/));
+});
+
+/** A MESSAGE header for route `routeId` of the untyped channel. */
+function header(routeId: number, seq: number, handleCount: number, bodyLength: number): FrameHeader {
+  const { lo, hi } = AnyChannel.wireType;
+  return { kind: Kind.Message, flags: 0, bodyLength, routeId, handleCount, seq, typeLo: lo, typeHi: hi };
+}
+
+/** Encodes `value`, numbering its channel ends with `indexes` (in the order the codec meets them). */
+function bodyWithIndexes(value: unknown, indexes: number[]): Uint8Array {
+  const w = new ByteWriter(256);
+  let next = 0;
+  const at = () => indexes[next++]!;
+  msgpackCodec.encode(value, w, { sender: at, receiver: at });
+  return w.take();
+}
+
+function inRoute(link: RecordingLink): { route: InRoute<unknown>; rx: ReceiverCore<unknown> } {
+  const rx = new ReceiverCore<unknown>(AnyChannel);
+  const stream = new StreamIn<unknown>(globalKey(link.peer, 1), rx, 1);
+  rx.addStream(stream);
+  return { route: new InRoute(link, 9, stream, AnyChannel, 1), rx };
+}
+
+test("handle table: a body naming an index past the table, or one index twice, is a protocol error; the frame's ends are closed", () => {
+  const { link, router } = setup();
+  const [someTx] = router.channel(AnyChannel, 1024);
+  const { route, rx } = inRoute(link);
+
+  const body = bodyWithIndexes({ a: someTx }, [3]);
+  assert.throws(() => route.onMessage(header(9, 1, 1, body.length), table([senderEntry(link)]), body), protocolError(/handle index 3 out of range/));
+  assert.equal(link.kinds(Kind.Close), 1, "the frame's sender was not closed");
+
+  const twice = bodyWithIndexes({ a: someTx, b: someTx }, [0, 0]);
+  assert.throws(() => route.onMessage(header(9, 2, 1, twice.length), table([senderEntry(link)]), twice), protocolError(/handle index 0 used twice/));
+  assert.equal(link.kinds(Kind.Close), 2);
+  assert.equal(rx.queued, 0, "a message of a rejected frame was queued");
+});
+
+test("handle table: a good frame delivers its ends, and ends the body does not mention are closed", () => {
+  const { link, router } = setup();
+  const [someTx] = router.channel(AnyChannel, 1024);
+  const { route, rx } = inRoute(link);
+  const body = bodyWithIndexes({ reply: someTx }, [1]);
+  route.onMessage(header(9, 1, 2, body.length), table([senderEntry(link), senderEntry(link)]), body);
+  const got = new Receiver(rx).tryRecv() as { reply: Sender<unknown> };
+  assert.ok(got.reply instanceof Sender);
+  assert.equal(link.kinds(Kind.Open), 2);
+  assert.equal(link.kinds(Kind.Close), 1, "only the unmentioned sender is closed");
+});

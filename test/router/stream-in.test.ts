@@ -1,0 +1,133 @@
+// StreamIn: per-stream sequence order at the core level — early arrivals are
+// held back, duplicates are protocol errors, the end waits for the last
+// sequence number, a continuation waits for its base.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ProtocolError, type EndReason } from "../../src/errors.js";
+import { StreamIn, type Arrival, type StreamSink } from "../../src/channel/stream.js";
+import { globalKey, newNodeId } from "../../src/router/keys.js";
+
+interface Probe {
+  readonly stream: StreamIn<string>;
+  readonly delivered: number[];
+  readonly ended: EndReason[];
+  readonly credit: number[];
+  arrive(seq: number): void;
+}
+
+function probe(base: number | "none" = 1): Probe {
+  const delivered: number[] = [];
+  const ended: EndReason[] = [];
+  const credit: number[] = [];
+  const sink: StreamSink<string> = {
+    deliver: (a) => delivered.push(a.seq),
+    streamEnded: (_s, reason) => ended.push(reason),
+  };
+  const stream = new StreamIn<string>(globalKey(newNodeId(), 1), sink, base === "none" ? undefined : base);
+  const via = { consumed: (bytes: number) => credit.push(bytes) };
+  const arrive = (seq: number) => {
+    const a: Arrival<string> = { value: `#${seq}`, size: 41, seq, via, stream, handles: undefined };
+    stream.accept(a);
+  };
+  return { stream, delivered, ended, credit, arrive };
+}
+
+test("StreamIn: in order, each message at once", () => {
+  const p = probe();
+  for (let seq = 1; seq <= 5; seq++) {
+    p.arrive(seq);
+    assert.equal(p.delivered.length, seq);
+  }
+  assert.deepEqual(p.delivered, [1, 2, 3, 4, 5]);
+  assert.equal(p.stream.delivered, 5);
+});
+
+test("StreamIn: early arrivals are held back until the gap is filled, then delivered in order", () => {
+  const p = probe();
+  p.arrive(3);
+  p.arrive(5);
+  p.arrive(2);
+  assert.deepEqual(p.delivered, []);
+  p.arrive(1);
+  assert.deepEqual(p.delivered, [1, 2, 3]);
+  p.arrive(4);
+  assert.deepEqual(p.delivered, [1, 2, 3, 4, 5]);
+});
+
+test("StreamIn: a repeat of a delivered message is a protocol error", () => {
+  const p = probe();
+  p.arrive(1);
+  p.arrive(2);
+  assert.throws(() => p.arrive(2), (err) => err instanceof ProtocolError && /message 2 delivered twice/.test(err.message));
+  assert.throws(() => p.arrive(1), ProtocolError);
+  assert.deepEqual(p.delivered, [1, 2]);
+});
+
+test("StreamIn: a repeat of a held-back message is a protocol error", () => {
+  const p = probe();
+  p.arrive(4);
+  assert.throws(() => p.arrive(4), (err) => err instanceof ProtocolError && /message 4 arrived twice/.test(err.message));
+  assert.deepEqual(p.delivered, []);
+});
+
+test("StreamIn: a continuation without a base holds everything until setBase; a second base is a protocol error", () => {
+  const p = probe("none");
+  p.arrive(7);
+  p.arrive(8);
+  assert.deepEqual(p.delivered, []);
+  p.stream.setBase(7);
+  assert.deepEqual(p.delivered, [7, 8]);
+  assert.throws(() => p.stream.setBase(1), (err) => err instanceof ProtocolError && /started twice/.test(err.message));
+});
+
+test("StreamIn: finish() ends the stream only once everything up to the last sequence number is delivered", () => {
+  const p = probe();
+  p.arrive(1);
+  p.arrive(3);
+  p.stream.finish(3);
+  assert.deepEqual(p.ended, [], "ended with message 2 outstanding");
+  p.arrive(2);
+  assert.deepEqual(p.delivered, [1, 2, 3]);
+  assert.deepEqual(p.ended, ["closed"]);
+  // Ended: later arrivals are ignored, the end is not reported twice.
+  p.arrive(4);
+  p.stream.finish(4);
+  assert.deepEqual(p.delivered, [1, 2, 3]);
+  assert.deepEqual(p.ended, ["closed"]);
+});
+
+test("StreamIn: finish() of an empty stream ends it at once; abort() ends it whatever is outstanding", () => {
+  const empty = probe();
+  empty.stream.finish(0);
+  assert.deepEqual(empty.ended, ["closed"]);
+
+  const p = probe();
+  p.arrive(2);
+  p.stream.finish(2, "connection-lost");
+  assert.deepEqual(p.ended, []);
+  p.stream.abort("connection-lost", undefined);
+  assert.deepEqual(p.ended, ["connection-lost"]);
+  p.arrive(1);
+  assert.deepEqual(p.delivered, [], "a message delivered after the stream was aborted");
+});
+
+test("StreamIn: a continuation's end waits for its base too", () => {
+  const p = probe("none");
+  p.stream.finish(2);
+  assert.deepEqual(p.ended, []);
+  p.arrive(2);
+  p.stream.setBase(2);
+  assert.deepEqual(p.delivered, [2]);
+  assert.deepEqual(p.ended, ["closed"]);
+});
+
+test("StreamIn: too many early arrivals are a protocol error, not unbounded memory", () => {
+  const p = probe();
+  assert.throws(
+    () => {
+      for (let seq = 2; seq < 2 + (1 << 16) + 1; seq++) p.arrive(seq);
+    },
+    (err) => err instanceof ProtocolError && /too many messages out of order/.test(err.message),
+  );
+  assert.deepEqual(p.delivered, []);
+});
