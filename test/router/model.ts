@@ -58,9 +58,10 @@ export interface Probes {
   /** Bug 3: send along senders whose receiver is in another process (also by proxies forwarding such messages); the receiver's process rejects the OPEN. */
   readonly resend?: boolean;
   /**
-   * Bugs 4, 6 and 7: fail on proxy routes left behind once every channel is
-   * closed, and on links that end as connection-lost because the peer closed
-   * them while handed-off routes here still waited for credit.
+   * Bugs 4 and 6 (and 7, with idleClose): fail on proxy routes left behind
+   * once every channel is closed, and on links that end as connection-lost
+   * because the peer closed them while handed-off routes here still waited
+   * for credit.
    */
   readonly strictCleanup?: boolean;
   /**
@@ -81,8 +82,9 @@ export interface Probes {
    */
   readonly thirdParty?: boolean;
   /**
-   * Bug 10: let links dialed to follow a REDIRECT close once idle, as they do
-   * outside tests; a link can then close while the peer's OPEN is on its way.
+   * Bugs 7 and 10: let links dialed to follow a REDIRECT close once idle, as
+   * they do outside tests; a link can then close while the peer's OPEN is on
+   * its way, or while the peer still waits for credit on a handed-off route.
    */
   readonly idleClose?: boolean;
 }
