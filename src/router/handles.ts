@@ -35,7 +35,7 @@ export class ExportContext implements HandleEncoder {
     const router = this.link.router;
     const port = router.portOfSender(core);
     this.commits.push(() => {
-      router.announceSender(core);
+      router.announceSender(core, this.link);
       this.link.expectedOpens++; // the clone opens its stream back over this link
     });
     return this.add({ kind: HandleKind.Sender, port, ...typeHalves(core.type), streamCount: 0 });

@@ -51,8 +51,11 @@ export class Router {
   readonly links = new Map<string, Link>();
   private readonly names = new Map<string, string>();
   private readonly awaitingNames = new Map<string, (() => void)[]>();
-  /** Receivers moved here over a link whose streams have not all been opened yet. */
-  private readonly awaitingOpens = new Map<Link, Set<ReceiverCore<unknown>>>();
+  /**
+   * Streams announced over each link and not opened yet, per receiver (or
+   * forward) they will feed: if the link is lost they never will be.
+   */
+  private readonly awaitingOpens = new Map<Link, Map<ReceiverCore<unknown> | PortForward, number>>();
   /** Messages this process forwarded as a proxy, for diagnostics and tests. */
   readonly stats = { forwarded: 0, redirects: 0, switched: 0 };
   /** Called after a stream switched to a new route (tests wait on it). */
@@ -103,8 +106,13 @@ export class Router {
     link.inbound.clear();
     link.outbound.clear();
     for (const [id, fwd] of this.forwards) if (fwd.link === link) this.forwards.delete(id);
-    for (const core of this.awaitingOpens.get(link) ?? []) {
-      while (core.pendingOpens > 0) core.expectationLost(reason, err);
+    for (const [target, count] of this.awaitingOpens.get(link) ?? []) {
+      if (target instanceof ReceiverCore) {
+        for (let i = 0; i < count; i++) target.expectationLost(reason, err);
+      } else {
+        target.pendingOpens -= count;
+        for (const [id, fwd] of this.forwards) if (fwd === target && fwd.pendingOpens === 0 && fwd.streams.size === 0) this.forwards.delete(id);
+      }
     }
     this.awaitingOpens.delete(link);
   }
@@ -170,6 +178,7 @@ export class Router {
       const pending = local ?? fwd!;
       if (pending.pendingOpens === 0) throw new ProtocolError(`OPEN of a stream nobody announced to ${type.typeName}`);
       pending.pendingOpens--;
+      this.opened(link, pending);
     }
     if (stream === undefined) {
       stream = local !== undefined
@@ -206,18 +215,33 @@ export class Router {
     return outlet instanceof LocalRoute ? this.portOf(outlet.receiver) : outlet.port();
   }
 
-  /** A sender was sent: its clone will open a stream back through here. */
-  announceSender(core: SenderCore<unknown>): void {
+  /** A sender was sent over `link`: its clone will open a stream back through here. */
+  announceSender(core: SenderCore<unknown>, link: Link): void {
     const outlet = core.outlet;
+    let target: ReceiverCore<unknown> | PortForward;
     if (outlet instanceof LocalRoute) {
       const receiver = outlet.receiver;
-      if (receiver.moved) this.forwardFor(this.portOf(receiver), receiver.type).pendingOpens++;
-      else receiver.pendingOpens++;
-      return;
+      target = receiver.moved ? this.forwardFor(this.portOf(receiver), receiver.type) : receiver;
+    } else {
+      const route = outlet as OutRoute<unknown>;
+      target = this.forwards.get(route.port().id) ?? this.addForward(route.port(), route.link, core.type);
     }
-    const route = outlet as OutRoute<unknown>;
-    const fwd = this.forwards.get(route.port().id) ?? this.addForward(route.port(), route.link, core.type);
-    fwd.pendingOpens++;
+    target.pendingOpens++;
+    this.expect(link, target, 1);
+  }
+
+  private expect(link: Link, target: ReceiverCore<unknown> | PortForward, count: number): void {
+    const waiting = this.awaitingOpens.get(link) ?? new Map<ReceiverCore<unknown> | PortForward, number>();
+    waiting.set(target, (waiting.get(target) ?? 0) + count);
+    this.awaitingOpens.set(link, waiting);
+  }
+
+  private opened(link: Link, target: ReceiverCore<unknown> | PortForward): void {
+    const waiting = this.awaitingOpens.get(link);
+    const left = (waiting?.get(target) ?? 0) - 1;
+    if (left > 0) waiting!.set(target, left);
+    else waiting?.delete(target);
+    if (waiting?.size === 0) this.awaitingOpens.delete(link);
   }
 
   private addForward(port: GlobalKey, link: Link, type: ChannelType<unknown>): PortForward {
@@ -248,11 +272,7 @@ export class Router {
     link.expectedOpens += entry.streamCount;
     this.register(core, entry.port);
     this.forwards.delete(entry.port.id); // it came back
-    if (entry.streamCount > 0) {
-      const waiting = this.awaitingOpens.get(link) ?? new Set();
-      waiting.add(core);
-      this.awaitingOpens.set(link, waiting);
-    }
+    if (entry.streamCount > 0) this.expect(link, core, entry.streamCount);
     return new Receiver(core);
   }
 

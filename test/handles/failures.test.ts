@@ -43,6 +43,17 @@ test("SIGKILL of the last sender's process: the receiver drains, then Disconnect
   assert.equal(err.reason, "connection-lost");
 });
 
+test("a process killed before it could open a sender it was sent: the receiver does not wait for it", T, async () => {
+  const { child, tx: control } = await holder();
+  const [tx, rx] = channel();
+  control.send({ tx }); // still in this process's write buffer…
+  child.kill("SIGKILL"); // …when the child dies: the clone never opens its stream
+  tx.close();
+  const err = await rx.recv({ timeoutMs: 5_000 }).catch((e: unknown) => e);
+  assert.ok(err instanceof DisconnectedError, String(err));
+  assert.equal(err.reason, "connection-lost");
+});
+
 test("misuse: sending an endpoint over itself or its own peer, using moved or closed ends, too many handles", T, async () => {
   const { child, tx: remote } = await holder();
   const [tx, rx] = channel();
