@@ -399,9 +399,10 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
       delayMs = Math.max(delayMs, waitMs);
     }
     this.restarts.push(now + delayMs);
+    // Not unref'd: an open pool whose workers all died must still come back.
     setTimeout(() => {
       if (!this.closing && this.size < this.count) void this.spawnWorker();
-    }, delayMs).unref();
+    }, delayMs);
   }
 
   private retire(worker: Worker): void {
