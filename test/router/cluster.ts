@@ -222,7 +222,7 @@ export function routesLeft(cluster: Cluster, keep: (route: object) => boolean = 
 /**
  * A route of a proxy that was never retired: a handed-off OutRoute still
  * owed credit, a proxy's OutRoute, or an InRoute feeding a proxy or an ended
- * stream (bugs 4 and 6 in the report).
+ * stream (bugs 4, 4b and 6 in the report).
  */
 export function isLeftProxyRoute(route: object): boolean {
   if (route instanceof OutRoute) {

@@ -6,7 +6,7 @@
 // order, the receiver reports disconnection only once every sender is closed
 // and everything is drained, and nothing routing-related is left afterwards.
 import assert from "node:assert/strict";
-import { DisconnectedError, HandleCycleError } from "../../src/errors.js";
+import { DisconnectedError, HandleCycleError, ReceiverGoneError } from "../../src/errors.js";
 import { AnyChannel } from "../../src/channel/channel-type.js";
 import type { ChannelLimits } from "../../src/channel/defaults.js";
 import type { Receiver, ReceiverCore } from "../../src/channel/receiver.js";
@@ -30,6 +30,8 @@ export type Op =
   | { readonly t: "carryTx"; readonly h: number; readonly x: number }
   /** On sender h, a message carrying the receiver of channel c. */
   | { readonly t: "carryRx"; readonly h: number; readonly c: number }
+  /** Close a receiver: its senders learn the receiver is gone. */
+  | { readonly t: "closeRx"; readonly c: number }
   | { readonly t: "net"; readonly ticks: number }
   | { readonly t: "settle" };
 
@@ -58,7 +60,7 @@ export interface Probes {
   /** Bug 3: send along senders whose receiver is in another process (also by proxies forwarding such messages); the receiver's process rejects the OPEN. */
   readonly resend?: boolean;
   /**
-   * Bugs 4 and 6 (and 7, with idleClose): fail on proxy routes left behind
+   * Bugs 4, 4b and 6 (and 7, with idleClose): fail on proxy routes left behind
    * once every channel is closed, and on links that end as connection-lost
    * because the peer closed them while handed-off routes here still waited
    * for credit.
@@ -87,6 +89,18 @@ export interface Probes {
    * its way, or while the peer still waits for credit on a handed-off route.
    */
   readonly idleClose?: boolean;
+  /**
+   * Bug 12: send along a sender whose receiver was closed; the receiver's
+   * router takes the clone's stream into the closed receiver, so the clone
+   * never hears that the receiver is gone (and the closed receiver stays
+   * registered).
+   */
+  readonly closedResend?: boolean;
+  /**
+   * Bug 13: close a receiver while a stream holds messages back (arrived
+   * early during proxy removal); channel ends inside them are never closed.
+   */
+  readonly closeWithEarly?: boolean;
 }
 
 /** A sender's stream: a SenderCore (local clones share it). */
@@ -124,7 +138,11 @@ interface MChan {
   carried: number;
   /** Messages on this channel that carry a sender, not received yet. */
   carrying: number;
+  /** Channel ends inside messages of this channel not received yet, by "stream:number". */
+  readonly cargo: Map<string, { readonly tc?: number; readonly rc?: number }>;
   disconnected: boolean;
+  /** The receiver was closed (or dropped with a closed receiver's queue). */
+  closed: boolean;
 }
 
 interface DataMessage {
@@ -195,7 +213,7 @@ export class World {
   }
 
   private placedChans(): MChan[] {
-    return this.chans.filter((c) => c.node !== undefined && !c.disconnected);
+    return this.chans.filter((c) => c.node !== undefined && !c.disconnected && !c.closed);
   }
 
   // ---- operations ----
@@ -230,6 +248,17 @@ export class World {
         if (placed.length > 0) this.recv(placed[op.c % placed.length]!, op.k);
         return;
       }
+      case "closeRx": {
+        const placed = this.placedChans();
+        if (placed.length === 0) return;
+        const chan = placed[op.c % placed.length]!;
+        const held = [...chan.rx!.core.streams.values()].some((st) => (st as unknown as { early: Map<number, unknown> }).early.size > 0);
+        if (held && this.probe.closeWithEarly !== true) return;
+        this.note(`close rx of c${chan.id} on n${chan.node} (${chan.rx!.queued} queued)`);
+        chan.rx!.close();
+        this.dropped(chan);
+        return;
+      }
       case "carryTx":
         return this.carryTx(op.h, op.x);
       case "carryRx":
@@ -259,7 +288,9 @@ export class World {
       streams: [],
       carried: 0,
       carrying: 0,
+      cargo: new Map(),
       disconnected: false,
+      closed: false,
     };
     this.chans.push(chan);
     this.note(`create c${chan.id} on n${node}`);
@@ -290,8 +321,20 @@ export class World {
     if (s.blocked) return false;
     const n = s.sent + 1;
     const msg: DataMessage = { c: s.chan.id, s: s.id, n, ...(pad > 0 ? { pad: "x".repeat(pad) } : {}), ...extra };
-    const more = h.sender.send(msg);
+    let more: boolean;
+    try {
+      more = h.sender.send(msg);
+    } catch (err) {
+      // Only a closed receiver makes a send fail.
+      if (!(err instanceof ReceiverGoneError) || !s.chan.closed) throw err;
+      assert.equal(err.reason, "closed", `c${s.chan.id}: receiver gone with reason ${err.reason}`);
+      return false;
+    }
     s.sent = n;
+    if (extra?.tc !== undefined || extra?.rc !== undefined) {
+      if (s.chan.closed) this.lost(extra);
+      else s.chan.cargo.set(`${s.id}:${n}`, { tc: extra.tc, rc: extra.rc });
+    }
     this.stats.messages++;
     this.note(`send c${s.chan.id} s${s.id} #${n} from h${h.id}@n${h.node}${extra?.tc !== undefined ? ` carrying a sender of c${extra.tc}` : ""}${extra?.rc !== undefined ? ` carrying rx of c${extra.rc}` : ""}`);
     if (!more) this.block(s);
@@ -351,6 +394,7 @@ export class World {
 
   /** Whether sending `h` along is allowed in this run: see Scenario.resend. */
   private mayResend(h: MHandle): boolean {
+    if (this.probe.closedResend !== true && h.stream.chan.closed) return false;
     if (this.probe.resend === true) return true;
     const outlet = h.sender.core.outlet;
     return outlet instanceof LocalRoute && !outlet.receiver.moved;
@@ -401,7 +445,7 @@ export class World {
 
   private carryTx(hi: number, xi: number): void {
     const h = this.pickHandle(hi);
-    if (h === undefined || h.stream.blocked) return;
+    if (h === undefined || h.stream.blocked || h.stream.chan.closed) return;
     const candidates = this.liveHandles().filter((x) => x.node === h.node);
     const x = candidates[xi % candidates.length]!;
     if (x.stream === h.stream) {
@@ -423,7 +467,7 @@ export class World {
 
   private carryRx(hi: number, ci: number): void {
     const h = this.pickHandle(hi);
-    if (h === undefined || h.stream.blocked) return;
+    if (h === undefined || h.stream.blocked || h.stream.chan.closed) return;
     const candidates = this.placedChans().filter((c) => c.node === h.node);
     if (candidates.length === 0) return;
     const chan = candidates[ci % candidates.length]!;
@@ -512,6 +556,24 @@ export class World {
     }
     chan.got.set(m.s, m.n);
     if (m.tx !== undefined) chan.carrying--;
+    chan.cargo.delete(`${m.s}:${m.n}`);
+  }
+
+  /** The receiver of `chan` is closed: what its messages carry is closed with them. */
+  private dropped(chan: MChan): void {
+    chan.closed = true;
+    for (const cargo of chan.cargo.values()) this.lost(cargo);
+    chan.cargo.clear();
+  }
+
+  /** Channel ends inside a message that is dropped. */
+  private lost(cargo: { readonly tc?: number; readonly rc?: number }): void {
+    if (cargo.tc !== undefined) this.chans[cargo.tc]!.carried--;
+    if (cargo.rc !== undefined) {
+      const inner = this.chans[cargo.rc]!;
+      inner.insideChan = undefined;
+      this.dropped(inner);
+    }
   }
 
   private checkDisconnected(chan: MChan, err: DisconnectedError): void {
@@ -534,13 +596,17 @@ export class World {
     this.note("-- teardown");
     await this.net.settle();
     this.pumpControls();
+    // Senders open to a closed receiver have heard that it is gone.
+    for (const h of this.liveHandles()) {
+      if (h.stream.chan.closed) assert.ok(h.sender.core.gone !== undefined, `h${h.id}: the receiver of c${h.stream.chan.id} was closed but its sender was not told`);
+    }
     for (let round = 0; ; round++) {
       for (const h of this.liveHandles()) this.closeHandle(h);
       for (const chan of this.placedChans()) while (this.recv(chan, 1000) > 0);
       this.pumpControls();
       await this.net.settle();
       this.pumpControls();
-      const unfinished = this.chans.filter((c) => !c.disconnected);
+      const unfinished = this.chans.filter((c) => !c.disconnected && !c.closed);
       if (unfinished.length === 0 && this.liveHandles().length === 0) break;
       if (round > 50) {
         const lines = unfinished.map((c) => {
@@ -551,12 +617,12 @@ export class World {
       }
     }
     this.assertNoFailures();
-    for (const chan of this.chans) chan.rx!.close();
+    for (const chan of this.chans) chan.rx?.close();
     await this.net.settle();
     // Every channel is closed: only the control channels' routes may be left.
     const strict = this.probe.strictCleanup === true;
     // Every channel is closed: only the control channels' routes may be left
-    // (and, unless strict, routes of proxies that were never retired: bugs 4 and 6).
+    // (and, unless strict, routes of proxies that were never retired: bugs 4, 4b and 6).
     const left = routesLeft(this.cluster);
     assert.deepEqual(strict ? left : routesLeft(this.cluster, isLeftProxyRoute), [], "routes left after every channel closed");
     if (left.length > 0) this.stats.leakyRuns++;

@@ -18,6 +18,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ t: fc.constant("move" as const), c: idx, to: idx }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant("close" as const), h: idx }) },
   { weight: 4, arbitrary: fc.record({ t: fc.constant("recv" as const), c: idx, k: fc.integer({ min: 1, max: 10 }) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("closeRx" as const), c: idx }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant("carryTx" as const), h: idx, x: idx }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant("carryRx" as const), h: idx, c: idx }) },
   { weight: 5, arbitrary: fc.record({ t: fc.constant("net" as const), ticks: fc.integer({ min: 1, max: 12 }) }) },
