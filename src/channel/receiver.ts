@@ -110,9 +110,17 @@ export class ReceiverCore<T> implements StreamSink<T> {
   close(): void {
     if (this.closed || this.moved) return;
     this.closed = true;
-    for (const stream of this.streams.values()) for (const route of [...stream.routes]) route.receiverGone(false);
+    for (const stream of this.streams.values()) {
+      for (const route of [...stream.routes]) route.receiverGone(false);
+      for (const early of stream.dropEarly()) closeAll(early.handles);
+    }
     this.streams.clear();
-    for (let i = this.head; i < this.queue.length; i++) closeAll(this.queue[i]!.handles);
+    // Dropped messages still return their credit (a proxy upstream relays it) and release their handles.
+    for (let i = this.head; i < this.queue.length; i++) {
+      const a = this.queue[i]!;
+      a.via.consumed(a.size);
+      closeAll(a.handles);
+    }
     this.queue = [];
     this.head = 0;
     this.rejectWaiters(new EndpointClosedError(`${this.label} was closed`));

@@ -78,7 +78,10 @@ export class SenderCore<T> {
       this.held.push(this.outlet.encodeDetached(value));
       return false;
     }
-    this.outstanding += this.outlet.write(value, ++this.seq);
+    // The sequence number is taken only once the write succeeded: a refused
+    // message (a cycle, too many handles, too large) must not leave a gap.
+    this.outstanding += this.outlet.write(value, this.seq + 1);
+    this.seq++;
     return this.outstanding < this.window;
   }
 
@@ -111,7 +114,9 @@ export class SenderCore<T> {
   credit(bytes: number): void {
     this.outstanding -= bytes;
     while (this.held.length > 0 && this.outstanding < this.window && this.gone === undefined) {
-      this.outstanding += this.outlet.writeEncoded(this.held.shift()!, ++this.seq);
+      this.outstanding += this.outlet.writeEncoded(this.held[0]!, this.seq + 1);
+      this.held.shift();
+      this.seq++;
     }
     if (this.held.length === 0) {
       if (this.closeRequested && this.refs === 0) this.finish();

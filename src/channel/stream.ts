@@ -90,6 +90,13 @@ export class StreamIn<T> {
     this.checkEnd();
   }
 
+  /** Arrivals held back waiting for an earlier one; they are dropped. */
+  dropEarly(): Arrival<T>[] {
+    const dropped = [...this.early.values()];
+    this.early.clear();
+    return dropped;
+  }
+
   /** The route that carried the stream here handed it off to `target`. */
   handedOff(target: Uint8Array, self: boolean): void {
     if (self) this.continuations++;

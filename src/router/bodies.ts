@@ -80,8 +80,13 @@ export function decodeNodeAddress(body: Uint8Array): NodeAddress {
   return { node: nodeAt(body, 0), name: new TextDecoder().decode(body.subarray(20, 20 + len)) };
 }
 
+/** HandleEntry flag: a sender whose receiver is already gone. */
+export const HANDLE_GONE = 1;
+
 export interface HandleEntry {
   readonly kind: HandleKind;
+  /** SENDER: its receiver is already gone (no stream will be opened). */
+  readonly gone?: boolean;
   readonly port: GlobalKey;
   readonly typeLo: number;
   readonly typeHi: number;
@@ -91,7 +96,7 @@ export interface HandleEntry {
 
 export function writeHandleEntry(view: DataView, at: number, e: HandleEntry): void {
   view.setUint16(at, e.kind, true);
-  view.setUint16(at + 2, 0, true);
+  view.setUint16(at + 2, e.gone === true ? HANDLE_GONE : 0, true);
   view.setUint32(at + 4, e.port.serial, true);
   view.setUint32(at + 8, e.typeLo, true);
   view.setUint32(at + 12, e.typeHi, true);
@@ -109,6 +114,7 @@ export function readHandleEntry(table: Uint8Array, index: number): HandleEntry {
   }
   return {
     kind,
+    gone: kind === HandleKind.Sender && (v.getUint16(at + 2, true) & HANDLE_GONE) !== 0,
     port: globalKey(nodeAt(table, at + 16), v.getUint32(at + 4, true)),
     typeLo: v.getUint32(at + 8, true),
     typeHi: v.getUint32(at + 12, true),

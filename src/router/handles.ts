@@ -14,6 +14,7 @@ import type { Closable } from "../channel/stream.js";
 import { splitTypeId } from "../wire/header.js";
 import { HandleKind, readHandleEntry, type HandleEntry } from "./bodies.js";
 import type { Link } from "./link.js";
+import { globalKey } from "./keys.js";
 
 export class ExportContext implements HandleEncoder {
   readonly entries: HandleEntry[] = [];
@@ -32,6 +33,10 @@ export class ExportContext implements HandleEncoder {
   sender(sender: Sender<unknown>): number {
     const core = sender.core;
     checkSender(sender, this.via.owner);
+    if (core.gone !== undefined) {
+      // Its receiver is gone: the clone arrives knowing that, and opens nothing.
+      return this.add({ kind: HandleKind.Sender, port: NO_PORT, ...typeHalves(core.type), streamCount: 0, gone: true });
+    }
     const router = this.link.router;
     const port = router.portOfSender(core);
     this.commits.push(() => {
@@ -75,6 +80,9 @@ export class ExportContext implements HandleEncoder {
     return this.entries.length - 1;
   }
 }
+
+/** The port named by a gone sender's entry: no port at all. */
+const NO_PORT = globalKey(new Uint8Array(16), 0);
 
 function typeHalves(type: ChannelType<unknown>): { typeLo: number; typeHi: number } {
   const { lo, hi } = type.wireType;

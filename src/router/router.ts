@@ -6,16 +6,30 @@
 // new place (REDIRECT), the sender switches over (HANDOFF + OPEN), and the
 // receiver merges both paths by sequence number. No sockets or timers here:
 // links and the RouterIO are supplied by the I/O layer (or by a test).
-import { ProtocolError, type EndReason, type ProtochanError } from "../errors.js";
+import { ProtocolError, ReceiverGoneError, type EndReason, type ProtochanError } from "../errors.js";
 import type { ChannelType } from "../channel/channel-type.js";
 import { Receiver, ReceiverCore } from "../channel/receiver.js";
-import { Sender, SenderCore } from "../channel/sender.js";
+import { Sender, SenderCore, type Outlet } from "../channel/sender.js";
 import { StreamIn, type StreamSink } from "../channel/stream.js";
 import { Kind, type FrameHeader } from "../wire/header.js";
 import { decodeNodeAddress, decodeOpen, encodeNodeAddress, type HandleEntry, type NodeAddress } from "./bodies.js";
 import { globalKey, hex, newNodeId, type GlobalKey } from "./keys.js";
 import type { Link } from "./link.js";
 import { FLAG_LOST, Forwarder, InRoute, LocalRoute, OutRoute, type RouteOwner } from "./routes.js";
+
+/** A sender that arrived knowing its receiver is gone: every send fails with ReceiverGoneError. */
+function goneSender(channel: ChannelType<unknown>, port: GlobalKey): Sender<unknown> {
+  const refuse = (): never => {
+    throw new ReceiverGoneError("closed");
+  };
+  const outlet: Outlet<unknown> = {
+    channel, port: () => port, write: refuse, encodeDetached: refuse, writeEncoded: refuse,
+    close() {}, handoff() {}, flush: () => Promise.resolve(),
+  };
+  const core = new SenderCore(outlet, 0);
+  core.markGone("closed");
+  return new Sender(core);
+}
 
 /** Placeholder until a proxy stream's forwarder exists. */
 const NO_SINK: StreamSink<unknown> = { deliver() {}, streamEnded() {} };
@@ -257,6 +271,7 @@ export class Router {
   }
 
   importSender(link: Link, entry: HandleEntry, type: ChannelType<unknown>): Sender<unknown> {
+    if (entry.gone === true) return goneSender(type, entry.port);
     const stream = this.newKey();
     const route = new OutRoute(link, type, entry.port, stream, 1, true);
     const core = new SenderCore(route, link.sendWindow, type.handles);
@@ -358,7 +373,9 @@ export class Router {
     const before = (owner as { outlet?: unknown }).outlet;
     this.io.dial(address.name).then(
       (dialed) => {
-        if ((owner as { outlet?: unknown }).outlet === before) this.switchOver(owner, channel, port, dialed);
+        // Only if nothing changed meanwhile: not switched, not closed, not gone.
+        const stillThere = owner instanceof SenderCore ? owner.open && owner.gone === undefined : !(owner as Forwarder<unknown>).stream.ended;
+        if ((owner as { outlet?: unknown }).outlet === before && stillThere) this.switchOver(owner, channel, port, dialed);
       },
       () => {}, // unreachable: keep going through the proxy
     );

@@ -102,7 +102,9 @@ export class OutRoute<T> implements Outlet<T> {
   onGone(lost: boolean): void {
     if (!this.open) return;
     this.remove();
-    if (!this.handedOff) this.owner.markGone(lost ? "connection-lost" : "closed");
+    // Nothing sent here will be consumed now: release what it still holds.
+    if (this.handedOff) this.owner.credit(this.outstanding);
+    else this.owner.markGone(lost ? "connection-lost" : "closed");
   }
 
   onRedirect(address: NodeAddress): void {
@@ -190,6 +192,7 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
   onClose(lastSeq: number, lost: boolean): void {
     this.checkLast(lastSeq, "closed");
     this.detach();
+    this.flushCredit();
     this.stream.finish(lastSeq, lost ? "connection-lost" : "closed");
   }
 
@@ -207,7 +210,8 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     // keeps the socket topped up instead of working in bursts). Never
     // deadlocks: a blocked sender has a full window outstanding, and so at
     // least a step's worth comes back once everything is consumed.
-    if (this.pendingCredit >= Math.min(this.link.recvWindow / 4, CREDIT_STEP) || this.handedOff) this.flushCredit();
+    // A route that closed or handed off owes its credit at once: a proxy upstream relays it.
+    if (this.pendingCredit >= Math.min(this.link.recvWindow / 4, CREDIT_STEP) || !this.open) this.flushCredit();
   }
 
   receiverGone(lost: boolean): void {
@@ -378,6 +382,11 @@ export class Forwarder<T> implements StreamSink<T>, RouteOwner<T> {
   }
 
   markGone(reason: EndReason, cause?: unknown): void {
+    // What was forwarded will never be consumed: return its credit upstream
+    // (routes already handed off hear of it only this way).
+    for (let i = this.relayHead; i < this.relays.length; i++) this.relays[i]!.via.consumed(this.relays[i]!.originalSize);
+    this.relays = [];
+    this.relayHead = 0;
     for (const route of [...this.stream.routes]) route.receiverGone(reason !== "closed");
     this.stream.abort(reason, cause);
   }
