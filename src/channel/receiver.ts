@@ -127,6 +127,13 @@ export class ReceiverCore<T> implements StreamSink<T> {
     this.finished();
   }
 
+  /** The streams a move must carry: those still open, and ended ones with messages queued. */
+  movingStreams(): Set<StreamIn<T>> {
+    const moving = new Set(this.streams.values());
+    for (let i = this.head; i < this.queue.length; i++) moving.add(this.queue[i]!.stream);
+    return moving;
+  }
+
   /** Hands the queue over for forwarding; the core is then a shell. */
   moveOut(): Arrival<T>[] {
     this.checkUsable();

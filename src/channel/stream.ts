@@ -44,7 +44,8 @@ export class StreamIn<T> {
   /** The next sequence number to deliver; undefined until the stream's base is known. */
   next: number | undefined;
   private final: number | undefined;
-  private endReason: EndReason = "closed";
+  /** How the stream ended (or will, once its last message arrives). */
+  endReason: EndReason = "closed";
   private endCause: unknown;
   private readonly early = new Map<number, Arrival<T>>();
   readonly routes = new Set<FeedingRoute>();

@@ -56,7 +56,7 @@ export class ExportContext implements HandleEncoder {
     this.commits.push(() => {
       receiver.handOver();
       // Counted now: streams opened between encoding and commit are included.
-      this.entries[index] = { ...this.entries[index]!, streamCount: core.streams.size + core.pendingOpens };
+      this.entries[index] = { ...this.entries[index]!, streamCount: core.movingStreams().size + core.pendingOpens };
     });
     this.after.push(() => this.link.router.moveReceiver(core, this.link));
     return index;

@@ -294,19 +294,27 @@ export class Router {
   /** After the frame carrying it is written: the receiver's queue and streams follow it over `link`. */
   moveReceiver(core: ReceiverCore<unknown>, link: Link): void {
     const port = core.port!;
+    const moving = core.movingStreams();
     const queued = core.moveOut();
     core.onFinished = undefined;
     this.ports.delete(port.id);
     const fwd = this.addForward(port, link, core.type);
     fwd.pendingOpens = core.pendingOpens;
-    for (const [id, stream] of core.streams) {
+    const forwarders = new Map<StreamIn<unknown>, Forwarder<unknown>>();
+    for (const stream of moving) {
       const first = queued.find((a) => a.stream === stream)?.seq ?? stream.next;
       const out = new OutRoute(link, core.type, port, stream.key, first ?? 1, first !== undefined);
-      stream.sink = new Forwarder(stream, out, this.stats, () => this.retireProxy(port.id, stream));
-      fwd.streams.set(id, stream);
+      const forwarder = new Forwarder(stream, out, this.stats, () => this.retireProxy(port.id, stream));
+      stream.sink = forwarder;
+      forwarders.set(stream, forwarder);
+      fwd.streams.set(stream.key.id, stream);
     }
     for (const a of queued) a.stream.sink.deliver(a);
-    for (const stream of fwd.streams.values()) for (const route of [...stream.routes]) this.askToRedirect(route, link);
+    for (const [stream, forwarder] of forwarders) {
+      // A stream that ended here goes on ending there, after its queued messages.
+      if (stream.ended) forwarder.streamEnded(stream, stream.endReason);
+      else for (const route of [...stream.routes]) this.askToRedirect(route, link);
+    }
     core.streams.clear();
     if (fwd.pendingOpens === 0 && fwd.streams.size === 0) this.forwards.delete(port.id);
   }
