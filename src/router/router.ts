@@ -152,6 +152,9 @@ export class Router {
         return link.outbound.get(h.routeId)?.onRedirect(decodeNodeAddress(body));
       case Kind.NodeInfo:
         return this.onNodeInfo(link, decodeNodeAddress(body));
+      case Kind.Announce:
+        if (body.length !== 16) throw new ProtocolError(`bad ANNOUNCE: ${body.length} bytes, expected 16`);
+        return this.onAnnounce(link, this.inRoute(link, h.routeId), body);
       case Kind.Error:
         throw new ProtocolError(`peer reported an error: ${new TextDecoder().decode(body)}`);
       default:
@@ -239,9 +242,32 @@ export class Router {
     } else {
       const route = outlet as OutRoute<unknown>;
       target = this.forwards.get(route.port().id) ?? this.addForward(route.port(), route.link, core.type);
+      // The clone's stream will come through here to the receiver: tell it to expect one more.
+      route.announce(this.node);
     }
     target.pendingOpens++;
     this.expect(link, target, 1);
+  }
+
+  /** ANNOUNCE on a route: one more stream will be opened to its receiver over this link. */
+  private onAnnounce(link: Link, route: InRoute<unknown> | undefined, origin: Uint8Array): void {
+    if (route === undefined) return; // the route is gone, and so is its receiver here
+    const sink = route.stream.sink;
+    // Announced by this process while the receiver was away: counted when it came back.
+    if (sink instanceof ReceiverCore && Buffer.compare(origin, this.node) === 0) return;
+    if (sink instanceof Forwarder) {
+      // A proxy: the stream will be proxied here too; pass the word on.
+      const fwd = this.forwards.get((sink.out as OutRoute<unknown>).port().id);
+      if (fwd !== undefined) {
+        fwd.pendingOpens++;
+        this.expect(link, fwd, 1);
+      }
+      (sink.out as OutRoute<unknown>).announce(origin);
+    } else if (sink instanceof ReceiverCore && !sink.closed) {
+      sink.pendingOpens++;
+      link.expectedOpens++;
+      this.expect(link, sink as ReceiverCore<unknown>, 1);
+    }
   }
 
   private expect(link: Link, target: ReceiverCore<unknown> | PortForward, count: number): void {
@@ -286,7 +312,18 @@ export class Router {
     core.pendingOpens = entry.streamCount;
     link.expectedOpens += entry.streamCount;
     this.register(core, entry.port);
-    this.forwards.delete(entry.port.id); // it came back
+    // It came back: streams announced here while it was away now open to it here.
+    const away = this.forwards.get(entry.port.id);
+    if (away !== undefined) {
+      this.forwards.delete(entry.port.id);
+      core.pendingOpens += away.pendingOpens;
+      for (const waiting of this.awaitingOpens.values()) {
+        const n = waiting.get(away);
+        if (n === undefined) continue;
+        waiting.delete(away);
+        waiting.set(core, (waiting.get(core) ?? 0) + n);
+      }
+    }
     if (entry.streamCount > 0) this.expect(link, core, entry.streamCount);
     return new Receiver(core);
   }

@@ -82,6 +82,11 @@ export class OutRoute<T> implements Outlet<T> {
     this.remove();
   }
 
+  /** Tells the receiver one more stream will be opened to it (see Router.announceSender). */
+  announce(origin: Uint8Array): void {
+    if (this.open && !this.handedOff) this.link.writeFrame(Kind.Announce, this.id, 0, origin);
+  }
+
   handoff(lastSeq: number, target: Uint8Array): void {
     if (!this.open || this.handedOff) return;
     this.link.writeFrame(Kind.Handoff, this.id, lastSeq, target);
@@ -353,6 +358,8 @@ export class Forwarder<T> implements StreamSink<T>, RouteOwner<T> {
     const charge = this.out.write(a.value, a.seq);
     this.counters.forwarded++;
     this.relays.push({ via: a.via, originalSize: a.size, charge });
+    // The ends it carried went on with it (senders cloned, receivers moved): drop the copies here.
+    if (a.handles !== undefined) for (const end of a.handles) end.close();
   }
 
   streamEnded(_stream: StreamIn<T>, reason: EndReason): void {

@@ -34,9 +34,10 @@ export const Kind = {
   Handoff: 9,
   Redirect: 10,
   NodeInfo: 11,
+  Announce: 12,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
-export const MAX_KIND = Kind.NodeInfo;
+export const MAX_KIND = Kind.Announce;
 
 /** A decoded header; the parser reuses one instance for every frame. */
 export interface FrameHeader {

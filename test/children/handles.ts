@@ -72,6 +72,17 @@ switch (mode) {
     report("sent", { counts });
     break;
   }
+  case "pass-on": {
+    // The first message carries a sender and a name: pass the sender on to that server as a request's reply.
+    const { reply, to } = first as { reply: Sender<unknown>; to: string };
+    const onward = await connect(AnyChannel, to);
+    onward.send({ question: "from B", reply });
+    reply.close(); // B keeps nothing: the clone in C is the only sender left
+    onward.close();
+    await onward.flush();
+    report("passed");
+    break;
+  }
   case "sink": {
     // Every message carries a receiver: drain it, then close it. Report fds and heap along the way.
     let done = 0;

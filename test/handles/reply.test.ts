@@ -19,3 +19,20 @@ test("reply pattern: A sends B a request carrying a sender; B answers on it", { 
   tx.close();
   await child.succeeded();
 });
+
+test("a sender passed on: A's reply sender goes to B, B passes it to C, C answers A", { timeout: 30_000 }, async () => {
+  const b = new Child("handles.ts", { MODE: "pass-on" });
+  const c = new Child("handles.ts", { MODE: "reply" });
+  const [bName, cName] = [(await b.next("listening")).name as string, (await c.next("listening")).name as string];
+  const toB = await connect(AnyChannel, bName);
+  const [reply, answers] = channel();
+  toB.send({ reply, to: cName });
+  reply.close();
+  assert.equal(await answers.recv({ timeoutMs: 10_000 }), "answer to from B");
+  // C closed the last sender after answering: the channel disconnects (nothing is left waiting).
+  await assert.rejects(answers.recv({ timeoutMs: 10_000 }), DisconnectedError);
+  await b.next("passed");
+  toB.close();
+  await b.succeeded();
+  await c.succeeded();
+});

@@ -50,6 +50,11 @@ typedef enum protochan_v1_FrameKind {
   PROTOCHAN_V1_FRAME_KIND_REDIRECT = 10,
   // Either side: how to reach this process directly. Body: NodeAddress.
   PROTOCHAN_V1_FRAME_KIND_NODE_INFO = 11,
+  // Sending side: a sender of this route's receiver was passed on to another
+  // process; one more stream will be opened to the receiver (through this
+  // process). Body: the 16-byte node id of the process that passed it on.
+  // Ordered before any CLOSE of the route.
+  PROTOCHAN_V1_FRAME_KIND_ANNOUNCE = 12,
 } protochan_v1_FrameKind;
 
 // Flags of a CLOSE frame.
