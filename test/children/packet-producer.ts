@@ -47,7 +47,9 @@ if (mode === "batches") {
     })(),
     { objectMode: true, highWaterMark: 64 },
   );
-  const sent = await conn.pipeFrom(source, { batchSize: 64 });
+  // Full batches only (no time-based flush): the consumer's bound counts batches, and under
+  // load a timed flush would send partial ones, more of which fit in the same byte window.
+  const sent = await conn.pipeFrom(source, { batchSize: 64, flushIntervalMs: 60_000 });
   report("done", { sent, base, maxRetained });
 } else if (mode === "pipe-gen" || mode === "pipe-readable") {
   const count = Number(process.env.COUNT);
