@@ -372,18 +372,19 @@ export class Router {
       const name = this.names.get(target.peerHex) ?? "";
       route.link.writeFrame(Kind.Redirect, route.id, 0, encodeNodeAddress({ node: target.peer, name }));
     };
-    // The upstream needs the target's name unless it is the target itself.
-    if (route.link.peerHex === target.peerHex || this.names.has(target.peerHex)) send();
-    else this.whenNameKnown(target, send);
+    // If the upstream is the target itself, the move went to it before this
+    // REDIRECT on the same link. Otherwise ask the target first: its answer
+    // proves it has processed the move, so the sender's OPEN cannot overtake
+    // it (and brings the target's name, which the sender needs to dial).
+    if (route.link.peerHex === target.peerHex) send();
+    else this.afterPeerCaughtUp(target, send);
   }
 
-  private whenNameKnown(link: Link, then: () => void): void {
-    const waiting = this.awaitingNames.get(link.peerHex);
-    if (waiting !== undefined) {
-      waiting.push(then);
-      return;
-    }
-    this.awaitingNames.set(link.peerHex, [then]);
+  /** Runs `then` once `link`'s peer has answered a NODE_INFO query sent now (one query per call, answered in order). */
+  private afterPeerCaughtUp(link: Link, then: () => void): void {
+    const waiting = this.awaitingNames.get(link.peerHex) ?? [];
+    waiting.push(then);
+    this.awaitingNames.set(link.peerHex, waiting);
     link.writeFrame(Kind.NodeInfo, 0, 0, encodeNodeAddress({ node: this.node, name: "" }));
   }
 
@@ -397,8 +398,9 @@ export class Router {
       return;
     }
     this.names.set(link.peerHex, address.name);
-    for (const then of this.awaitingNames.get(link.peerHex) ?? []) then();
-    this.awaitingNames.delete(link.peerHex);
+    const waiting = this.awaitingNames.get(link.peerHex);
+    waiting?.shift()?.();
+    if (waiting?.length === 0) this.awaitingNames.delete(link.peerHex);
   }
 
   /** A REDIRECT reached a route's owner: send the rest of the stream to `address`. */
