@@ -73,7 +73,8 @@ export class Connection implements Link {
     this.peerMaxFrameSize = limits.maxFrameSize;
     this.sendWindow = limits.window;
     this.parser = new FrameParser(limits, (h, handles, body) => {
-      if (this.failure !== undefined) return;
+      // After our end (or a failure) the routes are gone: late frames must not make new ones.
+      if (this.failure !== undefined || this.ended) return;
       this.stats.framesIn++;
       if (this.handshake !== undefined) this.handshake(h.kind, body);
       else this.router.dispatch(this, h, handles, body);
@@ -243,14 +244,30 @@ export class Connection implements Link {
 
   // ---- lifecycle ----
 
-  /** Links made for a one-shot channel close with their last route; shared links stay. */
+  /**
+   * Links made for a one-shot channel close with their last route. Direct
+   * links between routers stay (a frame may still be on its way to a route
+   * that just ended), but stop keeping the process alive while idle.
+   */
   closeWhenIdle = true;
+  private idleUnref = false;
 
   routeEnded(): void {
     const idle = this.inbound.size === 0 && this.outbound.size === 0 && this.expectedOpens === 0;
-    if (this.closeWhenIdle && this.handshake === undefined && idle) {
+    if (!idle || this.handshake !== undefined) return;
+    if (this.closeWhenIdle) {
       this.end();
+    } else if (!this.idleUnref) {
+      this.idleUnref = true;
+      this.socket.unref?.();
     }
+  }
+
+  /** A route started: an idle direct link keeps the process alive again. */
+  routeStarted(): void {
+    if (!this.idleUnref) return;
+    this.idleUnref = false;
+    this.socket.ref?.();
   }
 
   /** Graceful end: flush what is queued, then half-close. */

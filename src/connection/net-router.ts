@@ -33,7 +33,10 @@ class NetRouterIO implements RouterIO {
         socket,
         this.router,
         { token: this.token, type: LINK_ONLY, typeName: "(router link)", limits, timeoutMs: 10_000 },
-        () => ({ bootstrapPort: 0 }),
+        (conn) => {
+          conn.closeWhenIdle = false; // a direct link: kept while the processes live (see Connection.routeEnded)
+          return { bootstrapPort: 0 };
+        },
         () => {},
       ),
     );
@@ -43,6 +46,7 @@ class NetRouterIO implements RouterIO {
 
   async dial(name: string): Promise<Link> {
     const { conn } = await clientHandshake(this.router, name, LINK_ONLY, limits, { timeoutMs: 10_000 });
+    conn.closeWhenIdle = false;
     return conn;
   }
 

@@ -33,6 +33,8 @@ export interface Link {
   writeMessage<T>(routeId: number, seq: number, type: ChannelType<T>, value: T, via: ExportVia): number;
   /** A frame other than MESSAGE. */
   writeFrame(kind: Kind, routeId: number, seq: number, body?: Uint8Array, flags?: number, typeId?: bigint): void;
+  /** A route started on this link. */
+  routeStarted(): void;
   /** A route finished: a link without routes may close. */
   routeEnded(): void;
 }

@@ -52,6 +52,7 @@ export class OutRoute<T> implements Outlet<T> {
   ) {
     this.id = presetId ?? link.allocRouteId();
     link.outbound.set(this.id, this as OutRoute<unknown>);
+    link.routeStarted();
     if (presetId === undefined) {
       link.writeFrame(Kind.Open, this.id, 0, encodeOpen({ stream, base, firstSeq, port: portKey }), 0, channel.typeId);
     }
@@ -158,6 +159,7 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     this.type = channel.wireType;
     this.nextSeq = firstSeq;
     link.inbound.set(id, this as InRoute<unknown>);
+    link.routeStarted();
     stream.routes.add(this);
   }
 

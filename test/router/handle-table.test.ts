@@ -50,6 +50,7 @@ class RecordingLink implements Link {
     this.frames.push({ kind, routeId, seq });
   }
 
+  routeStarted(): void {}
   routeEnded(): void {}
 
   kinds(kind: number): number {
