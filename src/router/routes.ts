@@ -63,7 +63,11 @@ export class OutRoute<T> implements Outlet<T> {
   }
 
   write(value: T, seq: number): number {
-    if (this.link.failure !== undefined) this.owner.markGone("connection-lost", this.link.failure);
+    if (this.link.failure !== undefined) {
+      // The connection just died: the message is lost with it, and the sender learns it.
+      this.owner.markGone("connection-lost", this.link.failure);
+      return 0;
+    }
     const charge = windowCharge(this.link.writeMessage(this.id, seq, this.channel, value, { owner: this.owner, port: this.portKey }));
     this.outstanding += charge;
     return charge;
@@ -357,7 +361,17 @@ export class Forwarder<T> implements StreamSink<T>, RouteOwner<T> {
   }
 
   deliver(a: Arrival<T>): void {
-    const charge = this.out.write(a.value, a.seq);
+    let charge: number;
+    try {
+      charge = this.out.write(a.value, a.seq);
+    } catch (err) {
+      // The next hop cannot take it (too large for it, or it is gone): for this
+      // stream the receiver is gone. The error is not the upstream link's fault.
+      a.via.consumed(a.size);
+      if (a.handles !== undefined) for (const end of a.handles) end.close();
+      this.markGone("closed", err);
+      return;
+    }
     this.counters.forwarded++;
     this.relays.push({ via: a.via, originalSize: a.size, charge });
     // The ends it carried went on with it (senders cloned, receivers moved): drop the copies here.
