@@ -116,7 +116,7 @@ export class Connection implements Link {
     if (channel.handles) return this.writeWithHandles(routeId, seq, channel, value, via);
     const type = halves(channel);
     const raw = channel.codec.zeroCopyBody?.(value);
-    if (raw !== undefined && raw.length >= ZERO_COPY_MIN) return this.writeBody(routeId, seq, type, raw);
+    if (raw !== undefined && raw.length >= ZERO_COPY_MIN) return this.writeBody(routeId, seq, channel, raw);
     this.roomFor(HEADER_SIZE);
     const w = this.writer;
     const start = w.pos;
@@ -163,9 +163,9 @@ export class Connection implements Link {
     return b.pos;
   }
 
-  private writeBody(routeId: number, seq: number, type: TypeIdHalves, body: Uint8Array): number {
+  writeBody<T>(routeId: number, seq: number, channel: ChannelType<T>, body: Uint8Array): number {
     if (HEADER_SIZE + body.length > this.peerMaxFrameSize) throw this.tooLarge(body.length);
-    this.frame(Kind.Message, routeId, seq, type, body, 0);
+    this.frame(Kind.Message, routeId, seq, halves(channel), body, 0);
     return body.length;
   }
 

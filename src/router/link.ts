@@ -31,6 +31,8 @@ export interface Link {
    * encoding go into the frame's handle table.
    */
   writeMessage<T>(routeId: number, seq: number, type: ChannelType<T>, value: T, via: ExportVia): number;
+  /** A MESSAGE whose body is already encoded (and carries no handles). */
+  writeBody<T>(routeId: number, seq: number, type: ChannelType<T>, body: Uint8Array): number;
   /** A frame other than MESSAGE. */
   writeFrame(kind: Kind, routeId: number, seq: number, body?: Uint8Array, flags?: number, typeId?: bigint): void;
   /** A route started on this link. */

@@ -77,8 +77,15 @@ export class OutRoute<T> implements Outlet<T> {
     return encodeAlone(this.channel, value);
   }
 
+  /** A message held back by flow control: its bytes go out as they are. */
   writeEncoded(body: Uint8Array, seq: number): number {
-    return this.write(this.channel.codec.decode(body), seq);
+    if (this.link.failure !== undefined) {
+      this.owner.markGone("connection-lost", this.link.failure);
+      return 0;
+    }
+    const charge = windowCharge(this.link.writeBody(this.id, seq, this.channel, body));
+    this.outstanding += charge;
+    return charge;
   }
 
   close(lastSeq: number, lost = false): void {
@@ -299,8 +306,11 @@ export class LocalRoute<T> implements Outlet<T>, FeedingRoute, CreditTarget {
     return encodeAlone(this.channel, value);
   }
 
+  /** A message held back by flow control (it carries no handles): decoded once, delivered. */
   writeEncoded(body: Uint8Array, seq: number): number {
-    return this.write(this.channel.codec.decode(body), seq);
+    const charge = windowCharge(body.length);
+    this.stream.accept({ value: this.channel.codec.decode(body), size: charge, seq, via: this, stream: this.stream, handles: undefined });
+    return charge;
   }
 
   close(lastSeq: number, lost = false): void {

@@ -68,6 +68,16 @@ switch (mode) {
     tx.close();
     break;
   }
+  case "ignore-backpressure": {
+    // 300 × 64 KiB without waiting for ready(): past the 8 MiB window they are
+    // held here (snapshotted) and sent as credit comes back.
+    const tx = await connect(PingChannel, name);
+    let held = 0;
+    for (let i = 1; i <= 300; i++) if (!tx.send(ping(i, "", new Uint8Array(64 * 1024).fill(i & 0xff)))) held++;
+    report("sent", { held });
+    tx.close();
+    break;
+  }
   case "hang": {
     const tx = await connect(PingChannel, name);
     tx.send(ping(1, "hello"));

@@ -41,6 +41,9 @@ class RecordingLink implements Link {
     return ++this.lastRouteId;
   }
 
+  writeBody(): number {
+    return 0;
+  }
   writeMessage<T>(routeId: number, seq: number, _type: unknown, _value: T, _via: ExportVia): number {
     this.frames.push({ kind: Kind.Message, routeId, seq });
     return 0;

@@ -91,6 +91,22 @@ test("4 clones and the original interleave FIFO per clone; disconnect only after
   await child.succeeded();
 });
 
+test("messages held back by flow control go out in order once credit returns", T, async () => {
+  const { server, child } = await serverWithChild({ MODE: "ignore-backpressure" });
+  const { receiver, first } = await server.accept({ timeoutMs: 20_000 });
+  let n = 1;
+  assert.equal(first.seq, 1n);
+  for await (const p of receiver) {
+    n++;
+    assert.equal(p.seq, BigInt(n));
+    assert.equal(p.payload.length, 64 * 1024);
+    assert.equal(p.payload[12_345], n & 0xff);
+  }
+  assert.equal(n, 300);
+  assert.ok(Number((await child.next("sent")).held) > 100, "most messages should have been held back");
+  await child.succeeded();
+});
+
 test("sending to a receiver that is gone fails with ReceiverGoneError", T, async () => {
   const child = new Child("receiver.ts", { MODE: "close-after-first" });
   const { name } = await child.next("listening");
