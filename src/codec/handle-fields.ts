@@ -1,15 +1,18 @@
 // Protobuf messages with handle fields. In the schema such a field is a
 // protochan.v1.SenderHandle / ReceiverHandle holding a handle-table index; in
 // TypeScript it is a Sender<T> / Receiver<T>. This codec swaps one for the
-// other around the message's own codec.
+// other around the message's own codec. A handle field may be an arm of a
+// oneof: it is then swapped only when it is the oneof's set case.
 import type { Sender } from "../channel/sender.js";
 import type { Receiver } from "../channel/receiver.js";
 import type { ChannelType } from "../channel/channel-type.js";
 import type { Codec, HandleDecoder, HandleEncoder } from "./codec.js";
 
 export interface HandleField {
-  /** The field's localName in the protoc-gen-es message. */
+  /** The field's localName in the protoc-gen-es message (for a oneof arm, its case name). */
   readonly name: string;
+  /** The localName of the oneof the field is an arm of, if any: its end is `m[oneof].value` when `m[oneof].case === name`. */
+  readonly oneof?: string;
   readonly kind: "sender" | "receiver";
   readonly repeated: boolean;
   /** The channel type the handle carries (a thunk: channel types may refer to each other). */
@@ -37,9 +40,7 @@ export function withHandleFields<Pb extends object, T>(
       const copy: AnyRecord = { ...(value as AnyRecord) };
       for (const f of fields) {
         const toIndex = (end: unknown): IndexMessage => ({ $typeName: typeNames[f.kind], index: put(f, end, handles) });
-        const v = copy[f.name];
-        if (v === undefined) continue;
-        copy[f.name] = f.repeated ? (v as unknown[]).map(toIndex) : toIndex(v);
+        replaceField(copy, f, (v) => (f.repeated ? (v as unknown[]).map(toIndex) : toIndex(v)));
       }
       inner.encode(copy as Pb, out, handles);
     },
@@ -47,13 +48,23 @@ export function withHandleFields<Pb extends object, T>(
       const value = inner.decode(bytes, handles) as AnyRecord;
       for (const f of fields) {
         const fromIndex = (m: IndexMessage): unknown => take(f, m.index, handles);
-        const v = value[f.name];
-        if (v === undefined) continue;
-        value[f.name] = f.repeated ? (v as IndexMessage[]).map(fromIndex) : fromIndex(v as IndexMessage);
+        replaceField(value, f, (v) => (f.repeated ? (v as IndexMessage[]).map(fromIndex) : fromIndex(v as IndexMessage)));
       }
       return value as T;
     },
   };
+}
+
+/** Replaces the value of field f in m, if it is set (a oneof arm: if it is the set case). */
+function replaceField(m: AnyRecord, f: HandleField, replace: (v: unknown) => unknown): void {
+  if (f.oneof === undefined) {
+    const v = m[f.name];
+    if (v !== undefined) m[f.name] = replace(v);
+    return;
+  }
+  const arm = m[f.oneof] as { readonly case?: string; readonly value?: unknown } | undefined;
+  // A new object: the oneof of the caller's message stays as it was.
+  if (arm?.case === f.name) m[f.oneof] = { case: f.name, value: replace(arm.value) };
 }
 
 function put(f: HandleField, end: unknown, handles: HandleEncoder | undefined): number {
