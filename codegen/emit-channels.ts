@@ -1,7 +1,8 @@
 // Emits <file>_chan.ts: one typed channel definition per message, so user code
 // writes channel(PingChannel) and gets Sender<Ping> / Receiver<Ping>. A message
 // with handle fields (protochan.v1.SenderHandle / ReceiverHandle) also gets a
-// <Name>WithHandles type in which those fields are Sender<T> / Receiver<T>.
+// <Name>WithHandles type in which those fields are Sender<T> / Receiver<T>; a
+// oneof with handle arms becomes the oneof's case union with ends as values.
 import type { EmitContext } from "./plugin.js";
 import type { DescField, DescFile, DescMessage } from "@bufbuild/protobuf";
 import type { GeneratedFile, Printable } from "@bufbuild/protoplugin";
@@ -27,7 +28,6 @@ function handleFields(ctx: EmitContext, message: DescMessage): HandleFieldInfo[]
     if (typeName === undefined || !(typeName in HANDLE_TYPES)) continue;
     const where = `${locationOf(field)}: ${field.parent.typeName}.${field.name}`;
     if (field.fieldKind === "map") throw new CodegenError(`${where}: handles cannot be map values`);
-    if (field.oneof !== undefined) throw new CodegenError(`${where}: handle fields inside a oneof are not supported; use a plain field`);
     const payloadName = ctx.options.forField(field).payload;
     const payload = ctx.schema.allFiles.flatMap(messagesOf).find((m) => m.typeName === payloadName);
     if (payload === undefined) {
@@ -87,20 +87,36 @@ function emitHandleChannel(
 ): void {
   const runtime = ctx.schema.options.runtime;
   const name = shapeName(message);
-  const end = (h: HandleFieldInfo) => f.import(h.kind === "sender" ? "Sender" : "Receiver", runtime, true);
-  const fieldTypes = handles.map((h) => [
-    `  ${h.field.localName}`, h.field.fieldKind === "list" ? "" : "?", ": ", end(h), "<", f.importShape(h.payload), ">",
-    h.field.fieldKind === "list" ? "[]" : "", ";\n",
-  ]);
+  const end = (h: HandleFieldInfo): Printable => [
+    f.import(h.kind === "sender" ? "Sender" : "Receiver", runtime, true), "<", f.importShape(h.payload), ">",
+  ];
+  // In declaration order: plain handle fields, and each oneof with handle arms.
+  const fieldTypes: Printable[] = [];
+  for (const member of message.members) {
+    if (member.kind === "oneof") {
+      const arms = handles.filter((h) => h.field.oneof === member);
+      if (arms.length === 0) continue;
+      const cases = arms.map((h) => JSON.stringify(h.field.localName)).join(" | ");
+      fieldTypes.push(`  ${member.localName}:\n`,
+        ...arms.map((h) => [`    | { case: ${JSON.stringify(h.field.localName)}; value: `, end(h), " }\n"]),
+        `    | Exclude<`, f.importShape(message), `["${member.localName}"], { case: ${cases} }>; // the other cases, as in ${shapeName(message)}\n`);
+      continue;
+    }
+    const h = handles.find((x) => x.field === member);
+    if (h === undefined) continue;
+    const list = member.fieldKind === "list";
+    fieldTypes.push(`  ${member.localName}${list ? "" : "?"}: `, end(h), list ? "[]" : "", ";\n");
+  }
   f.print(f.jsDoc(`${message.typeName} as sent and received: its handle fields are channel ends.`));
   f.print(f.export("type", `${name}WithHandles`), " = ", f.import("WithHandles", runtime, true), "<", f.importShape(message), ", {\n",
-    ...fieldTypes.flat(), "}>;");
+    ...fieldTypes, "}>;");
   f.print();
   f.print(f.export("const", `${name}Channel`), ": ", f.import("ChannelType", runtime, true), "<", `${name}WithHandles`, "> = ",
     f.import("defineHandleChannel", runtime), "(", f.importSchema(message), ", ",
     codec ?? [f.import("reflectiveCodec", runtime), "(", f.importSchema(message), ")"], ", [");
   for (const h of handles) {
-    f.print(`  { name: "${h.field.localName}", kind: "${h.kind}", repeated: ${h.field.fieldKind === "list"}, payload: () => `,
+    const oneof = h.field.oneof === undefined ? "" : `oneof: "${h.field.oneof.localName}", `;
+    f.print(`  { name: "${h.field.localName}", ${oneof}kind: "${h.kind}", repeated: ${h.field.fieldKind === "list"}, payload: () => `,
       payloadChannel(ctx, f, h.payload), " },");
   }
   f.print("]);");

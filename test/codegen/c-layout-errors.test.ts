@@ -43,7 +43,6 @@ const cases: Record<string, { subject: string; says: RegExp; code?: string }> = 
   name_collision: { subject: "bad.name_collision.M.name_len", says: /C member "name_len" would be declared twice/ },
   padding_name: { subject: "bad.padding_name.M._pad0", says: /"_pad0" is reserved for padding members/ },
   // Handle fields of protobuf (not C-layout) messages, checked by the channel emitter.
-  chan_handle_in_oneof: { subject: "bad.chan_handle_in_oneof.M.reply", says: /handle fields inside a oneof are not supported; use a plain field/ , code: "PROTOCHAN_CODEGEN" },
   chan_handle_without_payload: { subject: "bad.chan_handle_without_payload.M.events", says: /a handle field needs \(protochan\.v1\.field\)\.payload/ , code: "PROTOCHAN_CODEGEN" },
   chan_handle_unknown_payload: { subject: "bad.chan_handle_unknown_payload.M.events", says: /payload type "bad\.chan_handle_unknown_payload\.Missing" not found/ , code: "PROTOCHAN_CODEGEN" },
 };
