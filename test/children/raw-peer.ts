@@ -10,6 +10,10 @@ import { channel, ByteWriter } from "protochan";
 import { msgpackCodec } from "../../src/codec/msgpack.js";
 import { HANDLE_ENTRY_SIZE, writeHandleEntry } from "../../src/router/bodies.js";
 import { globalKey } from "../../src/router/keys.js";
+import { create } from "@bufbuild/protobuf";
+import { ExchangeCodec } from "../../generated/example/v1/requests_codec.js";
+import { ExchangeSchema, type Exchange } from "../../generated/example/v1/requests_pb.js";
+import { ReceiverHandleSchema, SenderHandleSchema } from "../../generated/protochan/v1/handles_pb.js";
 
 const { address, token } = parseName(process.env.PROTOCHAN_NAME!);
 const mode = process.env.MODE!;
@@ -21,7 +25,7 @@ function frame(kind: Kind, routeId: number, seq: number, body: Uint8Array, type 
   return out;
 }
 
-const channelType = mode.startsWith("handle-") ? "protochan.any" : "example.v1.Ping";
+const channelType = mode.startsWith("handle-") ? "protochan.any" : mode.startsWith("oneof-") ? "example.v1.Exchange" : "example.v1.Ping";
 const hello = frame(
   Kind.Hello,
   0,
@@ -30,17 +34,31 @@ const hello = frame(
 );
 // A MESSAGE for an untyped channel whose body names handles the table does not hold.
 function handleFrame(entryKind: number, indices: number[]): Uint8Array {
-  const anyType = splitTypeId(typeIdOf("protochan.any"));
   const [sender] = channel();
   const w = new ByteWriter(256);
   let i = 0;
   msgpackCodec.encode({ ends: indices.map(() => sender) }, w, { sender: () => indices[i++]!, receiver: () => 0 });
-  const body = w.take();
+  return withOneHandle("protochan.any", entryKind, "protochan.any", w.take());
+}
+
+// A MESSAGE for an example.v1.Exchange channel whose oneof arm names handle `index`;
+// the table holds one end of `entryType`.
+function oneofFrame(arm: "reply" | "inbox", index: number, entryKind: number, entryType: string): Uint8Array {
+  const answers: Exchange["answers"] = arm === "reply"
+    ? { case: "reply", value: create(SenderHandleSchema, { index }) }
+    : { case: "inbox", value: create(ReceiverHandleSchema, { index }) };
+  const w = new ByteWriter(256);
+  ExchangeCodec.encode(create(ExchangeSchema, { topic: "hostile", answers }), w);
+  return withOneHandle("example.v1.Exchange", entryKind, entryType, w.take());
+}
+
+function withOneHandle(messageType: string, entryKind: number, entryType: string, body: Uint8Array): Uint8Array {
+  const type = splitTypeId(typeIdOf(entryType));
   const out = new Uint8Array(HEADER_SIZE + HANDLE_ENTRY_SIZE + body.length);
   const view = new DataView(out.buffer);
-  writeHeader(view, 0, Kind.Message, 1, body.length, 1, anyType, 1);
+  writeHeader(view, 0, Kind.Message, 1, body.length, 1, splitTypeId(typeIdOf(messageType)), 1);
   writeHandleEntry(view, HEADER_SIZE, {
-    kind: entryKind as 1, port: globalKey(new Uint8Array(16), 1), typeLo: anyType.lo, typeHi: anyType.hi, streamCount: 0,
+    kind: entryKind as 1, port: globalKey(new Uint8Array(16), 1), typeLo: type.lo, typeHi: type.hi, streamCount: 0,
   });
   out.set(body, HEADER_SIZE + HANDLE_ENTRY_SIZE);
   return out;
@@ -72,5 +90,8 @@ socket.on("connect", () => {
   else if (mode === "handle-out-of-range") socket.write(Buffer.concat([hello, handleFrame(1, [3])]));
   else if (mode === "handle-used-twice") socket.write(Buffer.concat([hello, handleFrame(1, [0, 0])]));
   else if (mode === "handle-bad-kind") socket.write(Buffer.concat([hello, handleFrame(9, [0])]));
+  else if (mode === "oneof-out-of-range") socket.write(Buffer.concat([hello, oneofFrame("reply", 3, 1, "example.v1.Answer")]));
+  else if (mode === "oneof-wrong-type") socket.write(Buffer.concat([hello, oneofFrame("reply", 0, 1, "protochan.any")]));
+  else if (mode === "oneof-wrong-kind") socket.write(Buffer.concat([hello, oneofFrame("inbox", 0, 1, "example.v1.Answer")]));
   else throw new Error(`unknown MODE ${mode}`);
 });
