@@ -34,6 +34,8 @@ interface Deferred {
 }
 
 export class SenderCore<T> {
+  /** Credit after the stream closed is of no use to a sender (a proxy relays it; see RouteOwner). */
+  readonly relaysCredit = false;
   private refs = 1;
   private seq = 0;
   /** Global name of this stream, given when it first leaves the process. */
@@ -44,6 +46,8 @@ export class SenderCore<T> {
   private closeRequested = false;
   private goneWatchers: ((err: ReceiverGoneError) => void)[] = [];
   gone: ReceiverGoneError | undefined;
+  /** A clone sent to another process was lost before it opened: the stream's end says so. */
+  cloneLost = false;
 
   constructor(
     public outlet: Outlet<T>,
@@ -156,7 +160,7 @@ export class SenderCore<T> {
 
   private finish(): void {
     this.closeRequested = false;
-    if (this.gone === undefined) this.outlet.close(this.seq);
+    if (this.gone === undefined) this.outlet.close(this.seq, this.cloneLost);
     this.settleReady(new EndpointClosedError("sender was closed"));
   }
 

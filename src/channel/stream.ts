@@ -16,6 +16,12 @@ export interface Closable {
   close(): void;
 }
 
+/** A receiver that arrived in a message and whose streams are still being opened to it. */
+export interface Completable {
+  readonly complete: boolean;
+  whenComplete(then: () => void): void;
+}
+
 export interface Arrival<T> {
   readonly value: T;
   readonly size: number;
@@ -23,6 +29,8 @@ export interface Arrival<T> {
   readonly via: CreditTarget;
   readonly stream: StreamIn<T>;
   readonly handles: readonly Closable[] | undefined;
+  /** Receivers inside the message that are not complete yet: it is delivered once they are. */
+  readonly waitFor?: readonly Completable[];
 }
 
 /** A route feeding a stream: told when the receiver goes away. */
@@ -48,9 +56,19 @@ export class StreamIn<T> {
   endReason: EndReason = "closed";
   private endCause: unknown;
   private readonly early = new Map<number, Arrival<T>>();
+  /**
+   * In sequence but not delivered yet: the head carries a receiver whose
+   * streams are still being opened to it (they follow the message on the same
+   * link). Nobody sees or moves a receiver before it is complete, so a move
+   * never has to promise streams it does not hold yet.
+   */
+  private readonly inOrder: Arrival<T>[] = [];
   readonly routes = new Set<FeedingRoute>();
   /** Continuations announced by HANDOFF minus those opened: may dip below 0 briefly. */
   continuations = 0;
+  /** A route handed the stream off elsewhere; the sink hears of it once in-order arrivals are out. */
+  private handoffTarget: Uint8Array | undefined;
+  private waitingOn: Completable | undefined;
   ended = false;
 
   constructor(
@@ -71,7 +89,7 @@ export class StreamIn<T> {
     if (this.ended) return;
     if (this.next === a.seq) {
       this.next++;
-      this.sink.deliver(a);
+      this.pass(a);
       if (this.early.size > 0) this.drain();
       else if (this.final !== undefined) this.checkEnd();
     } else if (this.next !== undefined && a.seq < this.next) {
@@ -88,20 +106,25 @@ export class StreamIn<T> {
     this.final = lastSeq;
     this.endReason = reason;
     this.endCause = cause;
-    this.checkEnd();
+    this.settle();
   }
 
-  /** Arrivals held back waiting for an earlier one; they are dropped. */
-  dropEarly(): Arrival<T>[] {
-    const dropped = [...this.early.values()];
+  /** Drops what is held back (early or waiting): its credit is returned and its channel ends closed. */
+  dropHeld(): void {
+    const dropped = [...this.early.values(), ...this.inOrder];
     this.early.clear();
-    return dropped;
+    this.inOrder.length = 0;
+    for (const a of dropped) {
+      a.via.consumed(a.size);
+      if (a.handles !== undefined) for (const end of a.handles) end.close();
+    }
   }
 
-  /** The route that carried the stream here handed it off to `target`. */
-  handedOff(target: Uint8Array, self: boolean): void {
-    if (self) this.continuations++;
-    else this.sink.handedOff?.(this, target);
+  /** A route that carried the stream here went away; `target` set: it handed the stream off there. */
+  routeLeft(handoff?: { readonly target: Uint8Array; readonly self: boolean }): void {
+    if (handoff?.self === true) this.continuations++;
+    else if (handoff !== undefined) this.handoffTarget = handoff.target;
+    this.settle();
   }
 
   /** Ends now, whatever is outstanding (a route carrying it was lost). */
@@ -112,7 +135,35 @@ export class StreamIn<T> {
 
   /** The sequence number of the last message delivered (or forwarded). */
   get delivered(): number {
-    return (this.next ?? 1) - 1;
+    return (this.next ?? 1) - 1 - this.inOrder.length;
+  }
+
+  /** Delivers in order, waiting while the head carries an incomplete receiver. */
+  private pass(a: Arrival<T>): void {
+    if (this.inOrder.length > 0 || !isComplete(a)) {
+      this.inOrder.push(a);
+      if (this.inOrder.length === 1) this.waitForHead();
+      return;
+    }
+    this.sink.deliver(a);
+  }
+
+  private waitForHead(): void {
+    while (this.inOrder.length > 0 && !this.ended) {
+      const pending = this.inOrder[0]!.waitFor?.find((c) => !c.complete);
+      if (pending !== undefined) {
+        if (this.waitingOn !== pending) {
+          this.waitingOn = pending;
+          pending.whenComplete(() => {
+            this.waitingOn = undefined;
+            this.waitForHead();
+          });
+        }
+        return;
+      }
+      this.sink.deliver(this.inOrder.shift()!);
+    }
+    this.settle();
   }
 
   private drain(): void {
@@ -120,13 +171,28 @@ export class StreamIn<T> {
     while (this.next !== undefined && (a = this.early.get(this.next)) !== undefined) {
       this.early.delete(this.next);
       this.next++;
-      this.sink.deliver(a);
+      this.pass(a);
     }
     this.checkEnd();
   }
 
+  /** After routes or waiting arrivals changed: tell a proxy of a handoff, or end. */
+  private settle(): void {
+    if (this.ended || this.inOrder.length > 0) return;
+    if (this.handoffTarget !== undefined && this.routes.size === 0) this.sink.handedOff?.(this, this.handoffTarget);
+    this.checkEnd();
+  }
+
+  /**
+   * The stream ends once its last message is delivered and no route still
+   * feeds it: a route that is being handed off may yet carry a sender
+   * clone's OPEN (which travels ahead of the parent's end on the old path).
+   */
   private checkEnd(): void {
-    if (this.final !== undefined && this.next !== undefined && this.next > this.final) {
+    if (
+      this.final !== undefined && this.next !== undefined && this.next > this.final &&
+      this.inOrder.length === 0 && this.routes.size === 0 && this.continuations <= 0
+    ) {
       this.end(this.endReason, this.endCause);
     }
   }
@@ -134,7 +200,11 @@ export class StreamIn<T> {
   private end(reason: EndReason, cause: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    this.early.clear();
+    this.dropHeld();
     this.sink.streamEnded(this, reason, cause);
   }
+}
+
+function isComplete(a: Arrival<unknown>): boolean {
+  return a.waitFor === undefined || a.waitFor.every((c) => c.complete);
 }

@@ -4,8 +4,9 @@
 import { ProtocolError } from "../errors.js";
 import { globalKey, NODE_ID_SIZE, type GlobalKey } from "./keys.js";
 
-export const OPEN_SIZE = 56;
+export const OPEN_SIZE = 72;
 export const OPEN_BASE = 1;
+export const OPEN_PARENT = 2;
 export { HANDLE_ENTRY_SIZE } from "../wire/header.js";
 import { HANDLE_ENTRY_SIZE } from "../wire/header.js";
 export const NODE_ADDRESS_SIZE = 532;
@@ -28,6 +29,8 @@ export interface Open {
   readonly base: boolean;
   readonly firstSeq: number;
   readonly port: GlobalKey;
+  /** A sender clone's stream: the stream (or exporter's hold) whose path it follows. */
+  readonly parent?: GlobalKey;
 }
 
 export function encodeOpen(o: Open): Uint8Array {
@@ -35,10 +38,14 @@ export function encodeOpen(o: Open): Uint8Array {
   const v = viewOf(out);
   out.set(o.stream.node, 0);
   v.setUint32(16, o.stream.serial, true);
-  v.setUint32(20, o.base ? OPEN_BASE : 0, true);
+  v.setUint32(20, (o.base ? OPEN_BASE : 0) | (o.parent !== undefined ? OPEN_PARENT : 0), true);
   v.setBigUint64(24, BigInt(o.firstSeq), true);
   out.set(o.port.node, 32);
   v.setUint32(48, o.port.serial, true);
+  if (o.parent !== undefined) {
+    out.set(o.parent.node, 52);
+    v.setUint32(68, o.parent.serial, true);
+  }
   return out;
 }
 
@@ -47,12 +54,16 @@ export function decodeOpen(body: Uint8Array): Open {
   const v = viewOf(body);
   const firstSeq = v.getBigUint64(24, true);
   if (firstSeq < 1n || firstSeq > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtocolError("bad OPEN: first_seq out of range");
-  return {
+  const flags = v.getUint32(20, true);
+  const open: Open = {
     stream: globalKey(nodeAt(body, 0), v.getUint32(16, true)),
-    base: (v.getUint32(20, true) & OPEN_BASE) !== 0,
+    base: (flags & OPEN_BASE) !== 0,
     firstSeq: Number(firstSeq),
     port: globalKey(nodeAt(body, 32), v.getUint32(48, true)),
   };
+  if ((flags & OPEN_PARENT) === 0) return open;
+  if ((flags & OPEN_BASE) === 0) throw new ProtocolError("bad OPEN: a clone's stream (PARENT) must start a stream (BASE)");
+  return { ...open, parent: globalKey(nodeAt(body, 52), v.getUint32(68, true)) };
 }
 
 export interface NodeAddress {
@@ -92,6 +103,8 @@ export interface HandleEntry {
   readonly typeHi: number;
   /** RECEIVER: streams that will be opened to it after this frame. */
   readonly streamCount: number;
+  /** SENDER: the exporter's hold, named as the parent by the clone's OPEN. */
+  readonly hold: number;
 }
 
 export function writeHandleEntry(view: DataView, at: number, e: HandleEntry): void {
@@ -102,7 +115,7 @@ export function writeHandleEntry(view: DataView, at: number, e: HandleEntry): vo
   view.setUint32(at + 12, e.typeHi, true);
   new Uint8Array(view.buffer, view.byteOffset + at + 16, NODE_ID_SIZE).set(e.port.node);
   view.setUint32(at + 32, e.streamCount, true);
-  view.setUint32(at + 36, 0, true);
+  view.setUint32(at + 36, e.hold, true);
 }
 
 export function readHandleEntry(table: Uint8Array, index: number): HandleEntry {
@@ -119,5 +132,6 @@ export function readHandleEntry(table: Uint8Array, index: number): HandleEntry {
     typeLo: v.getUint32(at + 8, true),
     typeHi: v.getUint32(at + 12, true),
     streamCount: v.getUint32(at + 32, true),
+    hold: v.getUint32(at + 36, true),
   };
 }

@@ -12,10 +12,11 @@ import { Receiver, ReceiverCore } from "../channel/receiver.js";
 import { Sender, SenderCore, type Outlet } from "../channel/sender.js";
 import { StreamIn, type StreamSink } from "../channel/stream.js";
 import { Kind, type FrameHeader } from "../wire/header.js";
-import { decodeNodeAddress, decodeOpen, encodeNodeAddress, type HandleEntry, type NodeAddress } from "./bodies.js";
+import { decodeNodeAddress, decodeOpen, encodeNodeAddress, type HandleEntry, type NodeAddress, type Open } from "./bodies.js";
+import { importHandles } from "./handles.js";
 import { globalKey, hex, newNodeId, type GlobalKey } from "./keys.js";
 import type { Link } from "./link.js";
-import { FLAG_LOST, Forwarder, InRoute, LocalRoute, OutRoute, type RouteOwner } from "./routes.js";
+import { FLAG_LOST, Forwarder, InRoute, LocalRoute, OutRoute, type Opening } from "./routes.js";
 
 /** A sender that arrived knowing its receiver is gone: every send fails with ReceiverGoneError. */
 function goneSender(channel: ChannelType<unknown>, port: GlobalKey): Sender<unknown> {
@@ -44,14 +45,27 @@ export interface RouterIO {
   flushed(link: Link): Promise<void>;
 }
 
-/** A receiver that moved on: OPENs still arriving for it here are forwarded over `link`. */
+/** A receiver that moved on: streams proxied here toward it, by stream key. */
 interface PortForward {
-  readonly link: Link;
+  /** Where the receiver went (last). */
+  link: Link;
   readonly type: ChannelType<unknown>;
-  /** Streams announced here (exported senders) and not opened yet. */
-  pendingOpens: number;
-  /** Streams proxied here. */
   readonly streams: Map<string, StreamIn<unknown>>;
+}
+
+/**
+ * A sender sent over `link`: its clone will open its stream back here, naming
+ * the hold; till then `core` is kept open so its receiver cannot disconnect.
+ */
+interface Hold {
+  readonly core: SenderCore<unknown>;
+  readonly link: Link;
+}
+
+/** Streams a move promised to a receiver over one link. */
+interface Promised {
+  readonly core: ReceiverCore<unknown>;
+  count: number;
 }
 
 export class Router {
@@ -65,11 +79,10 @@ export class Router {
   readonly links = new Map<string, Link>();
   private readonly names = new Map<string, string>();
   private readonly awaitingNames = new Map<string, (() => void)[]>();
-  /**
-   * Streams announced over each link and not opened yet, per receiver (or
-   * forward) they will feed: if the link is lost they never will be.
-   */
-  private readonly awaitingOpens = new Map<Link, Map<ReceiverCore<unknown> | PortForward, number>>();
+  /** Per link, per port: streams of a move not opened yet (if the link is lost they never will be). */
+  private readonly awaitingOpens = new Map<Link, Map<string, Promised>>();
+  /** Senders exported and whose clones have not opened yet, by hold key. */
+  private readonly holds = new Map<string, Hold>();
   /** Messages this process forwarded as a proxy, for diagnostics and tests. */
   readonly stats = { forwarded: 0, redirects: 0, switched: 0 };
   /** Called after a stream switched to a new route (tests wait on it). */
@@ -119,24 +132,31 @@ export class Router {
     for (const route of [...link.outbound.values()]) route.onLinkLost(reason, err);
     link.inbound.clear();
     link.outbound.clear();
-    for (const [id, fwd] of this.forwards) if (fwd.link === link) this.forwards.delete(id);
-    for (const [target, count] of this.awaitingOpens.get(link) ?? []) {
-      if (target instanceof ReceiverCore) {
-        for (let i = 0; i < count; i++) target.expectationLost(reason, err);
-      } else {
-        target.pendingOpens -= count;
-        for (const [id, fwd] of this.forwards) if (fwd === target && fwd.pendingOpens === 0 && fwd.streams.size === 0) this.forwards.delete(id);
-      }
+    for (const [id, fwd] of this.forwards) if (fwd.link === link && fwd.streams.size === 0) this.forwards.delete(id);
+    for (const { core, count } of this.awaitingOpens.get(link)?.values() ?? []) {
+      for (let i = 0; i < count; i++) core.expectationLost(reason, err);
     }
     this.awaitingOpens.delete(link);
+    // Clones that never opened: their exporters' streams may end now.
+    for (const [id, hold] of this.holds) {
+      if (hold.link !== link) continue;
+      this.holds.delete(id);
+      hold.core.cloneLost = true;
+      hold.core.release();
+    }
   }
 
   // ---- frames ----
 
   dispatch(link: Link, h: FrameHeader, handles: Uint8Array, body: Uint8Array): void {
     switch (h.kind) {
-      case Kind.Message:
-        return this.inRoute(link, h.routeId)?.onMessage(h, handles, body);
+      case Kind.Message: {
+        const route = this.inRoute(link, h.routeId);
+        if (route !== undefined) return route.onMessage(h, handles, body);
+        // Late, for a route that is gone: the ends it carries are released (holds, moved streams).
+        if (h.handleCount > 0) importHandles(link, handles, h.handleCount).closeAll();
+        return;
+      }
       case Kind.Open:
         return this.onOpen(link, h, body);
       case Kind.Close:
@@ -152,9 +172,6 @@ export class Router {
         return link.outbound.get(h.routeId)?.onRedirect(decodeNodeAddress(body));
       case Kind.NodeInfo:
         return this.onNodeInfo(link, decodeNodeAddress(body));
-      case Kind.Announce:
-        if (body.length !== 16) throw new ProtocolError(`bad ANNOUNCE: ${body.length} bytes, expected 16`);
-        return this.onAnnounce(link, this.inRoute(link, h.routeId), body);
       case Kind.Error:
         throw new ProtocolError(`peer reported an error: ${new TextDecoder().decode(body)}`);
       default:
@@ -173,55 +190,134 @@ export class Router {
     return route;
   }
 
+  /**
+   * OPEN comes in three kinds: a stream of a receiver that just moved here
+   * (BASE), a sender clone's stream following its parent (BASE + PARENT), and
+   * a stream going direct after a REDIRECT (neither: it continues here).
+   */
   private onOpen(link: Link, h: FrameHeader, body: Uint8Array): void {
     const o = decodeOpen(body);
     if (h.routeId <= link.highestInbound) throw new ProtocolError(`OPEN of route ${h.routeId}, which was opened before`);
     link.highestInbound = h.routeId;
-    const local = this.ports.get(o.port.id);
-    const fwd = local === undefined ? this.forwards.get(o.port.id) : undefined;
-    const type = local?.type ?? fwd?.type;
-    if (type === undefined) {
-      // Not here and not known: the receiver is gone (or never was here).
-      link.writeFrame(Kind.Gone, h.routeId, 0);
-      return;
-    }
-    if (h.typeLo !== Number(type.typeId & 0xffffffffn) || h.typeHi !== Number(type.typeId >> 32n)) {
-      throw new ProtocolError(`OPEN for ${type.typeName} with another message type`);
-    }
-    const streams = local?.streams ?? fwd!.streams;
-    let stream = streams.get(o.stream.id);
-    if (o.base) {
-      if (link.expectedOpens > 0) link.expectedOpens--;
-      const pending = local ?? fwd!;
-      if (pending.pendingOpens === 0) throw new ProtocolError(`OPEN of a stream nobody announced to ${type.typeName}`);
-      pending.pendingOpens--;
-      this.opened(link, pending);
-    }
-    if (stream === undefined) {
-      stream = local !== undefined
-        ? new StreamIn(o.stream, local, o.base ? o.firstSeq : undefined)
-        : this.proxyStream(o.stream, fwd!, o.port, o.firstSeq, o.base);
-      streams.set(o.stream.id, stream);
-    } else {
-      if (o.base) stream.setBase(o.firstSeq);
-      else stream.continuations--;
-    }
-    const route = new InRoute(link, h.routeId, stream, type, o.base ? o.firstSeq : undefined);
-    if (fwd !== undefined) this.askToRedirect(route, fwd.link);
+    if (o.base && link.expectedOpens > 0) link.expectedOpens--;
+    if (o.parent !== undefined) this.openChild(link, h, o, o.parent);
+    else if (o.base) this.openMoved(link, h, o);
+    else this.openContinuation(link, h, o);
   }
 
-  private proxyStream(key: GlobalKey, fwd: PortForward, port: GlobalKey, firstSeq: number, base: boolean): StreamIn<unknown> {
-    const out = new OutRoute(fwd.link, fwd.type, port, key, firstSeq, base);
-    const stream = new StreamIn<unknown>(key, NO_SINK, firstSeq);
+  private openMoved(link: Link, h: FrameHeader, o: Open): void {
+    const waiting = this.awaitingOpens.get(link);
+    const promised = waiting?.get(o.port.id);
+    if (waiting === undefined || promised === undefined) throw new ProtocolError("OPEN of a stream no move announced");
+    if (--promised.count === 0) waiting.delete(o.port.id);
+    if (waiting.size === 0) this.awaitingOpens.delete(link);
+    const core = promised.core;
+    if (core.closed) {
+      core.opened();
+      return this.refuse(link, h);
+    }
+    checkType(h, core.type);
+    let stream = core.streams.get(o.stream.id);
+    if (stream === undefined) {
+      stream = new StreamIn(o.stream, core, o.firstSeq);
+      core.addStream(stream);
+    } else {
+      stream.setBase(o.firstSeq);
+    }
+    new InRoute(link, h.routeId, stream, core.type, o.firstSeq);
+    // Last: once complete, the message that carried it may move it on at once.
+    core.opened();
+  }
+
+  private openContinuation(link: Link, h: FrameHeader, o: Open): void {
+    const local = this.ports.get(o.port.id);
+    const fwd = this.forwards.get(o.port.id);
+    const type = local?.type ?? fwd?.type;
+    // Not here and not known: the receiver is gone (or never was here).
+    if (type === undefined) return this.refuse(link, h);
+    checkType(h, type);
+    // A stream proxied here is fed by the old path, whose HANDOFF will name this process.
+    let stream = fwd?.streams.get(o.stream.id) ?? local?.streams.get(o.stream.id);
+    if (stream === undefined) {
+      if (local !== undefined) {
+        stream = new StreamIn(o.stream, local, undefined);
+        local.addStream(stream);
+      } else {
+        stream = this.proxyStream(o.stream, fwd!.link, o.port, fwd!.type, { firstSeq: o.firstSeq, base: false });
+      }
+    }
+    stream.continuations--;
+    const route = new InRoute(link, h.routeId, stream, type, undefined);
+    if (stream.sink instanceof Forwarder) this.askToRedirect(route, stream.sink.out.link);
+  }
+
+  /** A sender clone's stream: it goes where its parent's goes, ahead of the parent's end. */
+  private openChild(link: Link, h: FrameHeader, o: Open, parent: GlobalKey): void {
+    const hold = this.holds.get(parent.id);
+    if (hold !== undefined) {
+      if (hold.link !== link) throw new ProtocolError("OPEN names a sender hold made for another connection");
+      this.holds.delete(parent.id);
+      // Opened before the hold is released: if that closes the parent, its CLOSE follows this OPEN.
+      const core = hold.core;
+      const outlet = core.outlet;
+      if (core.gone !== undefined) this.refuse(link, h);
+      else if (outlet instanceof LocalRoute) this.openLocal(link, h, o, outlet.receiver);
+      else if (outlet instanceof OutRoute) this.openProxied(link, h, o, outlet.link, core.type, core.stream!);
+      else this.refuse(link, h);
+      core.release();
+      return;
+    }
+    // Here the parent's stream came over this same link, and the OPEN ahead of its end.
+    const stream = this.parentStream(link, o.port, parent);
+    if (stream === undefined) this.refuse(link, h);
+    else if (stream.sink instanceof ReceiverCore) this.openLocal(link, h, o, stream.sink as ReceiverCore<unknown>);
+    else if (stream.sink instanceof Forwarder) this.openProxied(link, h, o, stream.sink.out.link, stream.sink.out.channel, stream.key);
+    else this.refuse(link, h);
+  }
+
+  /** The stream `key` to port `port` fed by a route on `link` (here or proxied here). */
+  private parentStream(link: Link, port: GlobalKey, key: GlobalKey): StreamIn<unknown> | undefined {
+    for (const stream of [this.ports.get(port.id)?.streams.get(key.id), this.forwards.get(port.id)?.streams.get(key.id)]) {
+      if (stream !== undefined && !stream.ended && [...stream.routes].some((r) => r instanceof InRoute && r.link === link)) return stream;
+    }
+    return undefined;
+  }
+
+  private openLocal(link: Link, h: FrameHeader, o: Open, core: ReceiverCore<unknown>): void {
+    if (core.closed || core.moved) return this.refuse(link, h);
+    checkType(h, core.type);
+    if (core.streams.has(o.stream.id)) throw new ProtocolError(`stream ${o.stream.id} opened twice`);
+    const stream = new StreamIn(o.stream, core, o.firstSeq);
+    core.addStream(stream);
+    new InRoute(link, h.routeId, stream, core.type, o.firstSeq);
+  }
+
+  private openProxied(link: Link, h: FrameHeader, o: Open, next: Link, type: ChannelType<unknown>, parent: GlobalKey): void {
+    checkType(h, type);
+    const stream = this.proxyStream(o.stream, next, o.port, type, { firstSeq: o.firstSeq, base: true, parent });
+    const route = new InRoute(link, h.routeId, stream, type, o.firstSeq);
+    this.askToRedirect(route, next);
+  }
+
+  /** Answers an OPEN with GONE: nothing here takes the stream. */
+  private refuse(link: Link, h: FrameHeader): void {
+    link.writeFrame(Kind.Gone, h.routeId, 0);
+  }
+
+  private proxyStream(key: GlobalKey, next: Link, port: GlobalKey, type: ChannelType<unknown>, opening: Opening): StreamIn<unknown> {
+    const fwd = this.forwards.get(port.id) ?? this.addForward(port, next, type);
+    const out = new OutRoute(next, type, port, key, opening);
+    const stream = new StreamIn<unknown>(key, NO_SINK, "base" in opening && opening.base ? opening.firstSeq : undefined);
     stream.sink = new Forwarder(stream, out, this.stats, () => this.retireProxy(port.id, stream));
+    if (!fwd.streams.has(key.id)) fwd.streams.set(key.id, stream);
     return stream;
   }
 
   private retireProxy(portId: string, stream: StreamIn<unknown>): void {
     const fwd = this.forwards.get(portId);
     if (fwd === undefined) return;
-    fwd.streams.delete(stream.key.id);
-    if (fwd.pendingOpens === 0 && fwd.streams.size === 0) this.forwards.delete(portId);
+    if (fwd.streams.get(stream.key.id) === stream) fwd.streams.delete(stream.key.id);
+    if (fwd.streams.size === 0) this.forwards.delete(portId);
   }
 
   // ---- handles ----
@@ -232,74 +328,31 @@ export class Router {
     return outlet instanceof LocalRoute ? this.portOf(outlet.receiver) : outlet.port();
   }
 
-  /** A sender was sent over `link`: its clone will open a stream back through here. */
-  announceSender(core: SenderCore<unknown>, link: Link): void {
-    const outlet = core.outlet;
-    let target: ReceiverCore<unknown> | PortForward;
-    if (outlet instanceof LocalRoute) {
-      const receiver = outlet.receiver;
-      target = receiver.moved ? this.forwardFor(this.portOf(receiver), receiver.type) : receiver;
-    } else {
-      const route = outlet as OutRoute<unknown>;
-      target = this.forwards.get(route.port().id) ?? this.addForward(route.port(), route.link, core.type);
-      // The clone's stream will come through here to the receiver: tell it to expect one more.
-      route.announce(this.node);
-    }
-    target.pendingOpens++;
-    this.expect(link, target, 1);
+  /** A sender was sent over `link`: keep its stream open until the clone's stream opened through here. */
+  hold(key: GlobalKey, core: SenderCore<unknown>, link: Link): void {
+    core.retain();
+    this.holds.set(key.id, { core, link });
+    link.expectedOpens++;
   }
 
-  /** ANNOUNCE on a route: one more stream will be opened to its receiver over this link. */
-  private onAnnounce(link: Link, route: InRoute<unknown> | undefined, origin: Uint8Array): void {
-    if (route === undefined) return; // the route is gone, and so is its receiver here
-    const sink = route.stream.sink;
-    // Announced by this process while the receiver was away: counted when it came back.
-    if (sink instanceof ReceiverCore && Buffer.compare(origin, this.node) === 0) return;
-    if (sink instanceof Forwarder) {
-      // A proxy: the stream will be proxied here too; pass the word on.
-      const fwd = this.forwards.get((sink.out as OutRoute<unknown>).port().id);
-      if (fwd !== undefined) {
-        fwd.pendingOpens++;
-        this.expect(link, fwd, 1);
-      }
-      (sink.out as OutRoute<unknown>).announce(origin);
-    } else if (sink instanceof ReceiverCore && !sink.closed) {
-      sink.pendingOpens++;
-      link.expectedOpens++;
-      this.expect(link, sink as ReceiverCore<unknown>, 1);
-    }
-  }
-
-  private expect(link: Link, target: ReceiverCore<unknown> | PortForward, count: number): void {
-    const waiting = this.awaitingOpens.get(link) ?? new Map<ReceiverCore<unknown> | PortForward, number>();
-    waiting.set(target, (waiting.get(target) ?? 0) + count);
+  private expect(link: Link, core: ReceiverCore<unknown>, count: number): void {
+    const waiting = this.awaitingOpens.get(link) ?? new Map<string, Promised>();
+    const promised = waiting.get(core.port!.id);
+    if (promised !== undefined) promised.count += count;
+    else waiting.set(core.port!.id, { core, count });
     this.awaitingOpens.set(link, waiting);
   }
 
-  private opened(link: Link, target: ReceiverCore<unknown> | PortForward): void {
-    const waiting = this.awaitingOpens.get(link);
-    const left = (waiting?.get(target) ?? 0) - 1;
-    if (left > 0) waiting!.set(target, left);
-    else waiting?.delete(target);
-    if (waiting?.size === 0) this.awaitingOpens.delete(link);
-  }
-
   private addForward(port: GlobalKey, link: Link, type: ChannelType<unknown>): PortForward {
-    const fwd: PortForward = { link, type, pendingOpens: 0, streams: new Map() };
+    const fwd: PortForward = { link, type, streams: new Map() };
     this.forwards.set(port.id, fwd);
-    return fwd;
-  }
-
-  private forwardFor(port: GlobalKey, type: ChannelType<unknown>): PortForward {
-    const fwd = this.forwards.get(port.id);
-    if (fwd === undefined) throw new ProtocolError(`no route to receiver of ${type.typeName}`);
     return fwd;
   }
 
   importSender(link: Link, entry: HandleEntry, type: ChannelType<unknown>): Sender<unknown> {
     if (entry.gone === true) return goneSender(type, entry.port);
     const stream = this.newKey();
-    const route = new OutRoute(link, type, entry.port, stream, 1, true);
+    const route = new OutRoute(link, type, entry.port, stream, { firstSeq: 1, base: true, parent: globalKey(link.peer, entry.hold) });
     const core = new SenderCore(route, link.sendWindow, type.handles);
     core.stream = stream;
     route.owner = core;
@@ -312,18 +365,7 @@ export class Router {
     core.pendingOpens = entry.streamCount;
     link.expectedOpens += entry.streamCount;
     this.register(core, entry.port);
-    // It came back: streams announced here while it was away now open to it here.
-    const away = this.forwards.get(entry.port.id);
-    if (away !== undefined) {
-      this.forwards.delete(entry.port.id);
-      core.pendingOpens += away.pendingOpens;
-      for (const waiting of this.awaitingOpens.values()) {
-        const n = waiting.get(away);
-        if (n === undefined) continue;
-        waiting.delete(away);
-        waiting.set(core, (waiting.get(core) ?? 0) + n);
-      }
-    }
+    // If it was here before, streams still proxied toward it keep going round (and are redirected here).
     if (entry.streamCount > 0) this.expect(link, core, entry.streamCount);
     return new Receiver(core);
   }
@@ -335,16 +377,17 @@ export class Router {
     const queued = core.moveOut();
     core.onFinished = undefined;
     this.ports.delete(port.id);
-    const fwd = this.addForward(port, link, core.type);
-    fwd.pendingOpens = core.pendingOpens;
+    const fwd = this.forwards.get(port.id) ?? this.addForward(port, link, core.type);
+    fwd.link = link;
     const forwarders = new Map<StreamIn<unknown>, Forwarder<unknown>>();
     for (const stream of moving) {
-      const first = queued.find((a) => a.stream === stream)?.seq ?? stream.next;
-      const out = new OutRoute(link, core.type, port, stream.key, first ?? 1, first !== undefined);
+      // From the first message not delivered here yet (queued, or still to come).
+      const first = queued.find((a) => a.stream === stream)?.seq ?? (stream.next === undefined ? undefined : stream.delivered + 1);
+      const out = new OutRoute(link, core.type, port, stream.key, { firstSeq: first ?? 1, base: first !== undefined });
       const forwarder = new Forwarder(stream, out, this.stats, () => this.retireProxy(port.id, stream));
       stream.sink = forwarder;
       forwarders.set(stream, forwarder);
-      fwd.streams.set(stream.key.id, stream);
+      if (!fwd.streams.has(stream.key.id)) fwd.streams.set(stream.key.id, stream);
     }
     for (const a of queued) a.stream.sink.deliver(a);
     for (const [stream, forwarder] of forwarders) {
@@ -353,7 +396,7 @@ export class Router {
       else for (const route of [...stream.routes]) this.askToRedirect(route, link);
     }
     core.streams.clear();
-    if (fwd.pendingOpens === 0 && fwd.streams.size === 0) this.forwards.delete(port.id);
+    if (fwd.streams.size === 0) this.forwards.delete(port.id);
   }
 
   // ---- proxy removal ----
@@ -403,12 +446,12 @@ export class Router {
     if (waiting?.length === 0) this.awaitingNames.delete(link.peerHex);
   }
 
-  /** A REDIRECT reached a route's owner: send the rest of the stream to `address`. */
-  redirect(owner: RouteOwner<unknown>, channel: ChannelType<unknown>, port: GlobalKey, address: NodeAddress): void {
+  /** A REDIRECT reached a sender: send the rest of the stream to `address`. */
+  redirect(owner: SenderCore<unknown>, channel: ChannelType<unknown>, port: GlobalKey, address: NodeAddress): void {
     const peerHex = hex(address.node);
     if (peerHex === this.nodeHex) {
       const local = this.ports.get(port.id);
-      if (local !== undefined && owner instanceof SenderCore) this.switchToLocal(owner, channel, local);
+      if (local !== undefined) this.switchToLocal(owner, channel, local);
       return;
     }
     const link = this.links.get(peerHex);
@@ -417,20 +460,18 @@ export class Router {
       return;
     }
     if (address.name === "" || this.io === undefined) return; // stay on the proxy path
-    const before = (owner as { outlet?: unknown }).outlet;
+    const before = owner.outlet;
     this.io.dial(address.name).then(
       (dialed) => {
         // Only if nothing changed meanwhile: not switched, not closed, not gone.
-        const stillThere = owner instanceof SenderCore ? owner.open && owner.gone === undefined : !(owner as Forwarder<unknown>).stream.ended;
-        if ((owner as { outlet?: unknown }).outlet === before && stillThere) this.switchOver(owner, channel, port, dialed);
+        if (owner.outlet === before && owner.open && owner.gone === undefined) this.switchOver(owner, channel, port, dialed);
       },
       () => {}, // unreachable: keep going through the proxy
     );
   }
 
-  private switchOver(owner: RouteOwner<unknown>, channel: ChannelType<unknown>, port: GlobalKey, link: Link): void {
-    const key = owner instanceof SenderCore ? owner.stream! : (owner as Forwarder<unknown>).stream.key;
-    const out = new OutRoute(link, channel, port, key, owner.lastSeq + 1, false);
+  private switchOver(owner: SenderCore<unknown>, channel: ChannelType<unknown>, port: GlobalKey, link: Link): void {
+    const out = new OutRoute(link, channel, port, owner.stream!, { firstSeq: owner.lastSeq + 1, base: false });
     out.owner = owner;
     owner.rebind(out, link.sendWindow, link.peer);
     this.switched();
@@ -453,5 +494,11 @@ export class Router {
     route.owner = owner;
     owner.rebind(route, owner.window, this.node);
     this.switched();
+  }
+}
+
+function checkType(h: FrameHeader, type: ChannelType<unknown>): void {
+  if (h.typeLo !== type.wireType.lo || h.typeHi !== type.wireType.hi) {
+    throw new ProtocolError(`OPEN for ${type.typeName} with another message type`);
   }
 }

@@ -40,7 +40,7 @@ function handleFrame(entryKind: number, indices: number[]): Uint8Array {
   const view = new DataView(out.buffer);
   writeHeader(view, 0, Kind.Message, 1, body.length, 1, anyType, 1);
   writeHandleEntry(view, HEADER_SIZE, {
-    kind: entryKind as 1, port: globalKey(new Uint8Array(16), 1), typeLo: anyType.lo, typeHi: anyType.hi, streamCount: 0,
+    kind: entryKind as 1, port: globalKey(new Uint8Array(16), 1), typeLo: anyType.lo, typeHi: anyType.hi, streamCount: 0, hold: 0,
   });
   out.set(body, HEADER_SIZE + HANDLE_ENTRY_SIZE);
   return out;

@@ -13,7 +13,9 @@ import { clientHandshake } from "../../src/bootstrap/client-handshake.js";
 import { BOOTSTRAP_ROUTE, LINK_ONLY } from "../../src/bootstrap/handshake.js";
 import { serverHandshake } from "../../src/bootstrap/server-handshake.js";
 import type { Connection } from "../../src/connection/connection.js";
-import { globalKey } from "../../src/router/keys.js";
+import { globalKey, hex } from "../../src/router/keys.js";
+import { decodeOpen } from "../../src/router/bodies.js";
+import { Kind } from "../../src/wire/header.js";
 import type { Link } from "../../src/router/link.js";
 import { Forwarder, InRoute, OutRoute } from "../../src/router/routes.js";
 import { Router, type RouterIO } from "../../src/router/router.js";
@@ -139,10 +141,12 @@ export async function buildCluster(
       if (reason !== "closed") {
         const onlyHandedOff =
           link.inbound.size === 0 && [...link.outbound.values()].every((r) => (r as unknown as { handedOff: boolean }).handedOff);
-        failures.push({ node: index, reason, message: err?.message ?? "", onlyHandedOff });
+        const routes = [...link.inbound.values()].map((r) => `in#${r.id}`).concat([...link.outbound.values()].map((r) => `out#${r.id} ${describe(r)}`));
+        failures.push({ node: index, reason, message: `${err?.message ?? ""} [${routes.join(", ")}]`, onlyHandedOff });
       }
       linkLost(link, reason, err);
     };
+    if (process.env.ROUTER_TRACE !== undefined) traceFrames(router, index, nodes);
     nodes.push(node);
     // A listener for control connections: each client gets a bootstrap receiver, as with a one-shot server.
     const token = newToken();
@@ -175,7 +179,7 @@ export async function buildCluster(
     const { conn, welcome } = await handshake;
     // As connect() does: the bootstrap stream is stream 0 of this node, with no OPEN.
     const stream = globalKey(from.router.node, 0);
-    const route = new OutRoute(conn, AnyChannel, globalKey(welcome.node, welcome.bootstrapPort), stream, 1, true, welcome.bootstrapRoute);
+    const route = new OutRoute(conn, AnyChannel, globalKey(welcome.node, welcome.bootstrapPort), stream, { presetId: welcome.bootstrapRoute });
     const core = new SenderCore(route, welcome.initialWindow, true);
     core.stream = stream;
     route.owner = core;
@@ -239,6 +243,24 @@ export function isLeftProxyRoute(route: object): boolean {
 
 /** Private state of a route, for failure messages only. */
 function describe(route: object): string {
-  const r = route as { handedOff?: boolean; outstanding?: number; owner?: { constructor: { name: string } } };
-  return `owner ${r.owner?.constructor.name} handedOff=${r.handedOff} outstanding=${r.outstanding}`;
+  const r = route as { handedOff?: boolean; closed?: boolean; outstanding?: number; owner?: { constructor: { name: string } } };
+  return `owner ${r.owner?.constructor.name} handedOff=${r.handedOff} closed=${r.closed} outstanding=${r.outstanding}`;
+}
+
+const KIND_NAMES = Object.fromEntries(Object.entries(Kind).map(([name, kind]) => [kind, name.toUpperCase()]));
+
+/** ROUTER_TRACE=1: every frame a router takes, one line each (for debugging a replayed scenario). */
+function traceFrames(router: Router, index: number, nodes: readonly SimNode[]): void {
+  const dispatch = router.dispatch.bind(router);
+  router.dispatch = (link, h, handles, body) => {
+    const from = nodes.findIndex((n) => n.router.nodeHex === link.peerHex);
+    let extra = "";
+    if (h.kind === Kind.Open) {
+      const o = decodeOpen(body);
+      extra = ` stream ${o.stream.id.slice(0, 4)}/${o.stream.serial} port ${o.port.id.slice(0, 4)}/${o.port.serial}${o.base ? ` base ${o.firstSeq}` : " cont"}${o.parent ? ` parent ${o.parent.id.slice(0, 4)}/${o.parent.serial}` : ""}`;
+    }
+    if (h.kind === Kind.Handoff || h.kind === Kind.Redirect) extra = ` -> ${hex(body.subarray(0, 16)).slice(0, 4)}`;
+    console.log(`  n${index} <- n${from} ${KIND_NAMES[h.kind]} route ${h.routeId} seq ${h.seq}${h.handleCount > 0 ? ` handles ${h.handleCount}` : ""}${extra}`);
+    dispatch(link, h, handles, body);
+  };
 }

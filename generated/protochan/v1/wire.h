@@ -50,11 +50,6 @@ typedef enum protochan_v1_FrameKind {
   PROTOCHAN_V1_FRAME_KIND_REDIRECT = 10,
   // Either side: how to reach this process directly. Body: NodeAddress.
   PROTOCHAN_V1_FRAME_KIND_NODE_INFO = 11,
-  // Sending side: a sender of this route's receiver was passed on to another
-  // process; one more stream will be opened to the receiver (through this
-  // process). Body: the 16-byte node id of the process that passed it on.
-  // Ordered before any CLOSE of the route.
-  PROTOCHAN_V1_FRAME_KIND_ANNOUNCE = 12,
 } protochan_v1_FrameKind;
 
 // Flags of a CLOSE frame.
@@ -195,8 +190,11 @@ typedef struct protochan_v1_HandleEntry {
   // RECEIVER: how many streams (one per sending process's sender) will be
   // opened to it with OPEN frames after this frame. SENDER: zero.
   uint32_t stream_count;
-  // Reserved, zero.
-  uint32_t reserved;
+  // SENDER: the exporter's hold on its own stream, a serial of the
+  // exporting node. The clone's OPEN names it as its parent; until then the
+  // exporter keeps its stream open, so the receiver cannot disconnect while
+  // the clone travels. RECEIVER: zero.
+  uint32_t hold_serial;
 } protochan_v1_HandleEntry;
 PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_HandleEntry) == 40, "protochan_v1_HandleEntry: size");
 PROTOCHAN_STATIC_ASSERT(PROTOCHAN_ALIGNOF(protochan_v1_HandleEntry) == 8, "protochan_v1_HandleEntry: alignment");
@@ -206,14 +204,15 @@ PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, port_serial) == 4, "p
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, type_id) == 8, "protochan_v1_HandleEntry.type_id: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, port_node) == 16, "protochan_v1_HandleEntry.port_node: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, stream_count) == 32, "protochan_v1_HandleEntry.stream_count: offset");
-PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, reserved) == 36, "protochan_v1_HandleEntry.reserved: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, hold_serial) == 36, "protochan_v1_HandleEntry.hold_serial: offset");
 
 // Wire type id: FNV-1a 64 of "protochan.v1.Open".
 #define protochan_v1_Open_TYPE_ID UINT64_C(0xAC0A8597B9AE616E)
 #define protochan_v1_Open_LAYOUT_VERSION 0u
-#define protochan_v1_Open_SIZE 56u
+#define protochan_v1_Open_SIZE 72u
 #define protochan_v1_Open_stream_node_LENGTH 16u
 #define protochan_v1_Open_port_node_LENGTH 16u
+#define protochan_v1_Open_parent_node_LENGTH 16u
 
 // Body of OPEN: which stream a new route carries, to which receiver.
 typedef struct protochan_v1_Open {
@@ -222,15 +221,21 @@ typedef struct protochan_v1_Open {
   uint32_t stream_serial;
   // Bit 0 (BASE): first_seq is where the stream starts at this receiver.
   // Without it, the route continues a stream whose start comes by another route.
+  // Bit 1 (PARENT): parent_node/parent_serial are set.
   uint32_t flags;
   // Sequence number of the first MESSAGE this route will carry.
   uint64_t first_seq;
   // The receiver.
   uint8_t port_node[16];
   uint32_t port_serial;
-  uint8_t _pad0[4]; // padding, zero
+  // With flag bit 1 (PARENT): the stream of a sender clone, opened along the
+  // path of its parent stream (ahead of the parent's CLOSE, so the receiver
+  // learns of it before it can disconnect). From the clone to its exporter
+  // the parent is the exporter's hold (node = exporter, serial = hold_serial).
+  uint8_t parent_node[16];
+  uint32_t parent_serial;
 } protochan_v1_Open;
-PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_Open) == 56, "protochan_v1_Open: size");
+PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_Open) == 72, "protochan_v1_Open: size");
 PROTOCHAN_STATIC_ASSERT(PROTOCHAN_ALIGNOF(protochan_v1_Open) == 8, "protochan_v1_Open: alignment");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, stream_node) == 0, "protochan_v1_Open.stream_node: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, stream_serial) == 16, "protochan_v1_Open.stream_serial: offset");
@@ -238,7 +243,8 @@ PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, flags) == 20, "protochan_v1_
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, first_seq) == 24, "protochan_v1_Open.first_seq: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, port_node) == 32, "protochan_v1_Open.port_node: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, port_serial) == 48, "protochan_v1_Open.port_serial: offset");
-PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, _pad0) == 52, "protochan_v1_Open._pad0: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, parent_node) == 52, "protochan_v1_Open.parent_node: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, parent_serial) == 68, "protochan_v1_Open.parent_serial: offset");
 
 // Wire type id: FNV-1a 64 of "protochan.v1.NodeAddress".
 #define protochan_v1_NodeAddress_TYPE_ID UINT64_C(0x40E0FC19F3269F32)

@@ -555,7 +555,7 @@ export interface HandleEntryObject {
   typeId: bigint;
   portNode: Uint8Array;
   streamCount: number;
-  reserved: number;
+  holdSerial: number;
 }
 
 /**
@@ -582,7 +582,7 @@ export class HandleEntryView extends PacketViewBase {
       { name: "type_id", offset: 8, size: 8 },
       { name: "port_node", offset: 16, size: 16 },
       { name: "stream_count", offset: 32, size: 4 },
-      { name: "reserved", offset: 36, size: 4 },
+      { name: "hold_serial", offset: 36, size: 4 },
     ],
     handles: [],
     nested: [],
@@ -668,17 +668,20 @@ export class HandleEntryView extends PacketViewBase {
   }
 
   /**
-   * Reserved, zero.
+   * SENDER: the exporter's hold on its own stream, a serial of the
+   *  exporting node. The clone's OPEN names it as its parent; until then the
+   *  exporter keeps its stream open, so the receiver cannot disconnect while
+   *  the clone travels. RECEIVER: zero.
    *
-   * C: `uint32_t reserved` at 36.
+   * C: `uint32_t hold_serial` at 36.
    *
-   * @generated from uint32 reserved = 7
+   * @generated from uint32 hold_serial = 7
    */
-  get reserved(): number {
+  get holdSerial(): number {
     return this.view.getUint32(36, true);
   }
-  set reserved(v: number) {
-    this.view.setUint32(36, checkInt(v, 0, 0xffffffff, "protochan.v1.HandleEntry.reserved"), true);
+  set holdSerial(v: number) {
+    this.view.setUint32(36, checkInt(v, 0, 0xffffffff, "protochan.v1.HandleEntry.hold_serial"), true);
   }
 
   toObject(): HandleEntryObject {
@@ -689,7 +692,7 @@ export class HandleEntryView extends PacketViewBase {
       typeId: this.typeId,
       portNode: this.portNode.slice(),
       streamCount: this.streamCount,
-      reserved: this.reserved,
+      holdSerial: this.holdSerial,
     };
   }
 
@@ -701,7 +704,7 @@ export class HandleEntryView extends PacketViewBase {
     if (v.typeId !== undefined) this.typeId = v.typeId;
     if (v.portNode !== undefined) this.portNode = v.portNode;
     if (v.streamCount !== undefined) this.streamCount = v.streamCount;
-    if (v.reserved !== undefined) this.reserved = v.reserved;
+    if (v.holdSerial !== undefined) this.holdSerial = v.holdSerial;
     return this;
   }
 }
@@ -721,12 +724,14 @@ export interface OpenObject {
   firstSeq: bigint;
   portNode: Uint8Array;
   portSerial: number;
+  parentNode: Uint8Array;
+  parentSerial: number;
 }
 
 /**
  * Body of OPEN: which stream a new route carries, to which receiver.
  *
- * Zero-copy view of protochan.v1.Open: C struct `protochan_v1_Open` in protochan/v1/wire.h, 56 bytes, aligned to 8.
+ * Zero-copy view of protochan.v1.Open: C struct `protochan_v1_Open` in protochan/v1/wire.h, 72 bytes, aligned to 8.
  * OpenView.wrap(bytes) views bytes in place, OpenView.create() allocates a zeroed packet.
  */
 export class OpenView extends PacketViewBase {
@@ -734,7 +739,7 @@ export class OpenView extends PacketViewBase {
     typeName: "protochan.v1.Open",
     cName: "protochan_v1_Open",
     typeId: 0xac0a8597b9ae616en,
-    size: 56,
+    size: 72,
     align: 8,
     layoutVersion: 0,
     members: [
@@ -744,7 +749,8 @@ export class OpenView extends PacketViewBase {
       { name: "first_seq", offset: 24, size: 8 },
       { name: "port_node", offset: 32, size: 16 },
       { name: "port_serial", offset: 48, size: 4 },
-      { name: "_pad0", offset: 52, size: 4 },
+      { name: "parent_node", offset: 52, size: 16 },
+      { name: "parent_serial", offset: 68, size: 4 },
     ],
     handles: [],
     nested: [],
@@ -779,6 +785,7 @@ export class OpenView extends PacketViewBase {
   /**
    * Bit 0 (BASE): first_seq is where the stream starts at this receiver.
    *  Without it, the route continues a stream whose start comes by another route.
+   *  Bit 1 (PARENT): parent_node/parent_serial are set.
    *
    * C: `uint32_t flags` at 20.
    *
@@ -831,6 +838,35 @@ export class OpenView extends PacketViewBase {
     this.view.setUint32(48, checkInt(v, 0, 0xffffffff, "protochan.v1.Open.port_serial"), true);
   }
 
+  /**
+   * With flag bit 1 (PARENT): the stream of a sender clone, opened along the
+   *  path of its parent stream (ahead of the parent's CLOSE, so the receiver
+   *  learns of it before it can disconnect). From the clone to its exporter
+   *  the parent is the exporter's hold (node = exporter, serial = hold_serial).
+   *
+   * C: `uint8_t parent_node[16]` at 52.
+   *
+   * @generated from bytes parent_node = 7
+   */
+  get parentNode(): Uint8Array {
+    return PacketIO.getBytes(this, -1, 52, 16, "protochan.v1.Open.parent_node");
+  }
+  set parentNode(v: Uint8Array) {
+    PacketIO.setBytes(this, -1, 52, 16, v, "protochan.v1.Open.parent_node");
+  }
+
+  /**
+   * C: `uint32_t parent_serial` at 68.
+   *
+   * @generated from uint32 parent_serial = 8
+   */
+  get parentSerial(): number {
+    return this.view.getUint32(68, true);
+  }
+  set parentSerial(v: number) {
+    this.view.setUint32(68, checkInt(v, 0, 0xffffffff, "protochan.v1.Open.parent_serial"), true);
+  }
+
   toObject(): OpenObject {
     return {
       streamNode: this.streamNode.slice(),
@@ -839,6 +875,8 @@ export class OpenView extends PacketViewBase {
       firstSeq: this.firstSeq,
       portNode: this.portNode.slice(),
       portSerial: this.portSerial,
+      parentNode: this.parentNode.slice(),
+      parentSerial: this.parentSerial,
     };
   }
 
@@ -850,12 +888,14 @@ export class OpenView extends PacketViewBase {
     if (v.firstSeq !== undefined) this.firstSeq = v.firstSeq;
     if (v.portNode !== undefined) this.portNode = v.portNode;
     if (v.portSerial !== undefined) this.portSerial = v.portSerial;
+    if (v.parentNode !== undefined) this.parentNode = v.parentNode;
+    if (v.parentSerial !== undefined) this.parentSerial = v.parentSerial;
     return this;
   }
 }
 
 /**
- * A channel of protochan.v1.Open packets: each message is the raw 56-byte struct, wire type id 0xac0a8597b9ae616e (protochan_v1_Open_TYPE_ID).
+ * A channel of protochan.v1.Open packets: each message is the raw 72-byte struct, wire type id 0xac0a8597b9ae616e (protochan_v1_Open_TYPE_ID).
  */
 export const OpenPacketChannel: ChannelType<OpenView> = definePacketChannel(OpenView);
 

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protochan/v1/wire.proto.
  */
 export const file_protochan_v1_wire: GenFile = /*@__PURE__*/
-  fileDesc("Chdwcm90b2NoYW4vdjEvd2lyZS5wcm90bxIMcHJvdG9jaGFuLnYxIv0BCgtGcmFtZUhlYWRlchINCgVtYWdpYxgBIAEoBxIXCgd2ZXJzaW9uGAIgASgNQgbyqRkCKAISGwoLaGVhZGVyX3NpemUYAyABKA1CBvKpGQIoAhItCgRraW5kGAQgASgOMhcucHJvdG9jaGFuLnYxLkZyYW1lS2luZEIG8qkZAigCEhUKBWZsYWdzGAUgASgNQgbyqRkCKAISEwoLYm9keV9sZW5ndGgYBiABKA0SEAoIcm91dGVfaWQYByABKA0SFAoMaGFuZGxlX2NvdW50GAggASgNEgsKA3NlcRgJIAEoBBIPCgd0eXBlX2lkGAogASgGOgjyqRkECAEQASKiAQoFSGVsbG8SDwoHdmVyc2lvbhgBIAEoDRINCgVmbGFncxgCIAEoDRIZChFib290c3RyYXBfdHlwZV9pZBgDIAEoBhIVCgV0b2tlbhgEIAEoDEIG8qkZAhAgEhcKB25vZGVfaWQYBSABKAxCBvKpGQIQEBIOCgZ3aW5kb3cYBiABKA0SFgoObWF4X2ZyYW1lX3NpemUYByABKA06BvKpGQIIASKcAQoHV2VsY29tZRIPCgd2ZXJzaW9uGAEgASgNEhYKDm1heF9mcmFtZV9zaXplGAIgASgNEhYKDmluaXRpYWxfd2luZG93GAMgASgNEhcKD2Jvb3RzdHJhcF9yb3V0ZRgEIAEoDRIXCgdub2RlX2lkGAUgASgMQgbyqRkCEBASFgoOYm9vdHN0cmFwX3BvcnQYBiABKA06BvKpGQIIASLFAQoLSGFuZGxlRW50cnkSLgoEa2luZBgBIAEoDjIYLnByb3RvY2hhbi52MS5IYW5kbGVLaW5kQgbyqRkCKAISFQoFZmxhZ3MYAiABKA1CBvKpGQIoAhITCgtwb3J0X3NlcmlhbBgDIAEoDRIPCgd0eXBlX2lkGAQgASgGEhkKCXBvcnRfbm9kZRgFIAEoDEIG8qkZAhAQEhQKDHN0cmVhbV9jb3VudBgGIAEoDRIQCghyZXNlcnZlZBgHIAEoDToG8qkZAggBIpQBCgRPcGVuEhsKC3N0cmVhbV9ub2RlGAEgASgMQgbyqRkCEBASFQoNc3RyZWFtX3NlcmlhbBgCIAEoDRINCgVmbGFncxgDIAEoDRIRCglmaXJzdF9zZXEYBCABKAQSGQoJcG9ydF9ub2RlGAUgASgMQgbyqRkCEBASEwoLcG9ydF9zZXJpYWwYBiABKA06BvKpGQIIASJFCgtOb2RlQWRkcmVzcxIXCgdub2RlX2lkGAEgASgMQgbyqRkCEBASFQoEbmFtZRgCIAEoCUIH8qkZAwiABDoG8qkZAggBKr4CCglGcmFtZUtpbmQSGgoWRlJBTUVfS0lORF9VTlNQRUNJRklFRBAAEhQKEEZSQU1FX0tJTkRfSEVMTE8QARIWChJGUkFNRV9LSU5EX1dFTENPTUUQAhIWChJGUkFNRV9LSU5EX01FU1NBR0UQAxIUChBGUkFNRV9LSU5EX0NMT1NFEAQSFQoRRlJBTUVfS0lORF9DUkVESVQQBRITCg9GUkFNRV9LSU5EX0dPTkUQBhIUChBGUkFNRV9LSU5EX0VSUk9SEAcSEwoPRlJBTUVfS0lORF9PUEVOEAgSFgoSRlJBTUVfS0lORF9IQU5ET0ZGEAkSFwoTRlJBTUVfS0lORF9SRURJUkVDVBAKEhgKFEZSQU1FX0tJTkRfTk9ERV9JTkZPEAsSFwoTRlJBTUVfS0lORF9BTk5PVU5DRRAMKjwKCUNsb3NlRmxhZxIaChZDTE9TRV9GTEFHX1VOU1BFQ0lGSUVEEAASEwoPQ0xPU0VfRkxBR19MT1NUEAEqWwoKSGFuZGxlS2luZBIbChdIQU5ETEVfS0lORF9VTlNQRUNJRklFRBAAEhYKEkhBTkRMRV9LSU5EX1NFTkRFUhABEhgKFEhBTkRMRV9LSU5EX1JFQ0VJVkVSEAJiBnByb3RvMw", [file_protochan_v1_options]);
+  fileDesc("Chdwcm90b2NoYW4vdjEvd2lyZS5wcm90bxIMcHJvdG9jaGFuLnYxIv0BCgtGcmFtZUhlYWRlchINCgVtYWdpYxgBIAEoBxIXCgd2ZXJzaW9uGAIgASgNQgbyqRkCKAISGwoLaGVhZGVyX3NpemUYAyABKA1CBvKpGQIoAhItCgRraW5kGAQgASgOMhcucHJvdG9jaGFuLnYxLkZyYW1lS2luZEIG8qkZAigCEhUKBWZsYWdzGAUgASgNQgbyqRkCKAISEwoLYm9keV9sZW5ndGgYBiABKA0SEAoIcm91dGVfaWQYByABKA0SFAoMaGFuZGxlX2NvdW50GAggASgNEgsKA3NlcRgJIAEoBBIPCgd0eXBlX2lkGAogASgGOgjyqRkECAEQASKiAQoFSGVsbG8SDwoHdmVyc2lvbhgBIAEoDRINCgVmbGFncxgCIAEoDRIZChFib290c3RyYXBfdHlwZV9pZBgDIAEoBhIVCgV0b2tlbhgEIAEoDEIG8qkZAhAgEhcKB25vZGVfaWQYBSABKAxCBvKpGQIQEBIOCgZ3aW5kb3cYBiABKA0SFgoObWF4X2ZyYW1lX3NpemUYByABKA06BvKpGQIIASKcAQoHV2VsY29tZRIPCgd2ZXJzaW9uGAEgASgNEhYKDm1heF9mcmFtZV9zaXplGAIgASgNEhYKDmluaXRpYWxfd2luZG93GAMgASgNEhcKD2Jvb3RzdHJhcF9yb3V0ZRgEIAEoDRIXCgdub2RlX2lkGAUgASgMQgbyqRkCEBASFgoOYm9vdHN0cmFwX3BvcnQYBiABKA06BvKpGQIIASLIAQoLSGFuZGxlRW50cnkSLgoEa2luZBgBIAEoDjIYLnByb3RvY2hhbi52MS5IYW5kbGVLaW5kQgbyqRkCKAISFQoFZmxhZ3MYAiABKA1CBvKpGQIoAhITCgtwb3J0X3NlcmlhbBgDIAEoDRIPCgd0eXBlX2lkGAQgASgGEhkKCXBvcnRfbm9kZRgFIAEoDEIG8qkZAhAQEhQKDHN0cmVhbV9jb3VudBgGIAEoDRITCgtob2xkX3NlcmlhbBgHIAEoDToG8qkZAggBIsgBCgRPcGVuEhsKC3N0cmVhbV9ub2RlGAEgASgMQgbyqRkCEBASFQoNc3RyZWFtX3NlcmlhbBgCIAEoDRINCgVmbGFncxgDIAEoDRIRCglmaXJzdF9zZXEYBCABKAQSGQoJcG9ydF9ub2RlGAUgASgMQgbyqRkCEBASEwoLcG9ydF9zZXJpYWwYBiABKA0SGwoLcGFyZW50X25vZGUYByABKAxCBvKpGQIQEBIVCg1wYXJlbnRfc2VyaWFsGAggASgNOgbyqRkCCAEiRQoLTm9kZUFkZHJlc3MSFwoHbm9kZV9pZBgBIAEoDEIG8qkZAhAQEhUKBG5hbWUYAiABKAlCB/KpGQMIgAQ6BvKpGQIIASqrAgoJRnJhbWVLaW5kEhoKFkZSQU1FX0tJTkRfVU5TUEVDSUZJRUQQABIUChBGUkFNRV9LSU5EX0hFTExPEAESFgoSRlJBTUVfS0lORF9XRUxDT01FEAISFgoSRlJBTUVfS0lORF9NRVNTQUdFEAMSFAoQRlJBTUVfS0lORF9DTE9TRRAEEhUKEUZSQU1FX0tJTkRfQ1JFRElUEAUSEwoPRlJBTUVfS0lORF9HT05FEAYSFAoQRlJBTUVfS0lORF9FUlJPUhAHEhMKD0ZSQU1FX0tJTkRfT1BFThAIEhYKEkZSQU1FX0tJTkRfSEFORE9GRhAJEhcKE0ZSQU1FX0tJTkRfUkVESVJFQ1QQChIYChRGUkFNRV9LSU5EX05PREVfSU5GTxALIgQIDBAMKjwKCUNsb3NlRmxhZxIaChZDTE9TRV9GTEFHX1VOU1BFQ0lGSUVEEAASEwoPQ0xPU0VfRkxBR19MT1NUEAEqWwoKSGFuZGxlS2luZBIbChdIQU5ETEVfS0lORF9VTlNQRUNJRklFRBAAEhYKEkhBTkRMRV9LSU5EX1NFTkRFUhABEhgKFEhBTkRMRV9LSU5EX1JFQ0VJVkVSEAJiBnByb3RvMw", [file_protochan_v1_options]);
 
 /**
  * Every frame starts with this 40-byte header, little-endian.
@@ -262,11 +262,14 @@ export type HandleEntry = Message<"protochan.v1.HandleEntry"> & {
   streamCount: number;
 
   /**
-   * Reserved, zero.
+   * SENDER: the exporter's hold on its own stream, a serial of the
+   * exporting node. The clone's OPEN names it as its parent; until then the
+   * exporter keeps its stream open, so the receiver cannot disconnect while
+   * the clone travels. RECEIVER: zero.
    *
-   * @generated from field: uint32 reserved = 7;
+   * @generated from field: uint32 hold_serial = 7;
    */
-  reserved: number;
+  holdSerial: number;
 };
 
 /**
@@ -297,6 +300,7 @@ export type Open = Message<"protochan.v1.Open"> & {
   /**
    * Bit 0 (BASE): first_seq is where the stream starts at this receiver.
    * Without it, the route continues a stream whose start comes by another route.
+   * Bit 1 (PARENT): parent_node/parent_serial are set.
    *
    * @generated from field: uint32 flags = 3;
    */
@@ -320,6 +324,21 @@ export type Open = Message<"protochan.v1.Open"> & {
    * @generated from field: uint32 port_serial = 6;
    */
   portSerial: number;
+
+  /**
+   * With flag bit 1 (PARENT): the stream of a sender clone, opened along the
+   * path of its parent stream (ahead of the parent's CLOSE, so the receiver
+   * learns of it before it can disconnect). From the clone to its exporter
+   * the parent is the exporter's hold (node = exporter, serial = hold_serial).
+   *
+   * @generated from field: bytes parent_node = 7;
+   */
+  parentNode: Uint8Array;
+
+  /**
+   * @generated from field: uint32 parent_serial = 8;
+   */
+  parentSerial: number;
 };
 
 /**
@@ -448,16 +467,6 @@ export enum FrameKind {
    * @generated from enum value: FRAME_KIND_NODE_INFO = 11;
    */
   NODE_INFO = 11,
-
-  /**
-   * Sending side: a sender of this route's receiver was passed on to another
-   * process; one more stream will be opened to the receiver (through this
-   * process). Body: the 16-byte node id of the process that passed it on.
-   * Ordered before any CLOSE of the route.
-   *
-   * @generated from enum value: FRAME_KIND_ANNOUNCE = 12;
-   */
-  ANNOUNCE = 12,
 }
 
 /**
