@@ -4,9 +4,10 @@
 import { ProtocolError } from "../errors.js";
 import { globalKey, NODE_ID_SIZE, type GlobalKey } from "./keys.js";
 
-export const OPEN_SIZE = 72;
+export const OPEN_SIZE = 56;
 export const OPEN_BASE = 1;
-export const OPEN_PARENT = 2;
+export const OPEN_PARENT_HOLD = 2;
+export const OPEN_PARENT_ROUTE = 4;
 export { HANDLE_ENTRY_SIZE } from "../wire/header.js";
 import { HANDLE_ENTRY_SIZE } from "../wire/header.js";
 export const NODE_ADDRESS_SIZE = 532;
@@ -29,23 +30,23 @@ export interface Open {
   readonly base: boolean;
   readonly firstSeq: number;
   readonly port: GlobalKey;
-  /** A sender clone's stream: the stream (or exporter's hold) whose path it follows. */
-  readonly parent?: GlobalKey;
+  /** A sender clone's stream: the exporter's hold, or the route of the stream whose path it follows. */
+  readonly parent?: Parent;
 }
+
+export type Parent = { readonly hold: number } | { readonly route: number };
 
 export function encodeOpen(o: Open): Uint8Array {
   const out = new Uint8Array(OPEN_SIZE);
   const v = viewOf(out);
   out.set(o.stream.node, 0);
   v.setUint32(16, o.stream.serial, true);
-  v.setUint32(20, (o.base ? OPEN_BASE : 0) | (o.parent !== undefined ? OPEN_PARENT : 0), true);
+  const parent = o.parent === undefined ? 0 : "hold" in o.parent ? OPEN_PARENT_HOLD : OPEN_PARENT_ROUTE;
+  v.setUint32(20, (o.base ? OPEN_BASE : 0) | parent, true);
   v.setBigUint64(24, BigInt(o.firstSeq), true);
   out.set(o.port.node, 32);
   v.setUint32(48, o.port.serial, true);
-  if (o.parent !== undefined) {
-    out.set(o.parent.node, 52);
-    v.setUint32(68, o.parent.serial, true);
-  }
+  if (o.parent !== undefined) v.setUint32(52, "hold" in o.parent ? o.parent.hold : o.parent.route, true);
   return out;
 }
 
@@ -61,9 +62,13 @@ export function decodeOpen(body: Uint8Array): Open {
     firstSeq: Number(firstSeq),
     port: globalKey(nodeAt(body, 32), v.getUint32(48, true)),
   };
-  if ((flags & OPEN_PARENT) === 0) return open;
-  if ((flags & OPEN_BASE) === 0) throw new ProtocolError("bad OPEN: a clone's stream (PARENT) must start a stream (BASE)");
-  return { ...open, parent: globalKey(nodeAt(body, 52), v.getUint32(68, true)) };
+  const parent = flags & (OPEN_PARENT_HOLD | OPEN_PARENT_ROUTE);
+  if (parent === 0) return open;
+  if (parent === (OPEN_PARENT_HOLD | OPEN_PARENT_ROUTE) || (flags & OPEN_BASE) === 0) {
+    throw new ProtocolError("bad OPEN: a clone's stream starts a stream (BASE) and has one parent");
+  }
+  const id = v.getUint32(52, true);
+  return { ...open, parent: parent === OPEN_PARENT_HOLD ? { hold: id } : { route: id } };
 }
 
 export interface NodeAddress {

@@ -12,7 +12,7 @@ import { Receiver, ReceiverCore } from "../channel/receiver.js";
 import { Sender, SenderCore, type Outlet } from "../channel/sender.js";
 import { StreamIn, type StreamSink } from "../channel/stream.js";
 import { Kind, type FrameHeader } from "../wire/header.js";
-import { decodeNodeAddress, decodeOpen, encodeNodeAddress, type HandleEntry, type NodeAddress, type Open } from "./bodies.js";
+import { decodeNodeAddress, decodeOpen, encodeNodeAddress, type HandleEntry, type NodeAddress, type Open, type Parent } from "./bodies.js";
 import { importHandles } from "./handles.js";
 import { globalKey, hex, newNodeId, type GlobalKey } from "./keys.js";
 import type { Link } from "./link.js";
@@ -45,12 +45,17 @@ export interface RouterIO {
   flushed(link: Link): Promise<void>;
 }
 
-/** A receiver that moved on: streams proxied here toward it, by stream key. */
+/** A receiver that moved on: streams proxied here toward it. */
 interface PortForward {
   /** Where the receiver went (last). */
   link: Link;
   readonly type: ChannelType<unknown>;
-  readonly streams: Map<string, StreamIn<unknown>>;
+  /**
+   * By stream key, upstream-most first: while routes bend, one stream's path
+   * can pass through a process twice (an OPEN following its parent round a
+   * receiver that came back).
+   */
+  readonly streams: Map<string, StreamIn<unknown>[]>;
 }
 
 /**
@@ -81,8 +86,8 @@ export class Router {
   private readonly awaitingNames = new Map<string, (() => void)[]>();
   /** Per link, per port: streams of a move not opened yet (if the link is lost they never will be). */
   private readonly awaitingOpens = new Map<Link, Map<string, Promised>>();
-  /** Senders exported and whose clones have not opened yet, by hold key. */
-  private readonly holds = new Map<string, Hold>();
+  /** Senders exported and whose clones have not opened yet, by hold serial. */
+  private readonly holds = new Map<number, Hold>();
   /** Messages this process forwarded as a proxy, for diagnostics and tests. */
   readonly stats = { forwarded: 0, redirects: 0, switched: 0 };
   /** Called after a stream switched to a new route (tests wait on it). */
@@ -237,7 +242,7 @@ export class Router {
     if (type === undefined) return this.refuse(link, h);
     checkType(h, type);
     // A stream proxied here is fed by the old path, whose HANDOFF will name this process.
-    let stream = fwd?.streams.get(o.stream.id) ?? local?.streams.get(o.stream.id);
+    let stream = this.proxiedHere(o.port, o.stream) ?? local?.streams.get(o.stream.id);
     if (stream === undefined) {
       if (local !== undefined) {
         stream = new StreamIn(o.stream, local, undefined);
@@ -252,51 +257,50 @@ export class Router {
   }
 
   /** A sender clone's stream: it goes where its parent's goes, ahead of the parent's end. */
-  private openChild(link: Link, h: FrameHeader, o: Open, parent: GlobalKey): void {
-    const hold = this.holds.get(parent.id);
-    if (hold !== undefined) {
-      if (hold.link !== link) throw new ProtocolError("OPEN names a sender hold made for another connection");
-      this.holds.delete(parent.id);
+  private openChild(link: Link, h: FrameHeader, o: Open, parent: Parent): void {
+    if ("hold" in parent) {
+      const hold = this.holds.get(parent.hold);
+      if (hold === undefined || hold.link !== link) throw new ProtocolError(`OPEN names sender hold ${parent.hold}, which this connection does not have`);
+      this.holds.delete(parent.hold);
       // Opened before the hold is released: if that closes the parent, its CLOSE follows this OPEN.
       const core = hold.core;
       const outlet = core.outlet;
       if (core.gone !== undefined) this.refuse(link, h);
       else if (outlet instanceof LocalRoute) this.openLocal(link, h, o, outlet.receiver);
-      else if (outlet instanceof OutRoute) this.openProxied(link, h, o, outlet.link, core.type, core.stream!);
+      else if (outlet instanceof OutRoute) this.openProxied(link, h, o, outlet);
       else this.refuse(link, h);
       core.release();
       return;
     }
-    // Here the parent's stream came over this same link, and the OPEN ahead of its end.
-    const stream = this.parentStream(link, o.port, parent);
-    if (stream === undefined) this.refuse(link, h);
-    else if (stream.sink instanceof ReceiverCore) this.openLocal(link, h, o, stream.sink as ReceiverCore<unknown>);
-    else if (stream.sink instanceof Forwarder) this.openProxied(link, h, o, stream.sink.out.link, stream.sink.out.channel, stream.key);
+    // A process on the parent's path: the parent's route here is still open (the OPEN is ahead of its end).
+    const route = link.inbound.get(parent.route);
+    const sink = route?.stream.sink;
+    if (route === undefined && parent.route > link.highestInbound) throw new ProtocolError(`OPEN names route ${parent.route} as its parent, which was never opened`);
+    if (sink instanceof ReceiverCore) this.openLocal(link, h, o, sink as ReceiverCore<unknown>);
+    else if (sink instanceof Forwarder && sink.out.active) this.openProxied(link, h, o, sink.out);
     else this.refuse(link, h);
-  }
-
-  /** The stream `key` to port `port` fed by a route on `link` (here or proxied here). */
-  private parentStream(link: Link, port: GlobalKey, key: GlobalKey): StreamIn<unknown> | undefined {
-    for (const stream of [this.ports.get(port.id)?.streams.get(key.id), this.forwards.get(port.id)?.streams.get(key.id)]) {
-      if (stream !== undefined && !stream.ended && [...stream.routes].some((r) => r instanceof InRoute && r.link === link)) return stream;
-    }
-    return undefined;
   }
 
   private openLocal(link: Link, h: FrameHeader, o: Open, core: ReceiverCore<unknown>): void {
     if (core.closed || core.moved) return this.refuse(link, h);
     checkType(h, core.type);
-    if (core.streams.has(o.stream.id)) throw new ProtocolError(`stream ${o.stream.id} opened twice`);
-    const stream = new StreamIn(o.stream, core, o.firstSeq);
-    core.addStream(stream);
+    let stream = core.streams.get(o.stream.id);
+    if (stream === undefined) {
+      stream = new StreamIn(o.stream, core, o.firstSeq);
+      core.addStream(stream);
+    } else {
+      stream.setBase(o.firstSeq); // a continuation came first; a second start is a protocol error
+    }
     new InRoute(link, h.routeId, stream, core.type, o.firstSeq);
   }
 
-  private openProxied(link: Link, h: FrameHeader, o: Open, next: Link, type: ChannelType<unknown>, parent: GlobalKey): void {
-    checkType(h, type);
-    const stream = this.proxyStream(o.stream, next, o.port, type, { firstSeq: o.firstSeq, base: true, parent });
-    const route = new InRoute(link, h.routeId, stream, type, o.firstSeq);
-    this.askToRedirect(route, next);
+  /** The clone's stream is proxied here, on along `parent` (the parent stream's next hop). */
+  private openProxied(link: Link, h: FrameHeader, o: Open, parent: OutRoute<unknown>): void {
+    checkType(h, parent.channel);
+    const opening = { firstSeq: o.firstSeq, base: true, parent: { route: parent.id } };
+    const stream = this.proxyStream(o.stream, parent.link, o.port, parent.channel, opening);
+    const route = new InRoute(link, h.routeId, stream, parent.channel, o.firstSeq);
+    this.askToRedirect(route, parent.link);
   }
 
   /** Answers an OPEN with GONE: nothing here takes the stream. */
@@ -304,19 +308,30 @@ export class Router {
     link.writeFrame(Kind.Gone, h.routeId, 0);
   }
 
+  /**
+   * Where a stream that continues here joins: the first live visit of it
+   * proxied here (the old path's HANDOFF naming this process stops at the
+   * first visit it meets), else the receiver's own.
+   */
+  private proxiedHere(port: GlobalKey, key: GlobalKey): StreamIn<unknown> | undefined {
+    return this.forwards.get(port.id)?.streams.get(key.id)?.find((st) => !st.ended);
+  }
+
   private proxyStream(key: GlobalKey, next: Link, port: GlobalKey, type: ChannelType<unknown>, opening: Opening): StreamIn<unknown> {
     const fwd = this.forwards.get(port.id) ?? this.addForward(port, next, type);
     const out = new OutRoute(next, type, port, key, opening);
     const stream = new StreamIn<unknown>(key, NO_SINK, "base" in opening && opening.base ? opening.firstSeq : undefined);
     stream.sink = new Forwarder(stream, out, this.stats, () => this.retireProxy(port.id, stream));
-    if (!fwd.streams.has(key.id)) fwd.streams.set(key.id, stream);
+    addProxied(fwd, stream);
     return stream;
   }
 
   private retireProxy(portId: string, stream: StreamIn<unknown>): void {
     const fwd = this.forwards.get(portId);
     if (fwd === undefined) return;
-    if (fwd.streams.get(stream.key.id) === stream) fwd.streams.delete(stream.key.id);
+    const visits = fwd.streams.get(stream.key.id)?.filter((st) => st !== stream) ?? [];
+    if (visits.length > 0) fwd.streams.set(stream.key.id, visits);
+    else fwd.streams.delete(stream.key.id);
     if (fwd.streams.size === 0) this.forwards.delete(portId);
   }
 
@@ -331,7 +346,7 @@ export class Router {
   /** A sender was sent over `link`: keep its stream open until the clone's stream opened through here. */
   hold(key: GlobalKey, core: SenderCore<unknown>, link: Link): void {
     core.retain();
-    this.holds.set(key.id, { core, link });
+    this.holds.set(key.serial, { core, link });
     link.expectedOpens++;
   }
 
@@ -352,7 +367,7 @@ export class Router {
   importSender(link: Link, entry: HandleEntry, type: ChannelType<unknown>): Sender<unknown> {
     if (entry.gone === true) return goneSender(type, entry.port);
     const stream = this.newKey();
-    const route = new OutRoute(link, type, entry.port, stream, { firstSeq: 1, base: true, parent: globalKey(link.peer, entry.hold) });
+    const route = new OutRoute(link, type, entry.port, stream, { firstSeq: 1, base: true, parent: { hold: entry.hold } });
     const core = new SenderCore(route, link.sendWindow, type.handles);
     core.stream = stream;
     route.owner = core;
@@ -387,7 +402,7 @@ export class Router {
       const forwarder = new Forwarder(stream, out, this.stats, () => this.retireProxy(port.id, stream));
       stream.sink = forwarder;
       forwarders.set(stream, forwarder);
-      if (!fwd.streams.has(stream.key.id)) fwd.streams.set(stream.key.id, stream);
+      addProxied(fwd, stream);
     }
     for (const a of queued) a.stream.sink.deliver(a);
     for (const [stream, forwarder] of forwarders) {
@@ -495,6 +510,12 @@ export class Router {
     owner.rebind(route, owner.window, this.node);
     this.switched();
   }
+}
+
+function addProxied(fwd: PortForward, stream: StreamIn<unknown>): void {
+  const visits = fwd.streams.get(stream.key.id);
+  if (visits === undefined) fwd.streams.set(stream.key.id, [stream]);
+  else visits.push(stream);
 }
 
 function checkType(h: FrameHeader, type: ChannelType<unknown>): void {

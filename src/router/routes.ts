@@ -12,7 +12,7 @@ import type { Arrival, Closable, CreditTarget, FeedingRoute, StreamIn } from "..
 import { Receiver, type ReceiverCore } from "../channel/receiver.js";
 import { Kind, type FrameHeader, type TypeIdHalves } from "../wire/header.js";
 import { ByteWriter } from "../wire/byte-writer.js";
-import { encodeOpen, type NodeAddress } from "./bodies.js";
+import { encodeOpen, type NodeAddress, type Parent } from "./bodies.js";
 import { importHandles, localHandles } from "./handles.js";
 import type { StreamSink } from "../channel/stream.js";
 import type { GlobalKey } from "./keys.js";
@@ -35,7 +35,7 @@ export interface RouteOwner<T> {
 
 /** How an OutRoute starts: an OPEN frame, or the bootstrap route that exists without one. */
 export type Opening =
-  | { readonly firstSeq: number; readonly base: boolean; readonly parent?: GlobalKey }
+  | { readonly firstSeq: number; readonly base: boolean; readonly parent?: Parent }
   | { readonly presetId: number };
 
 export class OutRoute<T> implements Outlet<T> {

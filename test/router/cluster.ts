@@ -257,7 +257,7 @@ function traceFrames(router: Router, index: number, nodes: readonly SimNode[]): 
     let extra = "";
     if (h.kind === Kind.Open) {
       const o = decodeOpen(body);
-      extra = ` stream ${o.stream.id.slice(0, 4)}/${o.stream.serial} port ${o.port.id.slice(0, 4)}/${o.port.serial}${o.base ? ` base ${o.firstSeq}` : " cont"}${o.parent ? ` parent ${o.parent.id.slice(0, 4)}/${o.parent.serial}` : ""}`;
+      extra = ` stream ${o.stream.id.slice(0, 4)}/${o.stream.serial} port ${o.port.id.slice(0, 4)}/${o.port.serial}${o.base ? ` base ${o.firstSeq}` : " cont"}${o.parent === undefined ? "" : "hold" in o.parent ? ` parent hold ${o.parent.hold}` : ` parent route ${o.parent.route}`}`;
     }
     if (h.kind === Kind.Handoff || h.kind === Kind.Redirect) extra = ` -> ${hex(body.subarray(0, 16)).slice(0, 4)}`;
     console.log(`  n${index} <- n${from} ${KIND_NAMES[h.kind]} route ${h.routeId} seq ${h.seq}${h.handleCount > 0 ? ` handles ${h.handleCount}` : ""}${extra}`);

@@ -209,10 +209,9 @@ PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, hold_serial) == 36, "
 // Wire type id: FNV-1a 64 of "protochan.v1.Open".
 #define protochan_v1_Open_TYPE_ID UINT64_C(0xAC0A8597B9AE616E)
 #define protochan_v1_Open_LAYOUT_VERSION 0u
-#define protochan_v1_Open_SIZE 72u
+#define protochan_v1_Open_SIZE 56u
 #define protochan_v1_Open_stream_node_LENGTH 16u
 #define protochan_v1_Open_port_node_LENGTH 16u
-#define protochan_v1_Open_parent_node_LENGTH 16u
 
 // Body of OPEN: which stream a new route carries, to which receiver.
 typedef struct protochan_v1_Open {
@@ -221,21 +220,23 @@ typedef struct protochan_v1_Open {
   uint32_t stream_serial;
   // Bit 0 (BASE): first_seq is where the stream starts at this receiver.
   // Without it, the route continues a stream whose start comes by another route.
-  // Bit 1 (PARENT): parent_node/parent_serial are set.
+  // Bits 1 and 2 (PARENT_HOLD, PARENT_ROUTE): what `parent` names.
   uint32_t flags;
   // Sequence number of the first MESSAGE this route will carry.
   uint64_t first_seq;
   // The receiver.
   uint8_t port_node[16];
   uint32_t port_serial;
-  // With flag bit 1 (PARENT): the stream of a sender clone, opened along the
-  // path of its parent stream (ahead of the parent's CLOSE, so the receiver
-  // learns of it before it can disconnect). From the clone to its exporter
-  // the parent is the exporter's hold (node = exporter, serial = hold_serial).
-  uint8_t parent_node[16];
-  uint32_t parent_serial;
+  // A sender clone's stream is opened along the path of its parent stream,
+  // ahead of the parent's CLOSE, so the receiver learns of it before it could
+  // disconnect. With flag bit 1 (PARENT_HOLD), from the clone to its
+  // exporter: the exporter's hold_serial. With flag bit 2 (PARENT_ROUTE),
+  // from a process on the parent's path to the next: the parent's route id
+  // on this connection (a stream's path may pass a process twice; its routes
+  // tell the visits apart).
+  uint32_t parent;
 } protochan_v1_Open;
-PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_Open) == 72, "protochan_v1_Open: size");
+PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_Open) == 56, "protochan_v1_Open: size");
 PROTOCHAN_STATIC_ASSERT(PROTOCHAN_ALIGNOF(protochan_v1_Open) == 8, "protochan_v1_Open: alignment");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, stream_node) == 0, "protochan_v1_Open.stream_node: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, stream_serial) == 16, "protochan_v1_Open.stream_serial: offset");
@@ -243,8 +244,7 @@ PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, flags) == 20, "protochan_v1_
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, first_seq) == 24, "protochan_v1_Open.first_seq: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, port_node) == 32, "protochan_v1_Open.port_node: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, port_serial) == 48, "protochan_v1_Open.port_serial: offset");
-PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, parent_node) == 52, "protochan_v1_Open.parent_node: offset");
-PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, parent_serial) == 68, "protochan_v1_Open.parent_serial: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, parent) == 52, "protochan_v1_Open.parent: offset");
 
 // Wire type id: FNV-1a 64 of "protochan.v1.NodeAddress".
 #define protochan_v1_NodeAddress_TYPE_ID UINT64_C(0x40E0FC19F3269F32)

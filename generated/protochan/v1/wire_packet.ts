@@ -724,14 +724,13 @@ export interface OpenObject {
   firstSeq: bigint;
   portNode: Uint8Array;
   portSerial: number;
-  parentNode: Uint8Array;
-  parentSerial: number;
+  parent: number;
 }
 
 /**
  * Body of OPEN: which stream a new route carries, to which receiver.
  *
- * Zero-copy view of protochan.v1.Open: C struct `protochan_v1_Open` in protochan/v1/wire.h, 72 bytes, aligned to 8.
+ * Zero-copy view of protochan.v1.Open: C struct `protochan_v1_Open` in protochan/v1/wire.h, 56 bytes, aligned to 8.
  * OpenView.wrap(bytes) views bytes in place, OpenView.create() allocates a zeroed packet.
  */
 export class OpenView extends PacketViewBase {
@@ -739,7 +738,7 @@ export class OpenView extends PacketViewBase {
     typeName: "protochan.v1.Open",
     cName: "protochan_v1_Open",
     typeId: 0xac0a8597b9ae616en,
-    size: 72,
+    size: 56,
     align: 8,
     layoutVersion: 0,
     members: [
@@ -749,8 +748,7 @@ export class OpenView extends PacketViewBase {
       { name: "first_seq", offset: 24, size: 8 },
       { name: "port_node", offset: 32, size: 16 },
       { name: "port_serial", offset: 48, size: 4 },
-      { name: "parent_node", offset: 52, size: 16 },
-      { name: "parent_serial", offset: 68, size: 4 },
+      { name: "parent", offset: 52, size: 4 },
     ],
     handles: [],
     nested: [],
@@ -785,7 +783,7 @@ export class OpenView extends PacketViewBase {
   /**
    * Bit 0 (BASE): first_seq is where the stream starts at this receiver.
    *  Without it, the route continues a stream whose start comes by another route.
-   *  Bit 1 (PARENT): parent_node/parent_serial are set.
+   *  Bits 1 and 2 (PARENT_HOLD, PARENT_ROUTE): what `parent` names.
    *
    * C: `uint32_t flags` at 20.
    *
@@ -839,32 +837,23 @@ export class OpenView extends PacketViewBase {
   }
 
   /**
-   * With flag bit 1 (PARENT): the stream of a sender clone, opened along the
-   *  path of its parent stream (ahead of the parent's CLOSE, so the receiver
-   *  learns of it before it can disconnect). From the clone to its exporter
-   *  the parent is the exporter's hold (node = exporter, serial = hold_serial).
+   * A sender clone's stream is opened along the path of its parent stream,
+   *  ahead of the parent's CLOSE, so the receiver learns of it before it could
+   *  disconnect. With flag bit 1 (PARENT_HOLD), from the clone to its
+   *  exporter: the exporter's hold_serial. With flag bit 2 (PARENT_ROUTE),
+   *  from a process on the parent's path to the next: the parent's route id
+   *  on this connection (a stream's path may pass a process twice; its routes
+   *  tell the visits apart).
    *
-   * C: `uint8_t parent_node[16]` at 52.
+   * C: `uint32_t parent` at 52.
    *
-   * @generated from bytes parent_node = 7
+   * @generated from uint32 parent = 7
    */
-  get parentNode(): Uint8Array {
-    return PacketIO.getBytes(this, -1, 52, 16, "protochan.v1.Open.parent_node");
+  get parent(): number {
+    return this.view.getUint32(52, true);
   }
-  set parentNode(v: Uint8Array) {
-    PacketIO.setBytes(this, -1, 52, 16, v, "protochan.v1.Open.parent_node");
-  }
-
-  /**
-   * C: `uint32_t parent_serial` at 68.
-   *
-   * @generated from uint32 parent_serial = 8
-   */
-  get parentSerial(): number {
-    return this.view.getUint32(68, true);
-  }
-  set parentSerial(v: number) {
-    this.view.setUint32(68, checkInt(v, 0, 0xffffffff, "protochan.v1.Open.parent_serial"), true);
+  set parent(v: number) {
+    this.view.setUint32(52, checkInt(v, 0, 0xffffffff, "protochan.v1.Open.parent"), true);
   }
 
   toObject(): OpenObject {
@@ -875,8 +864,7 @@ export class OpenView extends PacketViewBase {
       firstSeq: this.firstSeq,
       portNode: this.portNode.slice(),
       portSerial: this.portSerial,
-      parentNode: this.parentNode.slice(),
-      parentSerial: this.parentSerial,
+      parent: this.parent,
     };
   }
 
@@ -888,14 +876,13 @@ export class OpenView extends PacketViewBase {
     if (v.firstSeq !== undefined) this.firstSeq = v.firstSeq;
     if (v.portNode !== undefined) this.portNode = v.portNode;
     if (v.portSerial !== undefined) this.portSerial = v.portSerial;
-    if (v.parentNode !== undefined) this.parentNode = v.parentNode;
-    if (v.parentSerial !== undefined) this.parentSerial = v.parentSerial;
+    if (v.parent !== undefined) this.parent = v.parent;
     return this;
   }
 }
 
 /**
- * A channel of protochan.v1.Open packets: each message is the raw 72-byte struct, wire type id 0xac0a8597b9ae616e (protochan_v1_Open_TYPE_ID).
+ * A channel of protochan.v1.Open packets: each message is the raw 56-byte struct, wire type id 0xac0a8597b9ae616e (protochan_v1_Open_TYPE_ID).
  */
 export const OpenPacketChannel: ChannelType<OpenView> = definePacketChannel(OpenView);
 

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protochan/v1/wire.proto.
  */
 export const file_protochan_v1_wire: GenFile = /*@__PURE__*/
-  fileDesc("Chdwcm90b2NoYW4vdjEvd2lyZS5wcm90bxIMcHJvdG9jaGFuLnYxIv0BCgtGcmFtZUhlYWRlchINCgVtYWdpYxgBIAEoBxIXCgd2ZXJzaW9uGAIgASgNQgbyqRkCKAISGwoLaGVhZGVyX3NpemUYAyABKA1CBvKpGQIoAhItCgRraW5kGAQgASgOMhcucHJvdG9jaGFuLnYxLkZyYW1lS2luZEIG8qkZAigCEhUKBWZsYWdzGAUgASgNQgbyqRkCKAISEwoLYm9keV9sZW5ndGgYBiABKA0SEAoIcm91dGVfaWQYByABKA0SFAoMaGFuZGxlX2NvdW50GAggASgNEgsKA3NlcRgJIAEoBBIPCgd0eXBlX2lkGAogASgGOgjyqRkECAEQASKiAQoFSGVsbG8SDwoHdmVyc2lvbhgBIAEoDRINCgVmbGFncxgCIAEoDRIZChFib290c3RyYXBfdHlwZV9pZBgDIAEoBhIVCgV0b2tlbhgEIAEoDEIG8qkZAhAgEhcKB25vZGVfaWQYBSABKAxCBvKpGQIQEBIOCgZ3aW5kb3cYBiABKA0SFgoObWF4X2ZyYW1lX3NpemUYByABKA06BvKpGQIIASKcAQoHV2VsY29tZRIPCgd2ZXJzaW9uGAEgASgNEhYKDm1heF9mcmFtZV9zaXplGAIgASgNEhYKDmluaXRpYWxfd2luZG93GAMgASgNEhcKD2Jvb3RzdHJhcF9yb3V0ZRgEIAEoDRIXCgdub2RlX2lkGAUgASgMQgbyqRkCEBASFgoOYm9vdHN0cmFwX3BvcnQYBiABKA06BvKpGQIIASLIAQoLSGFuZGxlRW50cnkSLgoEa2luZBgBIAEoDjIYLnByb3RvY2hhbi52MS5IYW5kbGVLaW5kQgbyqRkCKAISFQoFZmxhZ3MYAiABKA1CBvKpGQIoAhITCgtwb3J0X3NlcmlhbBgDIAEoDRIPCgd0eXBlX2lkGAQgASgGEhkKCXBvcnRfbm9kZRgFIAEoDEIG8qkZAhAQEhQKDHN0cmVhbV9jb3VudBgGIAEoDRITCgtob2xkX3NlcmlhbBgHIAEoDToG8qkZAggBIsgBCgRPcGVuEhsKC3N0cmVhbV9ub2RlGAEgASgMQgbyqRkCEBASFQoNc3RyZWFtX3NlcmlhbBgCIAEoDRINCgVmbGFncxgDIAEoDRIRCglmaXJzdF9zZXEYBCABKAQSGQoJcG9ydF9ub2RlGAUgASgMQgbyqRkCEBASEwoLcG9ydF9zZXJpYWwYBiABKA0SGwoLcGFyZW50X25vZGUYByABKAxCBvKpGQIQEBIVCg1wYXJlbnRfc2VyaWFsGAggASgNOgbyqRkCCAEiRQoLTm9kZUFkZHJlc3MSFwoHbm9kZV9pZBgBIAEoDEIG8qkZAhAQEhUKBG5hbWUYAiABKAlCB/KpGQMIgAQ6BvKpGQIIASqrAgoJRnJhbWVLaW5kEhoKFkZSQU1FX0tJTkRfVU5TUEVDSUZJRUQQABIUChBGUkFNRV9LSU5EX0hFTExPEAESFgoSRlJBTUVfS0lORF9XRUxDT01FEAISFgoSRlJBTUVfS0lORF9NRVNTQUdFEAMSFAoQRlJBTUVfS0lORF9DTE9TRRAEEhUKEUZSQU1FX0tJTkRfQ1JFRElUEAUSEwoPRlJBTUVfS0lORF9HT05FEAYSFAoQRlJBTUVfS0lORF9FUlJPUhAHEhMKD0ZSQU1FX0tJTkRfT1BFThAIEhYKEkZSQU1FX0tJTkRfSEFORE9GRhAJEhcKE0ZSQU1FX0tJTkRfUkVESVJFQ1QQChIYChRGUkFNRV9LSU5EX05PREVfSU5GTxALIgQIDBAMKjwKCUNsb3NlRmxhZxIaChZDTE9TRV9GTEFHX1VOU1BFQ0lGSUVEEAASEwoPQ0xPU0VfRkxBR19MT1NUEAEqWwoKSGFuZGxlS2luZBIbChdIQU5ETEVfS0lORF9VTlNQRUNJRklFRBAAEhYKEkhBTkRMRV9LSU5EX1NFTkRFUhABEhgKFEhBTkRMRV9LSU5EX1JFQ0VJVkVSEAJiBnByb3RvMw", [file_protochan_v1_options]);
+  fileDesc("Chdwcm90b2NoYW4vdjEvd2lyZS5wcm90bxIMcHJvdG9jaGFuLnYxIv0BCgtGcmFtZUhlYWRlchINCgVtYWdpYxgBIAEoBxIXCgd2ZXJzaW9uGAIgASgNQgbyqRkCKAISGwoLaGVhZGVyX3NpemUYAyABKA1CBvKpGQIoAhItCgRraW5kGAQgASgOMhcucHJvdG9jaGFuLnYxLkZyYW1lS2luZEIG8qkZAigCEhUKBWZsYWdzGAUgASgNQgbyqRkCKAISEwoLYm9keV9sZW5ndGgYBiABKA0SEAoIcm91dGVfaWQYByABKA0SFAoMaGFuZGxlX2NvdW50GAggASgNEgsKA3NlcRgJIAEoBBIPCgd0eXBlX2lkGAogASgGOgjyqRkECAEQASKiAQoFSGVsbG8SDwoHdmVyc2lvbhgBIAEoDRINCgVmbGFncxgCIAEoDRIZChFib290c3RyYXBfdHlwZV9pZBgDIAEoBhIVCgV0b2tlbhgEIAEoDEIG8qkZAhAgEhcKB25vZGVfaWQYBSABKAxCBvKpGQIQEBIOCgZ3aW5kb3cYBiABKA0SFgoObWF4X2ZyYW1lX3NpemUYByABKA06BvKpGQIIASKcAQoHV2VsY29tZRIPCgd2ZXJzaW9uGAEgASgNEhYKDm1heF9mcmFtZV9zaXplGAIgASgNEhYKDmluaXRpYWxfd2luZG93GAMgASgNEhcKD2Jvb3RzdHJhcF9yb3V0ZRgEIAEoDRIXCgdub2RlX2lkGAUgASgMQgbyqRkCEBASFgoOYm9vdHN0cmFwX3BvcnQYBiABKA06BvKpGQIIASLIAQoLSGFuZGxlRW50cnkSLgoEa2luZBgBIAEoDjIYLnByb3RvY2hhbi52MS5IYW5kbGVLaW5kQgbyqRkCKAISFQoFZmxhZ3MYAiABKA1CBvKpGQIoAhITCgtwb3J0X3NlcmlhbBgDIAEoDRIPCgd0eXBlX2lkGAQgASgGEhkKCXBvcnRfbm9kZRgFIAEoDEIG8qkZAhAQEhQKDHN0cmVhbV9jb3VudBgGIAEoDRITCgtob2xkX3NlcmlhbBgHIAEoDToG8qkZAggBIqQBCgRPcGVuEhsKC3N0cmVhbV9ub2RlGAEgASgMQgbyqRkCEBASFQoNc3RyZWFtX3NlcmlhbBgCIAEoDRINCgVmbGFncxgDIAEoDRIRCglmaXJzdF9zZXEYBCABKAQSGQoJcG9ydF9ub2RlGAUgASgMQgbyqRkCEBASEwoLcG9ydF9zZXJpYWwYBiABKA0SDgoGcGFyZW50GAcgASgNOgbyqRkCCAEiRQoLTm9kZUFkZHJlc3MSFwoHbm9kZV9pZBgBIAEoDEIG8qkZAhAQEhUKBG5hbWUYAiABKAlCB/KpGQMIgAQ6BvKpGQIIASqrAgoJRnJhbWVLaW5kEhoKFkZSQU1FX0tJTkRfVU5TUEVDSUZJRUQQABIUChBGUkFNRV9LSU5EX0hFTExPEAESFgoSRlJBTUVfS0lORF9XRUxDT01FEAISFgoSRlJBTUVfS0lORF9NRVNTQUdFEAMSFAoQRlJBTUVfS0lORF9DTE9TRRAEEhUKEUZSQU1FX0tJTkRfQ1JFRElUEAUSEwoPRlJBTUVfS0lORF9HT05FEAYSFAoQRlJBTUVfS0lORF9FUlJPUhAHEhMKD0ZSQU1FX0tJTkRfT1BFThAIEhYKEkZSQU1FX0tJTkRfSEFORE9GRhAJEhcKE0ZSQU1FX0tJTkRfUkVESVJFQ1QQChIYChRGUkFNRV9LSU5EX05PREVfSU5GTxALIgQIDBAMKjwKCUNsb3NlRmxhZxIaChZDTE9TRV9GTEFHX1VOU1BFQ0lGSUVEEAASEwoPQ0xPU0VfRkxBR19MT1NUEAEqWwoKSGFuZGxlS2luZBIbChdIQU5ETEVfS0lORF9VTlNQRUNJRklFRBAAEhYKEkhBTkRMRV9LSU5EX1NFTkRFUhABEhgKFEhBTkRMRV9LSU5EX1JFQ0VJVkVSEAJiBnByb3RvMw", [file_protochan_v1_options]);
 
 /**
  * Every frame starts with this 40-byte header, little-endian.
@@ -300,7 +300,7 @@ export type Open = Message<"protochan.v1.Open"> & {
   /**
    * Bit 0 (BASE): first_seq is where the stream starts at this receiver.
    * Without it, the route continues a stream whose start comes by another route.
-   * Bit 1 (PARENT): parent_node/parent_serial are set.
+   * Bits 1 and 2 (PARENT_HOLD, PARENT_ROUTE): what `parent` names.
    *
    * @generated from field: uint32 flags = 3;
    */
@@ -326,19 +326,17 @@ export type Open = Message<"protochan.v1.Open"> & {
   portSerial: number;
 
   /**
-   * With flag bit 1 (PARENT): the stream of a sender clone, opened along the
-   * path of its parent stream (ahead of the parent's CLOSE, so the receiver
-   * learns of it before it can disconnect). From the clone to its exporter
-   * the parent is the exporter's hold (node = exporter, serial = hold_serial).
+   * A sender clone's stream is opened along the path of its parent stream,
+   * ahead of the parent's CLOSE, so the receiver learns of it before it could
+   * disconnect. With flag bit 1 (PARENT_HOLD), from the clone to its
+   * exporter: the exporter's hold_serial. With flag bit 2 (PARENT_ROUTE),
+   * from a process on the parent's path to the next: the parent's route id
+   * on this connection (a stream's path may pass a process twice; its routes
+   * tell the visits apart).
    *
-   * @generated from field: bytes parent_node = 7;
+   * @generated from field: uint32 parent = 7;
    */
-  parentNode: Uint8Array;
-
-  /**
-   * @generated from field: uint32 parent_serial = 8;
-   */
-  parentSerial: number;
+  parent: number;
 };
 
 /**
