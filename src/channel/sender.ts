@@ -21,8 +21,8 @@ export interface Outlet<T> {
   writeEncoded(body: Uint8Array, seq: number): number;
   /** No message will follow `lastSeq` (`lost`: the stream's origin was lost). */
   close(lastSeq: number, lost?: boolean): void;
-  /** The stream goes on over another outlet after `lastSeq`. */
-  handoff(lastSeq: number, target: Uint8Array): void;
+  /** The stream goes on over another outlet after `lastSeq`, at `target` (switch number `join`). */
+  handoff(lastSeq: number, target: Uint8Array, join: number): void;
   /** Resolves once everything written so far has been handed to the OS. */
   flush(): Promise<void>;
 }
@@ -38,6 +38,7 @@ export class SenderCore<T> {
   readonly relaysCredit = false;
   private refs = 1;
   private seq = 0;
+  private joins = 0;
   /** Global name of this stream, given when it first leaves the process. */
   stream: GlobalKey | undefined;
   private outstanding = 0;
@@ -68,9 +69,14 @@ export class SenderCore<T> {
     return this.outlet.channel;
   }
 
-  /** Sends the rest of the stream through `outlet` (proxy removal). */
-  rebind(outlet: Outlet<T>, window: number, target: Uint8Array): void {
-    this.outlet.handoff(this.seq, target);
+  /** Numbers this stream's switches: a HANDOFF and its continuation carry the same number. */
+  nextJoin(): number {
+    return ++this.joins;
+  }
+
+  /** Sends the rest of the stream through `outlet` (proxy removal); `join` from nextJoin(). */
+  rebind(outlet: Outlet<T>, window: number, target: Uint8Array, join: number): void {
+    this.outlet.handoff(this.seq, target, join);
     this.outlet = outlet;
     this.window = window;
     this.credit(0);

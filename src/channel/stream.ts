@@ -5,6 +5,7 @@
 // receiver has moved away, a forwarder toward the receiver's new process.
 import { ProtocolError, type EndReason } from "../errors.js";
 import type { GlobalKey } from "../router/keys.js";
+import type { Handoff } from "../router/bodies.js";
 
 /** Where the bytes of a message are returned as flow-control credit. */
 export interface CreditTarget {
@@ -42,7 +43,7 @@ export interface StreamSink<T> {
   deliver(a: Arrival<T>): void;
   streamEnded(stream: StreamIn<T>, reason: EndReason, cause: unknown): void;
   /** The stream's sender went on elsewhere (only a proxy's sink cares). */
-  handedOff?(stream: StreamIn<T>, target: Uint8Array): void;
+  handedOff?(stream: StreamIn<T>, handoff: Handoff): void;
 }
 
 /** Early arrivals held per stream before it is a protocol error. */
@@ -67,7 +68,7 @@ export class StreamIn<T> {
   /** Continuations announced by HANDOFF minus those opened: may dip below 0 briefly. */
   continuations = 0;
   /** A route handed the stream off elsewhere; the sink hears of it once in-order arrivals are out. */
-  private handoffTarget: Uint8Array | undefined;
+  private handoff: Handoff | undefined;
   private waitingOn: Completable | undefined;
   ended = false;
 
@@ -109,6 +110,22 @@ export class StreamIn<T> {
     this.settle();
   }
 
+  /** A continuation route now feeds this stream (before or after its HANDOFF arrived). */
+  continuationJoined(): void {
+    this.continuations--;
+    this.settle();
+  }
+
+  /** A parked continuation joins another stream: everything it holds moves there. */
+  takeAll(): { arrivals: Arrival<T>[]; final: { seq: number; reason: EndReason } | undefined } {
+    const arrivals = [...this.early.values()].sort((x, y) => x.seq - y.seq);
+    this.early.clear();
+    const final = this.final === undefined ? undefined : { seq: this.final, reason: this.endReason };
+    this.final = undefined;
+    this.ended = true;
+    return { arrivals, final };
+  }
+
   /** Drops what is held back (early or waiting): its credit is returned and its channel ends closed. */
   dropHeld(): void {
     const dropped = [...this.early.values(), ...this.inOrder];
@@ -120,10 +137,13 @@ export class StreamIn<T> {
     }
   }
 
-  /** A route that carried the stream here went away; `target` set: it handed the stream off there. */
-  routeLeft(handoff?: { readonly target: Uint8Array; readonly self: boolean }): void {
-    if (handoff?.self === true) this.continuations++;
-    else if (handoff !== undefined) this.handoffTarget = handoff.target;
+  /**
+   * A route that carried the stream here went away: closed (no handoff), or
+   * handed off to a continuation joining here (`here`) or elsewhere.
+   */
+  routeLeft(handoff?: Handoff, here = false): void {
+    if (here) this.continuations++;
+    else if (handoff !== undefined) this.handoff = handoff;
     this.settle();
   }
 
@@ -179,7 +199,7 @@ export class StreamIn<T> {
   /** After routes or waiting arrivals changed: tell a proxy of a handoff, or end. */
   private settle(): void {
     if (this.ended || this.inOrder.length > 0) return;
-    if (this.handoffTarget !== undefined && this.routes.size === 0) this.sink.handedOff?.(this, this.handoffTarget);
+    if (this.handoff !== undefined && this.routes.size === 0) this.sink.handedOff?.(this, this.handoff);
     this.checkEnd();
   }
 

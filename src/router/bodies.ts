@@ -8,6 +8,8 @@ export const OPEN_SIZE = 56;
 export const OPEN_BASE = 1;
 export const OPEN_PARENT_HOLD = 2;
 export const OPEN_PARENT_ROUTE = 4;
+export const OPEN_JOIN = 8;
+export const HANDOFF_SIZE = 40;
 export { HANDLE_ENTRY_SIZE } from "../wire/header.js";
 import { HANDLE_ENTRY_SIZE } from "../wire/header.js";
 export const NODE_ADDRESS_SIZE = 532;
@@ -32,6 +34,8 @@ export interface Open {
   readonly port: GlobalKey;
   /** A sender clone's stream: the exporter's hold, or the route of the stream whose path it follows. */
   readonly parent?: Parent;
+  /** A continuation: the join number of the HANDOFF it continues. */
+  readonly join?: number;
 }
 
 export type Parent = { readonly hold: number } | { readonly route: number };
@@ -41,12 +45,12 @@ export function encodeOpen(o: Open): Uint8Array {
   const v = viewOf(out);
   out.set(o.stream.node, 0);
   v.setUint32(16, o.stream.serial, true);
-  const parent = o.parent === undefined ? 0 : "hold" in o.parent ? OPEN_PARENT_HOLD : OPEN_PARENT_ROUTE;
-  v.setUint32(20, (o.base ? OPEN_BASE : 0) | parent, true);
+  const ref = o.parent === undefined ? (o.join === undefined ? 0 : OPEN_JOIN) : "hold" in o.parent ? OPEN_PARENT_HOLD : OPEN_PARENT_ROUTE;
+  v.setUint32(20, (o.base ? OPEN_BASE : 0) | ref, true);
   v.setBigUint64(24, BigInt(o.firstSeq), true);
   out.set(o.port.node, 32);
   v.setUint32(48, o.port.serial, true);
-  if (o.parent !== undefined) v.setUint32(52, "hold" in o.parent ? o.parent.hold : o.parent.route, true);
+  v.setUint32(52, o.parent === undefined ? (o.join ?? 0) : "hold" in o.parent ? o.parent.hold : o.parent.route, true);
   return out;
 }
 
@@ -62,13 +66,36 @@ export function decodeOpen(body: Uint8Array): Open {
     firstSeq: Number(firstSeq),
     port: globalKey(nodeAt(body, 32), v.getUint32(48, true)),
   };
-  const parent = flags & (OPEN_PARENT_HOLD | OPEN_PARENT_ROUTE);
-  if (parent === 0) return open;
-  if (parent === (OPEN_PARENT_HOLD | OPEN_PARENT_ROUTE) || (flags & OPEN_BASE) === 0) {
-    throw new ProtocolError("bad OPEN: a clone's stream starts a stream (BASE) and has one parent");
-  }
+  const ref = flags & (OPEN_PARENT_HOLD | OPEN_PARENT_ROUTE | OPEN_JOIN);
   const id = v.getUint32(52, true);
-  return { ...open, parent: parent === OPEN_PARENT_HOLD ? { hold: id } : { route: id } };
+  if (ref === 0) return open;
+  if (ref === OPEN_JOIN && !open.base) return { ...open, join: id };
+  if ((ref === OPEN_PARENT_HOLD || ref === OPEN_PARENT_ROUTE) && open.base) {
+    return { ...open, parent: ref === OPEN_PARENT_HOLD ? { hold: id } : { route: id } };
+  }
+  throw new ProtocolError("bad OPEN: a clone's stream starts a stream and has one parent; a continuation has a join and no start");
+}
+
+export interface Handoff {
+  readonly target: Uint8Array;
+  readonly stream: GlobalKey;
+  readonly join: number;
+}
+
+export function encodeHandoff(h: Handoff): Uint8Array {
+  const out = new Uint8Array(HANDOFF_SIZE);
+  const v = viewOf(out);
+  out.set(h.target, 0);
+  out.set(h.stream.node, 16);
+  v.setUint32(32, h.stream.serial, true);
+  v.setUint32(36, h.join, true);
+  return out;
+}
+
+export function decodeHandoff(body: Uint8Array): Handoff {
+  if (body.length !== HANDOFF_SIZE) throw new ProtocolError(`bad HANDOFF: ${body.length} bytes, expected ${HANDOFF_SIZE}`);
+  const v = viewOf(body);
+  return { target: nodeAt(body, 0), stream: globalKey(nodeAt(body, 16), v.getUint32(32, true)), join: v.getUint32(36, true) };
 }
 
 export interface NodeAddress {

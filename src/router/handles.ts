@@ -176,7 +176,7 @@ export interface LocalHandles {
 }
 
 /** Channel ends in a message that stays in this process: senders are cloned, receivers move. */
-export function localHandles(via: unknown, destination: ReceiverCore<unknown>): LocalHandles {
+export function localHandles(via: unknown, destination: ReceiverCore<unknown> | undefined): LocalHandles {
   const found: End[] = [];
   const ends: End[] = [];
   const encoder: HandleEncoder = {

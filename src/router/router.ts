@@ -12,7 +12,7 @@ import { Receiver, ReceiverCore } from "../channel/receiver.js";
 import { Sender, SenderCore, type Outlet } from "../channel/sender.js";
 import { StreamIn, type StreamSink } from "../channel/stream.js";
 import { Kind, type FrameHeader } from "../wire/header.js";
-import { decodeNodeAddress, decodeOpen, encodeNodeAddress, type HandleEntry, type NodeAddress, type Open, type Parent } from "./bodies.js";
+import { decodeHandoff, decodeNodeAddress, decodeOpen, encodeNodeAddress, type HandleEntry, type Handoff, type NodeAddress, type Open, type Parent } from "./bodies.js";
 import { importHandles } from "./handles.js";
 import { globalKey, hex, newNodeId, type GlobalKey } from "./keys.js";
 import type { Link } from "./link.js";
@@ -86,6 +86,12 @@ export class Router {
   private readonly awaitingNames = new Map<string, (() => void)[]>();
   /** Per link, per port: streams of a move not opened yet (if the link is lost they never will be). */
   private readonly awaitingOpens = new Map<Link, Map<string, Promised>>();
+  /** HANDOFFs that stopped here before their continuation arrived, by joinKey. */
+  private readonly joins = new Map<string, StreamIn<unknown>>();
+  /** Continuations that arrived before their HANDOFF, each in a stream of its own until joined. */
+  private readonly parked = new Map<string, StreamIn<unknown>>();
+  /** Continuations joined at once by a sender here (switchToLocal): their HANDOFF finds nothing to do. */
+  private readonly joinedEarly = new Set<string>();
   /** Senders exported and whose clones have not opened yet, by hold serial. */
   private readonly holds = new Map<number, Hold>();
   /** Messages this process forwarded as a proxy, for diagnostics and tests. */
@@ -166,9 +172,13 @@ export class Router {
         return this.onOpen(link, h, body);
       case Kind.Close:
         return this.inRoute(link, h.routeId)?.onClose(h.seq, (h.flags & FLAG_LOST) !== 0);
-      case Kind.Handoff:
-        if (body.length !== 16) throw new ProtocolError(`bad HANDOFF: ${body.length} bytes, expected 16`);
-        return this.inRoute(link, h.routeId)?.onHandoff(h.seq, body);
+      case Kind.Handoff: {
+        const handoff = decodeHandoff(body);
+        const route = this.inRoute(link, h.routeId);
+        if (route !== undefined) return route.onHandoff(h.seq, handoff);
+        // Late: the stream is gone from here, so a continuation waiting to join it here is refused.
+        return this.refuseParked(handoff);
+      }
       case Kind.Credit:
         return link.outbound.get(h.routeId)?.onCredit(h.seq);
       case Kind.Gone:
@@ -234,26 +244,74 @@ export class Router {
     core.opened();
   }
 
+  /**
+   * A stream going direct after a REDIRECT. It joins the stream where the old
+   * path's HANDOFF with the same join number stops (the first visit of the
+   * stream here along that path); until that HANDOFF arrives it is parked.
+   */
   private openContinuation(link: Link, h: FrameHeader, o: Open): void {
-    const local = this.ports.get(o.port.id);
-    const fwd = this.forwards.get(o.port.id);
-    const type = local?.type ?? fwd?.type;
+    const type = this.ports.get(o.port.id)?.type ?? this.forwards.get(o.port.id)?.type;
     // Not here and not known: the receiver is gone (or never was here).
-    if (type === undefined) return this.refuse(link, h);
+    if (type === undefined || o.join === undefined) return this.refuse(link, h);
     checkType(h, type);
-    // A stream proxied here is fed by the old path, whose HANDOFF will name this process.
-    let stream = this.proxiedHere(o.port, o.stream) ?? local?.streams.get(o.stream.id);
+    const key = joinKey(o.stream, o.join);
+    const stream = this.joins.get(key);
     if (stream === undefined) {
-      if (local !== undefined) {
-        stream = new StreamIn(o.stream, local, undefined);
-        local.addStream(stream);
-      } else {
-        stream = this.proxyStream(o.stream, fwd!.link, o.port, fwd!.type, { firstSeq: o.firstSeq, base: false });
-      }
+      const waiting = new StreamIn<unknown>(o.stream, { deliver() {}, streamEnded: () => this.parked.delete(key) }, undefined);
+      this.parked.set(key, waiting);
+      new InRoute(link, h.routeId, waiting, type, undefined);
+      return;
     }
-    stream.continuations--;
+    this.joins.delete(key);
     const route = new InRoute(link, h.routeId, stream, type, undefined);
-    if (stream.sink instanceof Forwarder) this.askToRedirect(route, stream.sink.out.link);
+    this.joined(stream, [route]);
+  }
+
+  /** A HANDOFF naming this process stopped at `stream`: its continuation joins it. */
+  joinHere(stream: StreamIn<unknown>, join: number): void {
+    const key = joinKey(stream.key, join);
+    if (this.joinedEarly.delete(key)) return;
+    const waiting = this.parked.get(key);
+    if (waiting === undefined) {
+      this.joins.set(key, stream);
+      return;
+    }
+    this.parked.delete(key);
+    const routes = [...waiting.routes] as InRoute<unknown>[];
+    for (const route of routes) {
+      waiting.routes.delete(route);
+      route.stream = stream;
+      stream.routes.add(route);
+    }
+    const { arrivals, final } = waiting.takeAll();
+    for (const a of arrivals) stream.accept({ ...a, stream });
+    if (final !== undefined) stream.finish(final.seq, final.reason);
+    this.joined(stream, routes);
+  }
+
+  /** Continuation routes now feed `stream`: a proxy asks their senders on; a stream that is gone refuses them. */
+  private joined(stream: StreamIn<unknown>, routes: readonly (InRoute<unknown> | LocalRoute<unknown>)[]): void {
+    const sink = stream.sink;
+    const gone = stream.ended || (sink instanceof ReceiverCore && sink.closed);
+    stream.continuationJoined();
+    if (gone) {
+      for (const route of routes) route.receiverGone(false);
+    } else if (sink instanceof Forwarder) {
+      for (const route of routes) this.askToRedirect(route, sink.out.link);
+    }
+  }
+
+  /** A late HANDOFF (its route here is gone, and the stream with it): the continuation parked for it can join nothing. */
+  private refuseParked(handoff: Handoff): void {
+    if (Buffer.compare(handoff.target, this.node) !== 0) return;
+    const key = joinKey(handoff.stream, handoff.join);
+    const waiting = this.parked.get(key);
+    if (waiting === undefined) {
+      this.joinedEarly.delete(key);
+      return;
+    }
+    this.parked.delete(key);
+    for (const route of [...waiting.routes]) route.receiverGone(false);
   }
 
   /** A sender clone's stream: it goes where its parent's goes, ahead of the parent's end. */
@@ -266,7 +324,7 @@ export class Router {
       const core = hold.core;
       const outlet = core.outlet;
       if (core.gone !== undefined) this.refuse(link, h);
-      else if (outlet instanceof LocalRoute) this.openLocal(link, h, o, outlet.receiver);
+      else if (outlet instanceof LocalRoute) this.openAlong(link, h, o, outlet.stream);
       else if (outlet instanceof OutRoute) this.openProxied(link, h, o, outlet);
       else this.refuse(link, h);
       core.release();
@@ -274,8 +332,14 @@ export class Router {
     }
     // A process on the parent's path: the parent's route here is still open (the OPEN is ahead of its end).
     const route = link.inbound.get(parent.route);
-    const sink = route?.stream.sink;
     if (route === undefined && parent.route > link.highestInbound) throw new ProtocolError(`OPEN names route ${parent.route} as its parent, which was never opened`);
+    if (route === undefined) this.refuse(link, h);
+    else this.openAlong(link, h, o, route.stream);
+  }
+
+  /** The clone's stream goes where `parent` (a stream here) goes: into the receiver, or on to the next hop. */
+  private openAlong(link: Link, h: FrameHeader, o: Open, parent: StreamIn<unknown>): void {
+    const sink = parent.sink;
     if (sink instanceof ReceiverCore) this.openLocal(link, h, o, sink as ReceiverCore<unknown>);
     else if (sink instanceof Forwarder && sink.out.active) this.openProxied(link, h, o, sink.out);
     else this.refuse(link, h);
@@ -313,8 +377,12 @@ export class Router {
    * proxied here (the old path's HANDOFF naming this process stops at the
    * first visit it meets), else the receiver's own.
    */
-  private proxiedHere(port: GlobalKey, key: GlobalKey): StreamIn<unknown> | undefined {
-    return this.forwards.get(port.id)?.streams.get(key.id)?.find((st) => !st.ended);
+  private proxiedHere(key: GlobalKey): StreamIn<unknown> | undefined {
+    for (const fwd of this.forwards.values()) {
+      const visit = fwd.streams.get(key.id)?.find((st) => !st.ended);
+      if (visit !== undefined) return visit;
+    }
+    return undefined;
   }
 
   private proxyStream(key: GlobalKey, next: Link, port: GlobalKey, type: ChannelType<unknown>, opening: Opening): StreamIn<unknown> {
@@ -340,7 +408,7 @@ export class Router {
   /** The receiver a sender leads to. */
   portOfSender(core: SenderCore<unknown>): GlobalKey {
     const outlet = core.outlet;
-    return outlet instanceof LocalRoute ? this.portOf(outlet.receiver) : outlet.port();
+    return outlet instanceof LocalRoute && outlet.receiver !== undefined ? this.portOf(outlet.receiver) : outlet.port();
   }
 
   /** A sender was sent over `link`: keep its stream open until the clone's stream opened through here. */
@@ -420,7 +488,7 @@ export class Router {
   private askToRedirect(route: InRoute<unknown> | LocalRoute<unknown> | object, target: Link): void {
     if (route instanceof LocalRoute) {
       // The sender is in this process: switch it over now.
-      this.switchOver(route.owner, route.channel, route.receiver.port!, target);
+      this.switchOver(route.owner, route.channel, route.port(), target);
       return;
     }
     if (!(route instanceof InRoute)) return;
@@ -465,8 +533,7 @@ export class Router {
   redirect(owner: SenderCore<unknown>, channel: ChannelType<unknown>, port: GlobalKey, address: NodeAddress): void {
     const peerHex = hex(address.node);
     if (peerHex === this.nodeHex) {
-      const local = this.ports.get(port.id);
-      if (local !== undefined) this.switchToLocal(owner, channel, local);
+      this.switchToLocal(owner, channel, port);
       return;
     }
     const link = this.links.get(peerHex);
@@ -486,9 +553,10 @@ export class Router {
   }
 
   private switchOver(owner: SenderCore<unknown>, channel: ChannelType<unknown>, port: GlobalKey, link: Link): void {
-    const out = new OutRoute(link, channel, port, owner.stream!, { firstSeq: owner.lastSeq + 1, base: false });
+    const join = owner.nextJoin();
+    const out = new OutRoute(link, channel, port, owner.stream!, { firstSeq: owner.lastSeq + 1, base: false, join });
     out.owner = owner;
-    owner.rebind(out, link.sendWindow, link.peer);
+    owner.rebind(out, link.sendWindow, link.peer, join);
     this.switched();
   }
 
@@ -497,19 +565,31 @@ export class Router {
     this.onSwitch?.();
   }
 
-  private switchToLocal(owner: SenderCore<unknown>, channel: ChannelType<unknown>, receiver: ReceiverCore<unknown>): void {
+  /**
+   * A REDIRECT named this process: the old path's HANDOFF will stop at the
+   * first visit of the stream here, so the sender joins it now if there is
+   * only one (the receiver's, or a proxy's that then sends it on). Otherwise
+   * it stays on the path it has.
+   */
+  private switchToLocal(owner: SenderCore<unknown>, channel: ChannelType<unknown>, port: GlobalKey): void {
     const key = owner.stream!;
-    let stream = receiver.streams.get(key.id);
-    if (stream === undefined) {
-      stream = new StreamIn(key, receiver, undefined);
-      receiver.streams.set(key.id, stream);
-    }
-    stream.continuations--;
-    const route = new LocalRoute(channel, stream, receiver);
+    const visits = [...(this.forwards.get(port.id)?.streams.get(key.id) ?? []), this.ports.get(port.id)?.streams.get(key.id)];
+    const live = visits.filter((st): st is StreamIn<unknown> => st !== undefined && !st.ended);
+    if (live.length !== 1) return;
+    const stream = live[0]!;
+    const join = owner.nextJoin();
+    this.joinedEarly.add(joinKey(key, join));
+    const route = new LocalRoute(channel, stream, stream.sink instanceof ReceiverCore ? stream.sink : port);
     route.owner = owner;
-    owner.rebind(route, owner.window, this.node);
+    owner.rebind(route, owner.window, this.node, join);
     this.switched();
+    this.joined(stream, [route]);
   }
+}
+
+/** A continuation and its HANDOFF meet under this name. */
+function joinKey(stream: GlobalKey, join: number): string {
+  return `${stream.id}#${join}`;
 }
 
 function addProxied(fwd: PortForward, stream: StreamIn<unknown>): void {

@@ -12,7 +12,7 @@ import type { Arrival, Closable, CreditTarget, FeedingRoute, StreamIn } from "..
 import { Receiver, type ReceiverCore } from "../channel/receiver.js";
 import { Kind, type FrameHeader, type TypeIdHalves } from "../wire/header.js";
 import { ByteWriter } from "../wire/byte-writer.js";
-import { encodeOpen, type NodeAddress, type Parent } from "./bodies.js";
+import { encodeHandoff, encodeOpen, type Handoff, type NodeAddress, type Parent } from "./bodies.js";
 import { importHandles, localHandles } from "./handles.js";
 import type { StreamSink } from "../channel/stream.js";
 import type { GlobalKey } from "./keys.js";
@@ -35,7 +35,7 @@ export interface RouteOwner<T> {
 
 /** How an OutRoute starts: an OPEN frame, or the bootstrap route that exists without one. */
 export type Opening =
-  | { readonly firstSeq: number; readonly base: boolean; readonly parent?: Parent }
+  | { readonly firstSeq: number; readonly base: boolean; readonly parent?: Parent; readonly join?: number }
   | { readonly presetId: number };
 
 export class OutRoute<T> implements Outlet<T> {
@@ -52,14 +52,14 @@ export class OutRoute<T> implements Outlet<T> {
     readonly link: Link,
     readonly channel: ChannelType<T>,
     private readonly portKey: GlobalKey,
-    stream: GlobalKey,
+    private readonly streamKey: GlobalKey,
     opening: Opening,
   ) {
     this.id = "presetId" in opening ? opening.presetId : link.allocRouteId();
     link.outbound.set(this.id, this as OutRoute<unknown>);
     link.routeStarted();
     if (!("presetId" in opening)) {
-      link.writeFrame(Kind.Open, this.id, 0, encodeOpen({ stream, port: portKey, ...opening }), 0, channel.typeId);
+      link.writeFrame(Kind.Open, this.id, 0, encodeOpen({ stream: streamKey, port: portKey, ...opening }), 0, channel.typeId);
     }
   }
 
@@ -105,9 +105,9 @@ export class OutRoute<T> implements Outlet<T> {
     if (!this.owner.relaysCredit || this.outstanding <= 0) this.remove();
   }
 
-  handoff(lastSeq: number, target: Uint8Array): void {
+  handoff(lastSeq: number, target: Uint8Array, join: number): void {
     if (!this.active) return;
-    this.link.writeFrame(Kind.Handoff, this.id, lastSeq, target);
+    this.link.writeFrame(Kind.Handoff, this.id, lastSeq, encodeHandoff({ target, stream: this.streamKey, join }));
     this.handedOff = true;
     if (this.outstanding <= 0) this.remove();
   }
@@ -176,7 +176,8 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
   constructor(
     readonly link: Link,
     readonly id: number,
-    readonly stream: StreamIn<T>,
+    /** Changes once: a continuation that arrived before its HANDOFF is joined to the stream. */
+    public stream: StreamIn<T>,
     private readonly channel: ChannelType<T>,
     firstSeq: number | undefined,
   ) {
@@ -229,11 +230,14 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     this.stream.finish(lastSeq, lost ? "connection-lost" : "closed");
   }
 
-  onHandoff(lastSeq: number, target: Uint8Array): void {
+  onHandoff(lastSeq: number, handoff: Handoff): void {
     this.checkLast(lastSeq, "handed off");
     this.detach();
     this.flushCredit();
-    this.stream.routeLeft({ target, self: Buffer.compare(target, this.link.router.node) === 0 });
+    const here = Buffer.compare(handoff.target, this.link.router.node) === 0;
+    this.stream.routeLeft(handoff, here);
+    // The continuation joins the stream where its HANDOFF stops: here.
+    if (here) this.link.router.joinHere(this.stream, handoff.join);
   }
 
   consumed(bytes: number): void {
@@ -300,25 +304,32 @@ function incompleteReceivers(ends: readonly Closable[]): ReceiverCore<unknown>[]
   return pending;
 }
 
-/** A sender and a receiver (or a proxy) in the same process. */
+/** A sender and its receiver (or a proxy of it) in the same process. */
 export class LocalRoute<T> implements Outlet<T>, FeedingRoute, CreditTarget {
   private readonly scratch = new ByteWriter();
   owner!: SenderCore<T>;
 
+  /** The receiver, when the stream was local to it (not a proxy's visit). */
+  readonly receiver: ReceiverCore<T> | undefined;
+  private readonly portKey: GlobalKey | undefined;
+
   constructor(
     readonly channel: ChannelType<T>,
     readonly stream: StreamIn<T>,
-    readonly receiver: ReceiverCore<T>,
+    /** The receiver, or the receiver's name when the stream is proxied here. */
+    target: ReceiverCore<T> | GlobalKey,
   ) {
     stream.routes.add(this);
+    this.receiver = "id" in target ? undefined : target;
+    this.portKey = "id" in target ? target : undefined;
   }
 
   port(): GlobalKey {
-    return this.receiver.port!;
+    return this.portKey ?? this.receiver!.port!;
   }
 
   write(value: T, seq: number): number {
-    const handles = localHandles(this.owner, this.receiver as ReceiverCore<unknown>);
+    const handles = localHandles(this.owner, this.receiver as ReceiverCore<unknown> | undefined);
     const w = this.scratch;
     try {
       this.channel.codec.encode(value, w, handles.encoder);
@@ -352,9 +363,9 @@ export class LocalRoute<T> implements Outlet<T>, FeedingRoute, CreditTarget {
     this.stream.finish(lastSeq, lost ? "connection-lost" : "closed");
   }
 
-  handoff(_lastSeq: number, target: Uint8Array): void {
+  handoff(_lastSeq: number, target: Uint8Array, join: number): void {
     this.stream.routes.delete(this);
-    this.stream.routeLeft({ target, self: false });
+    this.stream.routeLeft({ target, stream: this.stream.key, join });
   }
 
   flush(): Promise<void> {
@@ -379,7 +390,7 @@ interface Relay {
 }
 
 /** How a proxy's stream ends once what it holds is forwarded. */
-type Ending = { readonly close: true; readonly lost: boolean } | { readonly close: false; readonly target: Uint8Array };
+type Ending = { readonly close: true; readonly lost: boolean } | { readonly close: false; readonly handoff: Handoff };
 
 /**
  * A proxy: the receiver moved to another process, so this stream's messages
@@ -445,18 +456,18 @@ export class Forwarder<T> implements StreamSink<T>, RouteOwner<T> {
     this.endWith({ close: true, lost: reason !== "closed" });
   }
 
-  handedOff(_stream: StreamIn<T>, target: Uint8Array): void {
+  handedOff(_stream: StreamIn<T>, handoff: Handoff): void {
     // Upstream went on elsewhere: this hop is done once nothing else feeds it.
     if (this.stream.routes.size > 0 || this.stream.continuations > 0) return;
     this.stream.ended = true;
-    this.endWith({ close: false, target });
+    this.endWith({ close: false, handoff });
   }
 
   private endWith(ending: Ending): void {
     this.ending ??= ending;
     if (this.held.length > 0) return;
     if (ending.close) this.out.close(this.written, ending.lost);
-    else this.out.handoff(this.written, ending.target);
+    else this.out.handoff(this.written, ending.handoff.target, ending.handoff.join);
     this.retire();
   }
 

@@ -397,7 +397,7 @@ export class World {
     if (this.probe.closedResend !== true && h.stream.chan.closed) return false;
     if (this.probe.resend === true) return true;
     const outlet = h.sender.core.outlet;
-    return outlet instanceof LocalRoute && !outlet.receiver.moved;
+    return outlet instanceof LocalRoute && outlet.receiver !== undefined && !outlet.receiver.moved;
   }
 
   /** Whether the receiver of `chan` may move now (see Probes). */

@@ -68,9 +68,9 @@ test("handle entry, open, node address", () => {
   const o = OpenView.wrap(encodeOpen({ stream: globalKey(node, 5), base: true, firstSeq: 77, port: globalKey(other, 6) }));
   assert.deepEqual([[...o.streamNode], o.streamSerial, o.flags, o.firstSeq, [...o.portNode], o.portSerial], [[...node], 5, 1, 77n, [...other], 6]);
   const child = OpenView.wrap(encodeOpen({ stream: globalKey(node, 5), base: true, firstSeq: 1, port: globalKey(other, 6), parent: { hold: 8 } }));
-  assert.deepEqual([child.flags, child.parent], [3, 8]);
+  assert.deepEqual([child.flags, child.ref], [3, 8]);
   const next = OpenView.wrap(encodeOpen({ stream: globalKey(node, 5), base: true, firstSeq: 1, port: globalKey(other, 6), parent: { route: 9 } }));
-  assert.deepEqual([next.flags, next.parent], [5, 9]);
+  assert.deepEqual([next.flags, next.ref], [5, 9]);
   const a = NodeAddressView.wrap(encodeNodeAddress({ node, name: "unix:/tmp/x/s#ab" }));
   assert.deepEqual([[...a.nodeId], a.name], [[...node], "unix:/tmp/x/s#ab"]);
 });
