@@ -257,7 +257,7 @@ export class Router {
     const key = joinKey(o.stream, o.join);
     const stream = this.joins.get(key);
     if (stream === undefined) {
-      const waiting = new StreamIn<unknown>(o.stream, { deliver() {}, streamEnded: () => this.parked.delete(key) }, undefined);
+      const waiting = new StreamIn<unknown>(o.stream, new Parked(() => this.parked.delete(key)), undefined);
       this.parked.set(key, waiting);
       new InRoute(link, h.routeId, waiting, type, undefined);
       return;
@@ -277,16 +277,8 @@ export class Router {
       return;
     }
     this.parked.delete(key);
-    const routes = [...waiting.routes] as InRoute<unknown>[];
-    for (const route of routes) {
-      waiting.routes.delete(route);
-      route.stream = stream;
-      stream.routes.add(route);
-    }
-    const { arrivals, final } = waiting.takeAll();
-    for (const a of arrivals) stream.accept({ ...a, stream });
-    if (final !== undefined) stream.finish(final.seq, final.reason);
-    this.joined(stream, routes);
+    this.joined(stream, moveInto(waiting, stream));
+    (waiting.sink as Parked).resolve(stream);
   }
 
   /** Continuation routes now feed `stream`: a proxy asks their senders on; a stream that is gone refuses them. */
@@ -312,6 +304,7 @@ export class Router {
     }
     this.parked.delete(key);
     for (const route of [...waiting.routes]) route.receiverGone(false);
+    (waiting.sink as Parked).resolve(undefined);
   }
 
   /** A sender clone's stream: it goes where its parent's goes, ahead of the parent's end. */
@@ -320,51 +313,60 @@ export class Router {
       const hold = this.holds.get(parent.hold);
       if (hold === undefined || hold.link !== link) throw new ProtocolError(`OPEN names sender hold ${parent.hold}, which this connection does not have`);
       this.holds.delete(parent.hold);
-      // Opened before the hold is released: if that closes the parent, its CLOSE follows this OPEN.
       const core = hold.core;
       const outlet = core.outlet;
-      if (core.gone !== undefined) this.refuse(link, h);
-      else if (outlet instanceof LocalRoute) this.openAlong(link, h, o, outlet.stream);
-      else if (outlet instanceof OutRoute) this.openProxied(link, h, o, outlet);
-      else this.refuse(link, h);
+      const at = core.gone !== undefined ? undefined : outlet instanceof LocalRoute ? placeOf(outlet.stream) : outlet instanceof OutRoute && outlet.active ? outlet : undefined;
+      // Opened before the hold is released: if that closes the parent, its CLOSE follows this OPEN.
+      this.openAt(link, h, o, at);
       core.release();
       return;
     }
     // A process on the parent's path: the parent's route here is still open (the OPEN is ahead of its end).
     const route = link.inbound.get(parent.route);
     if (route === undefined && parent.route > link.highestInbound) throw new ProtocolError(`OPEN names route ${parent.route} as its parent, which was never opened`);
-    if (route === undefined) this.refuse(link, h);
-    else this.openAlong(link, h, o, route.stream);
+    this.openAt(link, h, o, route === undefined ? undefined : placeOf(route.stream));
   }
 
-  /** The clone's stream goes where `parent` (a stream here) goes: into the receiver, or on to the next hop. */
-  private openAlong(link: Link, h: FrameHeader, o: Open, parent: StreamIn<unknown>): void {
-    const sink = parent.sink;
-    if (sink instanceof ReceiverCore) this.openLocal(link, h, o, sink as ReceiverCore<unknown>);
-    else if (sink instanceof Forwarder && sink.out.active) this.openProxied(link, h, o, sink.out);
-    else this.refuse(link, h);
+  /** Opens a clone's stream at `at` (the parent's next step here); a parked parent parks it too. */
+  private openAt(link: Link, h: FrameHeader, o: Open, at: Place | undefined): void {
+    if (at === undefined) return this.refuse(link, h);
+    if (!(at instanceof Parked)) {
+      checkType(h, at instanceof OutRoute ? at.channel : at.type);
+      const route = new InRoute(link, h.routeId, this.childStream(o, at), at instanceof OutRoute ? at.channel : at.type, o.firstSeq);
+      if (at instanceof OutRoute) this.askToRedirect(route, at.link);
+      return;
+    }
+    const type = this.ports.get(o.port.id)?.type ?? this.forwards.get(o.port.id)?.type;
+    if (type === undefined) return this.refuse(link, h);
+    checkType(h, type);
+    const waiting = new StreamIn<unknown>(o.stream, new Parked(() => {}), undefined);
+    new InRoute(link, h.routeId, waiting, type, o.firstSeq);
+    at.then((into) => {
+      const place = into === undefined ? undefined : placeOf(into);
+      const child = place === undefined || place instanceof Parked ? undefined : this.childStream(o, place);
+      if (child === undefined) {
+        for (const route of [...waiting.routes]) route.receiverGone(false);
+      } else {
+        const routes = moveInto(waiting, child);
+        if (place instanceof OutRoute) for (const route of routes) this.askToRedirect(route, place.link);
+      }
+      (waiting.sink as Parked).resolve(child);
+    });
   }
 
-  private openLocal(link: Link, h: FrameHeader, o: Open, core: ReceiverCore<unknown>): void {
-    if (core.closed || core.moved) return this.refuse(link, h);
-    checkType(h, core.type);
-    let stream = core.streams.get(o.stream.id);
+  /** The clone's stream at its place here: into the receiver, or proxied on along the parent's next hop. */
+  private childStream(o: Open, at: ReceiverCore<unknown> | OutRoute<unknown>): StreamIn<unknown> {
+    if (at instanceof OutRoute) {
+      return this.proxyStream(o.stream, at.link, o.port, at.channel, { firstSeq: o.firstSeq, base: true, parent: { route: at.id } });
+    }
+    let stream = at.streams.get(o.stream.id);
     if (stream === undefined) {
-      stream = new StreamIn(o.stream, core, o.firstSeq);
-      core.addStream(stream);
+      stream = new StreamIn(o.stream, at, o.firstSeq);
+      at.addStream(stream);
     } else {
       stream.setBase(o.firstSeq); // a continuation came first; a second start is a protocol error
     }
-    new InRoute(link, h.routeId, stream, core.type, o.firstSeq);
-  }
-
-  /** The clone's stream is proxied here, on along `parent` (the parent stream's next hop). */
-  private openProxied(link: Link, h: FrameHeader, o: Open, parent: OutRoute<unknown>): void {
-    checkType(h, parent.channel);
-    const opening = { firstSeq: o.firstSeq, base: true, parent: { route: parent.id } };
-    const stream = this.proxyStream(o.stream, parent.link, o.port, parent.channel, opening);
-    const route = new InRoute(link, h.routeId, stream, parent.channel, o.firstSeq);
-    this.askToRedirect(route, parent.link);
+    return stream;
   }
 
   /** Answers an OPEN with GONE: nothing here takes the stream. */
@@ -372,18 +374,7 @@ export class Router {
     link.writeFrame(Kind.Gone, h.routeId, 0);
   }
 
-  /**
-   * Where a stream that continues here joins: the first live visit of it
-   * proxied here (the old path's HANDOFF naming this process stops at the
-   * first visit it meets), else the receiver's own.
-   */
-  private proxiedHere(key: GlobalKey): StreamIn<unknown> | undefined {
-    for (const fwd of this.forwards.values()) {
-      const visit = fwd.streams.get(key.id)?.find((st) => !st.ended);
-      if (visit !== undefined) return visit;
-    }
-    return undefined;
-  }
+
 
   private proxyStream(key: GlobalKey, next: Link, port: GlobalKey, type: ChannelType<unknown>, opening: Opening): StreamIn<unknown> {
     const fwd = this.forwards.get(port.id) ?? this.addForward(port, next, type);
@@ -585,6 +576,57 @@ export class Router {
     this.switched();
     this.joined(stream, [route]);
   }
+}
+
+/** The next step here of a stream that a clone's stream follows. */
+type Place = ReceiverCore<unknown> | OutRoute<unknown> | Parked;
+
+function placeOf(stream: StreamIn<unknown>): Place | undefined {
+  const sink = stream.sink;
+  if (sink instanceof ReceiverCore) return sink.closed || sink.moved ? undefined : (sink as ReceiverCore<unknown>);
+  if (sink instanceof Forwarder) return sink.out.active ? sink.out : undefined;
+  return sink instanceof Parked ? sink : undefined;
+}
+
+/**
+ * The sink of a stream that waits to learn where it belongs: a continuation
+ * before its HANDOFF, or a clone's stream whose parent is such a stream. It
+ * has no base, so everything it gets waits as early arrivals.
+ */
+class Parked implements StreamSink<unknown> {
+  private readonly waiting: ((into: StreamIn<unknown> | undefined) => void)[] = [];
+
+  constructor(private readonly onEnd: () => void) {}
+
+  deliver(): void {}
+
+  streamEnded(): void {
+    this.onEnd();
+    this.resolve(undefined);
+  }
+
+  then(waiter: (into: StreamIn<unknown> | undefined) => void): void {
+    this.waiting.push(waiter);
+  }
+
+  /** Where the stream went (undefined: refused). */
+  resolve(into: StreamIn<unknown> | undefined): void {
+    for (const waiter of this.waiting.splice(0)) waiter(into);
+  }
+}
+
+/** A parked stream's routes and what they brought now feed `into`. */
+function moveInto(waiting: StreamIn<unknown>, into: StreamIn<unknown>): InRoute<unknown>[] {
+  const routes = [...waiting.routes] as InRoute<unknown>[];
+  for (const route of routes) {
+    waiting.routes.delete(route);
+    route.stream = into;
+    into.routes.add(route);
+  }
+  const { arrivals, final } = waiting.takeAll();
+  for (const a of arrivals) into.accept({ ...a, stream: into });
+  if (final !== undefined) into.finish(final.seq, final.reason);
+  return routes;
 }
 
 /** A continuation and its HANDOFF meet under this name. */
