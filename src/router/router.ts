@@ -277,8 +277,11 @@ export class Router {
       return;
     }
     this.parked.delete(key);
-    this.joined(stream, moveInto(waiting, stream));
+    const { routes, finish } = moveInto(waiting, stream);
+    // Clone streams that followed it are placed before it may end (they were opened ahead of its end).
     (waiting.sink as Parked).resolve(stream);
+    finish();
+    this.joined(stream, routes);
   }
 
   /** Continuation routes now feed `stream`: a proxy asks their senders on; a stream that is gone refuses them. */
@@ -346,11 +349,13 @@ export class Router {
       const child = place === undefined || place instanceof Parked ? undefined : this.childStream(o, place);
       if (child === undefined) {
         for (const route of [...waiting.routes]) route.receiverGone(false);
+        (waiting.sink as Parked).resolve(undefined);
       } else {
-        const routes = moveInto(waiting, child);
+        const { routes, finish } = moveInto(waiting, child);
+        (waiting.sink as Parked).resolve(child);
+        finish();
         if (place instanceof OutRoute) for (const route of routes) this.askToRedirect(route, place.link);
       }
-      (waiting.sink as Parked).resolve(child);
     });
   }
 
@@ -615,8 +620,11 @@ class Parked implements StreamSink<unknown> {
   }
 }
 
-/** A parked stream's routes and what they brought now feed `into`. */
-function moveInto(waiting: StreamIn<unknown>, into: StreamIn<unknown>): InRoute<unknown>[] {
+/**
+ * A parked stream's routes and what they brought now feed `into`; `finish`
+ * then passes on its end, if it came (the caller first places what followed it).
+ */
+function moveInto(waiting: StreamIn<unknown>, into: StreamIn<unknown>): { routes: InRoute<unknown>[]; finish: () => void } {
   const routes = [...waiting.routes] as InRoute<unknown>[];
   for (const route of routes) {
     waiting.routes.delete(route);
@@ -625,8 +633,7 @@ function moveInto(waiting: StreamIn<unknown>, into: StreamIn<unknown>): InRoute<
   }
   const { arrivals, final } = waiting.takeAll();
   for (const a of arrivals) into.accept({ ...a, stream: into });
-  if (final !== undefined) into.finish(final.seq, final.reason);
-  return routes;
+  return { routes, finish: () => final !== undefined && into.finish(final.seq, final.reason) };
 }
 
 /** A continuation and its HANDOFF meet under this name. */
