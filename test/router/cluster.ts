@@ -115,7 +115,6 @@ export async function buildCluster(
   count: number,
   edges: readonly (readonly [number, number])[],
   limits: ChannelLimits,
-  options: { readonly keepIdleLinks?: boolean } = {},
 ): Promise<Cluster> {
   const failures: LinkEvent[] = [];
   let built = false;
@@ -132,8 +131,9 @@ export async function buildCluster(
     const linkUp = router.linkUp.bind(router);
     router.linkUp = (link) => {
       node.links.push(link);
-      // Links dialed later (to follow a REDIRECT) may be kept open when idle: see Probes.idleClose.
-      if (built && options.keepIdleLinks === true) (link as Connection).closeWhenIdle = false;
+      // Links dialed later (to follow a REDIRECT) stay open when idle, as NetRouterIO's do: closing
+      // one races the peer's next use of it (bugs 7 and 10 of the report).
+      if (built) (link as Connection).closeWhenIdle = false;
       linkUp(link);
     };
     const linkLost = router.linkLost.bind(router);

@@ -84,12 +84,6 @@ export interface Probes {
    */
   readonly thirdParty?: boolean;
   /**
-   * Bugs 7 and 10: let links dialed to follow a REDIRECT close once idle, as
-   * they do outside tests; a link can then close while the peer's OPEN is on
-   * its way, or while the peer still waits for credit on a handed-off route.
-   */
-  readonly idleClose?: boolean;
-  /**
    * Bug 12: send along a sender whose receiver was closed; the receiver's
    * router takes the clone's stream into the closed receiver, so the clone
    * never hears that the receiver is gone (and the closed receiver stays
@@ -703,7 +697,7 @@ export async function runScenario(sc: Scenario): Promise<RunResult> {
   const limits: ChannelLimits = { maxFrameSize: 1 << 20, maxHandles: 64, window: sc.linkWindow };
   let world: World | undefined;
   try {
-    const cluster = await buildCluster(net, sc.nodes, edgesOf(sc.nodes, sc.topology), limits, { keepIdleLinks: sc.probe?.idleClose !== true });
+    const cluster = await buildCluster(net, sc.nodes, edgesOf(sc.nodes, sc.topology), limits);
     world = new World(cluster, net, sc.channelWindow, sc.probe);
     for (const op of sc.ops) {
       await world.apply(op);
