@@ -128,6 +128,8 @@ export class Router {
     this.ports.set(port.id, core);
     core.onFinished = () => {
       if (this.ports.get(port.id) === core) this.ports.delete(port.id);
+      // Closed: continuations parked here for its streams wait for a HANDOFF that may never come.
+      if (core.closed) for (const [key, waiting] of this.parked) if ((waiting.sink as Parked).port === port.id) this.refuseParkedKey(key);
     };
   }
 
@@ -257,7 +259,7 @@ export class Router {
     const key = joinKey(o.stream, o.join);
     const stream = this.joins.get(key);
     if (stream === undefined) {
-      const waiting = new StreamIn<unknown>(o.stream, new Parked(() => this.parked.delete(key)), undefined);
+      const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, () => this.parked.delete(key)), undefined);
       this.parked.set(key, waiting);
       new InRoute(link, h.routeId, waiting, type, undefined);
       return;
@@ -300,11 +302,12 @@ export class Router {
   private refuseParked(handoff: Handoff): void {
     if (Buffer.compare(handoff.target, this.node) !== 0) return;
     const key = joinKey(handoff.stream, handoff.join);
-    const waiting = this.parked.get(key);
-    if (waiting === undefined) {
-      this.joinedEarly.delete(key);
-      return;
-    }
+    if (!this.parked.has(key)) this.joinedEarly.delete(key);
+    else this.refuseParkedKey(key);
+  }
+
+  private refuseParkedKey(key: string): void {
+    const waiting = this.parked.get(key)!;
     this.parked.delete(key);
     for (const route of [...waiting.routes]) route.receiverGone(false);
     (waiting.sink as Parked).resolve(undefined);
@@ -342,7 +345,7 @@ export class Router {
     const type = this.ports.get(o.port.id)?.type ?? this.forwards.get(o.port.id)?.type;
     if (type === undefined) return this.refuse(link, h);
     checkType(h, type);
-    const waiting = new StreamIn<unknown>(o.stream, new Parked(() => {}), undefined);
+    const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, () => {}), undefined);
     new InRoute(link, h.routeId, waiting, type, o.firstSeq);
     at.then((into) => {
       const place = into === undefined ? undefined : placeOf(into);
@@ -601,7 +604,11 @@ function placeOf(stream: StreamIn<unknown>): Place | undefined {
 class Parked implements StreamSink<unknown> {
   private readonly waiting: ((into: StreamIn<unknown> | undefined) => void)[] = [];
 
-  constructor(private readonly onEnd: () => void) {}
+  constructor(
+    /** The receiver's port id. */
+    readonly port: string,
+    private readonly onEnd: () => void,
+  ) {}
 
   deliver(): void {}
 

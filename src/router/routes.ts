@@ -128,7 +128,9 @@ export class OutRoute<T> implements Outlet<T> {
     this.remove();
     // Nothing sent here will be consumed now: release what it still holds.
     if (ended) this.owner.credit(this.outstanding);
-    else this.owner.markGone(lost ? "connection-lost" : "closed");
+    // Handed off or not, the receiver this path led to is gone: a sender hears it here too, as its
+    // continuation may be waiting for a HANDOFF that the gone path drops.
+    if (!ended || (this.handedOff && !this.owner.relaysCredit)) this.owner.markGone(lost ? "connection-lost" : "closed");
   }
 
   onRedirect(address: NodeAddress): void {
