@@ -117,13 +117,20 @@ export class StreamIn<T> {
   }
 
   /** A parked continuation joins another stream: everything it holds moves there. */
-  takeAll(): { arrivals: Arrival<T>[]; final: { seq: number; reason: EndReason } | undefined } {
+  takeAll(): { arrivals: Arrival<T>[]; final: { seq: number; reason: EndReason } | undefined; continuations: number; handoff: Handoff | undefined } {
     const arrivals = [...this.early.values()].sort((x, y) => x.seq - y.seq);
     this.early.clear();
     const final = this.final === undefined ? undefined : { seq: this.final, reason: this.endReason };
     this.final = undefined;
     this.ended = true;
-    return { arrivals, final };
+    return { arrivals, final, continuations: this.continuations, handoff: this.handoff };
+  }
+
+  /** What a parked stream learnt about its routes before it joined this one (see takeAll). */
+  adopt(continuations: number, handoff: Handoff | undefined): void {
+    this.continuations += continuations;
+    if (handoff !== undefined) this.handoff = handoff;
+    this.settle();
   }
 
   /** Drops what is held back (early or waiting): its credit is returned and its channel ends closed. */

@@ -279,7 +279,7 @@ export class Router {
       return;
     }
     this.parked.delete(key);
-    const { routes, finish } = moveInto(waiting, stream);
+    const { routes, finish } = moveInto(waiting, stream, this.joins);
     // Clone streams that followed it are placed before it may end (they were opened ahead of its end).
     (waiting.sink as Parked).resolve(stream);
     finish();
@@ -354,7 +354,7 @@ export class Router {
         for (const route of [...waiting.routes]) route.receiverGone(false);
         (waiting.sink as Parked).resolve(undefined);
       } else {
-        const { routes, finish } = moveInto(waiting, child);
+        const { routes, finish } = moveInto(waiting, child, this.joins);
         (waiting.sink as Parked).resolve(child);
         finish();
         if (place instanceof OutRoute) for (const route of routes) this.askToRedirect(route, place.link);
@@ -631,16 +631,24 @@ class Parked implements StreamSink<unknown> {
  * A parked stream's routes and what they brought now feed `into`; `finish`
  * then passes on its end, if it came (the caller first places what followed it).
  */
-function moveInto(waiting: StreamIn<unknown>, into: StreamIn<unknown>): { routes: InRoute<unknown>[]; finish: () => void } {
+function moveInto(waiting: StreamIn<unknown>, into: StreamIn<unknown>, joins: Map<string, StreamIn<unknown>>): { routes: InRoute<unknown>[]; finish: () => void } {
   const routes = [...waiting.routes] as InRoute<unknown>[];
   for (const route of routes) {
     waiting.routes.delete(route);
     route.stream = into;
     into.routes.add(route);
   }
-  const { arrivals, final } = waiting.takeAll();
+  const { arrivals, final, continuations, handoff } = waiting.takeAll();
   for (const a of arrivals) into.accept({ ...a, stream: into });
-  return { routes, finish: () => final !== undefined && into.finish(final.seq, final.reason) };
+  // A HANDOFF that stopped at the parked stream stopped here.
+  for (const [key, stream] of joins) if (stream === waiting) joins.set(key, into);
+  return {
+    routes,
+    finish: () => {
+      into.adopt(continuations, handoff);
+      if (final !== undefined) into.finish(final.seq, final.reason);
+    },
+  };
 }
 
 /** A continuation and its HANDOFF meet under this name. */
