@@ -90,6 +90,8 @@ export class Router {
   private readonly joins = new Map<string, StreamIn<unknown>>();
   /** Continuations that arrived before their HANDOFF, each in a stream of its own until joined. */
   private readonly parked = new Map<string, StreamIn<unknown>>();
+  /** Late HANDOFFs whose continuation has not come yet: it will be refused. */
+  private readonly refusedJoins = new Set<string>();
   /** Continuations joined at once by a sender here (switchToLocal): their HANDOFF finds nothing to do. */
   private readonly joinedEarly = new Set<string>();
   /** Senders exported and whose clones have not opened yet, by hold serial. */
@@ -257,6 +259,7 @@ export class Router {
     if (type === undefined || o.join === undefined) return this.refuse(link, h);
     checkType(h, type);
     const key = joinKey(o.stream, o.join);
+    if (this.refusedJoins.delete(key)) return this.refuse(link, h);
     const stream = this.joins.get(key);
     if (stream === undefined) {
       const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, () => this.parked.delete(key)), undefined);
@@ -302,8 +305,9 @@ export class Router {
   private refuseParked(handoff: Handoff): void {
     if (Buffer.compare(handoff.target, this.node) !== 0) return;
     const key = joinKey(handoff.stream, handoff.join);
-    if (!this.parked.has(key)) this.joinedEarly.delete(key);
-    else this.refuseParkedKey(key);
+    if (this.parked.has(key)) this.refuseParkedKey(key);
+    // Its continuation is still on the way: refused when it comes.
+    else if (!this.joinedEarly.delete(key)) this.refusedJoins.add(key);
   }
 
   private refuseParkedKey(key: string): void {
