@@ -160,6 +160,11 @@ export class StreamIn<T> {
     this.end(reason, cause);
   }
 
+  /** A handoff elsewhere that a route reported and the sink has not acted on yet. */
+  get pendingHandoff(): Handoff | undefined {
+    return this.handoff;
+  }
+
   /** The sequence number of the last message delivered (or forwarded). */
   get delivered(): number {
     return (this.next ?? 1) - 1 - this.inOrder.length;

@@ -112,6 +112,15 @@ export class OutRoute<T> implements Outlet<T> {
     if (this.outstanding <= 0) this.remove();
   }
 
+  /**
+   * A proxy that is gone still passes on a HANDOFF it owed: the next hop
+   * refuses the continuation waiting for it (the route there is gone too, so
+   * the frame counts as late).
+   */
+  handoffAfterGone(lastSeq: number, handoff: Handoff): void {
+    if (this.link.failure === undefined) this.link.writeFrame(Kind.Handoff, this.id, lastSeq, encodeHandoff(handoff));
+  }
+
   flush(): Promise<void> {
     return this.link.router.io?.flushed(this.link) ?? Promise.resolve();
   }
@@ -500,6 +509,8 @@ export class Forwarder<T> implements StreamSink<T>, RouteOwner<T> {
       closeEnds(a.handles);
     }
     for (const route of [...this.stream.routes]) route.receiverGone(reason !== "closed");
+    const owed = this.ending?.close === false ? this.ending.handoff : this.stream.pendingHandoff;
+    if (owed !== undefined && !this.out.active) this.out.handoffAfterGone(this.written, owed);
     this.stream.abort(reason, cause);
     this.retire();
   }
