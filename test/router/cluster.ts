@@ -17,7 +17,7 @@ import { globalKey, hex } from "../../src/router/keys.js";
 import { decodeOpen } from "../../src/router/bodies.js";
 import { Kind } from "../../src/wire/header.js";
 import type { Link } from "../../src/router/link.js";
-import { Forwarder, InRoute, OutRoute } from "../../src/router/routes.js";
+import { InRoute, OutRoute } from "../../src/router/routes.js";
 import { Router, type RouterIO } from "../../src/router/router.js";
 import { formatName, newToken } from "../../src/transport/name.js";
 import type { EndReason } from "../../src/errors.js";
@@ -76,11 +76,6 @@ export interface LinkEvent {
   readonly node: number;
   readonly reason: EndReason;
   readonly message: string;
-  /**
-   * The only routes the link still had were handed off (their streams live
-   * on elsewhere) and waited for credit: nothing of the user's was lost.
-   */
-  readonly onlyHandedOff: boolean;
 }
 
 export interface SimNode {
@@ -139,10 +134,8 @@ export async function buildCluster(
     const linkLost = router.linkLost.bind(router);
     router.linkLost = (link, reason, err) => {
       if (reason !== "closed") {
-        const onlyHandedOff =
-          link.inbound.size === 0 && [...link.outbound.values()].every((r) => (r as unknown as { handedOff: boolean }).handedOff);
         const routes = [...link.inbound.values()].map((r) => `in#${r.id}`).concat([...link.outbound.values()].map((r) => `out#${r.id} ${describe(r)}`));
-        failures.push({ node: index, reason, message: `${err?.message ?? ""} [${routes.join(", ")}]`, onlyHandedOff });
+        failures.push({ node: index, reason, message: `${err?.message ?? ""} [${routes.join(", ")}]` });
       }
       linkLost(link, reason, err);
     };
@@ -165,7 +158,7 @@ export async function buildCluster(
           node.controlIn.set(from, new Receiver(core));
           return { bootstrapPort: port.serial };
         },
-        (err) => failures.push({ node: index, reason: "protocol-error", message: `control handshake: ${err.message}`, onlyHandedOff: false }),
+        (err) => failures.push({ node: index, reason: "protocol-error", message: `control handshake: ${err.message}` }),
       ),
     );
     controlNames.push(formatName(listener.address, token));
@@ -221,24 +214,6 @@ export function routesLeft(cluster: Cluster, keep: (route: object) => boolean = 
     }
   }
   return left;
-}
-
-/**
- * A route of a proxy that was never retired: a handed-off OutRoute still
- * owed credit, a proxy's OutRoute, or an InRoute feeding a proxy or an ended
- * stream (bugs 4, 4b and 6 in the report).
- */
-export function isLeftProxyRoute(route: object): boolean {
-  if (route instanceof OutRoute) {
-    // Handed off and waiting for credit that never comes (bug 4), or a proxy's.
-    const r = route as unknown as { handedOff: boolean; outstanding: number; owner: object };
-    return (r.handedOff && r.outstanding > 0) || r.owner instanceof Forwarder;
-  }
-  if (route instanceof InRoute) {
-    const stream = (route as InRoute<unknown>).stream;
-    return stream.ended || stream.sink instanceof Forwarder;
-  }
-  return false;
 }
 
 /** Private state of a route, for failure messages only. */
