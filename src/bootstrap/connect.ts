@@ -18,7 +18,7 @@ export async function connect<T>(spec: ChannelSpec<T>, name: string, options: Co
   const { conn, welcome } = await clientHandshake(router, name, type.wireType, resolveLimits(options), options);
   // The bootstrap stream needs no OPEN: it is stream 0 of this process to the server's bootstrap port.
   const stream = globalKey(router.node, 0);
-  const route = new OutRoute(conn, type, globalKey(welcome.node, welcome.bootstrapPort), stream, 1, true, welcome.bootstrapRoute);
+  const route = new OutRoute(conn, type, globalKey(welcome.node, welcome.bootstrapPort), stream, { presetId: welcome.bootstrapRoute });
   const core = new SenderCore(route, welcome.initialWindow, type.handles);
   core.stream = stream;
   route.owner = core;

@@ -11,7 +11,7 @@ import {
 } from "../errors.js";
 import type { GlobalKey } from "../router/keys.js";
 import type { ChannelType } from "./channel-type.js";
-import type { Arrival, StreamIn, StreamSink } from "./stream.js";
+import type { Arrival, Completable, StreamIn, StreamSink } from "./stream.js";
 import { waitFor, type WaitOptions } from "./wait.js";
 
 interface Waiter<T> {
@@ -21,13 +21,14 @@ interface Waiter<T> {
   readonly reject: (err: unknown) => void;
 }
 
-export class ReceiverCore<T> implements StreamSink<T> {
+export class ReceiverCore<T> implements StreamSink<T>, Completable {
   private queue: Arrival<T>[] = [];
   private head = 0;
   /** Streams feeding this receiver, by stream key. */
   readonly streams = new Map<string, StreamIn<T>>();
-  /** Streams announced (by a move or an exported sender) but not opened yet. */
+  /** Streams of a move that brought it here, not opened yet (they follow the message that carried it). */
   pendingOpens = 0;
+  private completion: (() => void)[] = [];
   private waiters: Waiter<T>[] = [];
   private wakeScheduled = false;
   private abnormal: { reason: EndReason; cause: unknown } | undefined;
@@ -53,6 +54,25 @@ export class ReceiverCore<T> implements StreamSink<T> {
   /** True once every stream has ended and none is expected: nothing more can arrive. */
   get disconnected(): boolean {
     return this.streams.size === 0 && this.pendingOpens === 0;
+  }
+
+  /** Every stream its move promised has been opened (or will never be). */
+  get complete(): boolean {
+    return this.pendingOpens === 0 || this.closed;
+  }
+
+  whenComplete(then: () => void): void {
+    if (this.complete) then();
+    else this.completion.push(then);
+  }
+
+  /** One promised stream was opened. */
+  opened(): void {
+    if (this.pendingOpens > 0 && --this.pendingOpens === 0) this.completed();
+  }
+
+  private completed(): void {
+    for (const then of this.completion.splice(0)) then();
   }
 
   addStream(stream: StreamIn<T>): void {
@@ -88,6 +108,7 @@ export class ReceiverCore<T> implements StreamSink<T> {
     if (this.pendingOpens === 0) return;
     this.pendingOpens--;
     if (this.abnormal === undefined) this.abnormal = { reason, cause };
+    if (this.pendingOpens === 0) this.completed();
     if (this.disconnected) this.finished();
   }
 
@@ -112,7 +133,7 @@ export class ReceiverCore<T> implements StreamSink<T> {
     this.closed = true;
     for (const stream of this.streams.values()) {
       for (const route of [...stream.routes]) route.receiverGone(false);
-      for (const early of stream.dropEarly()) closeAll(early.handles);
+      stream.dropHeld();
     }
     this.streams.clear();
     // Dropped messages still return their credit (a proxy upstream relays it) and release their handles.
@@ -124,6 +145,7 @@ export class ReceiverCore<T> implements StreamSink<T> {
     this.queue = [];
     this.head = 0;
     this.rejectWaiters(new EndpointClosedError(`${this.label} was closed`));
+    this.completed();
     this.finished();
   }
 

@@ -21,8 +21,8 @@ export interface Outlet<T> {
   writeEncoded(body: Uint8Array, seq: number): number;
   /** No message will follow `lastSeq` (`lost`: the stream's origin was lost). */
   close(lastSeq: number, lost?: boolean): void;
-  /** The stream goes on over another outlet after `lastSeq`. */
-  handoff(lastSeq: number, target: Uint8Array): void;
+  /** The stream goes on over another outlet after `lastSeq`, at `target` (switch number `join`). */
+  handoff(lastSeq: number, target: Uint8Array, join: number): void;
   /** Resolves once everything written so far has been handed to the OS. */
   flush(): Promise<void>;
 }
@@ -34,8 +34,11 @@ interface Deferred {
 }
 
 export class SenderCore<T> {
+  /** Credit after the stream closed is of no use to a sender (a proxy relays it; see RouteOwner). */
+  readonly relaysCredit = false;
   private refs = 1;
   private seq = 0;
+  private joins = 0;
   /** Global name of this stream, given when it first leaves the process. */
   stream: GlobalKey | undefined;
   private outstanding = 0;
@@ -44,6 +47,8 @@ export class SenderCore<T> {
   private closeRequested = false;
   private goneWatchers: ((err: ReceiverGoneError) => void)[] = [];
   gone: ReceiverGoneError | undefined;
+  /** A clone sent to another process was lost before it opened: the stream's end says so. */
+  cloneLost = false;
 
   constructor(
     public outlet: Outlet<T>,
@@ -64,9 +69,14 @@ export class SenderCore<T> {
     return this.outlet.channel;
   }
 
-  /** Sends the rest of the stream through `outlet` (proxy removal). */
-  rebind(outlet: Outlet<T>, window: number, target: Uint8Array): void {
-    this.outlet.handoff(this.seq, target);
+  /** Numbers this stream's switches: a HANDOFF and its continuation carry the same number. */
+  nextJoin(): number {
+    return ++this.joins;
+  }
+
+  /** Sends the rest of the stream through `outlet` (proxy removal); `join` from nextJoin(). */
+  rebind(outlet: Outlet<T>, window: number, target: Uint8Array, join: number): void {
+    this.outlet.handoff(this.seq, target, join);
     this.outlet = outlet;
     this.window = window;
     this.credit(0);
@@ -156,7 +166,7 @@ export class SenderCore<T> {
 
   private finish(): void {
     this.closeRequested = false;
-    if (this.gone === undefined) this.outlet.close(this.seq);
+    if (this.gone === undefined) this.outlet.close(this.seq, this.cloneLost);
     this.settleReady(new EndpointClosedError("sender was closed"));
   }
 

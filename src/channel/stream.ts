@@ -5,6 +5,7 @@
 // receiver has moved away, a forwarder toward the receiver's new process.
 import { ProtocolError, type EndReason } from "../errors.js";
 import type { GlobalKey } from "../router/keys.js";
+import type { Handoff } from "../router/bodies.js";
 
 /** Where the bytes of a message are returned as flow-control credit. */
 export interface CreditTarget {
@@ -16,6 +17,12 @@ export interface Closable {
   close(): void;
 }
 
+/** A receiver that arrived in a message and whose streams are still being opened to it. */
+export interface Completable {
+  readonly complete: boolean;
+  whenComplete(then: () => void): void;
+}
+
 export interface Arrival<T> {
   readonly value: T;
   readonly size: number;
@@ -23,6 +30,8 @@ export interface Arrival<T> {
   readonly via: CreditTarget;
   readonly stream: StreamIn<T>;
   readonly handles: readonly Closable[] | undefined;
+  /** Receivers inside the message that are not complete yet: it is delivered once they are. */
+  readonly waitFor?: readonly Completable[];
 }
 
 /** A route feeding a stream: told when the receiver goes away. */
@@ -34,7 +43,7 @@ export interface StreamSink<T> {
   deliver(a: Arrival<T>): void;
   streamEnded(stream: StreamIn<T>, reason: EndReason, cause: unknown): void;
   /** The stream's sender went on elsewhere (only a proxy's sink cares). */
-  handedOff?(stream: StreamIn<T>, target: Uint8Array): void;
+  handedOff?(stream: StreamIn<T>, handoff: Handoff): void;
 }
 
 /** Early arrivals held per stream before it is a protocol error. */
@@ -48,9 +57,19 @@ export class StreamIn<T> {
   endReason: EndReason = "closed";
   private endCause: unknown;
   private readonly early = new Map<number, Arrival<T>>();
+  /**
+   * In sequence but not delivered yet: the head carries a receiver whose
+   * streams are still being opened to it (they follow the message on the same
+   * link). Nobody sees or moves a receiver before it is complete, so a move
+   * never has to promise streams it does not hold yet.
+   */
+  private readonly inOrder: Arrival<T>[] = [];
   readonly routes = new Set<FeedingRoute>();
   /** Continuations announced by HANDOFF minus those opened: may dip below 0 briefly. */
   continuations = 0;
+  /** A route handed the stream off elsewhere; the sink hears of it once in-order arrivals are out. */
+  private handoff: Handoff | undefined;
+  private waitingOn: Completable | undefined;
   ended = false;
 
   constructor(
@@ -71,7 +90,7 @@ export class StreamIn<T> {
     if (this.ended) return;
     if (this.next === a.seq) {
       this.next++;
-      this.sink.deliver(a);
+      this.pass(a);
       if (this.early.size > 0) this.drain();
       else if (this.final !== undefined) this.checkEnd();
     } else if (this.next !== undefined && a.seq < this.next) {
@@ -88,20 +107,51 @@ export class StreamIn<T> {
     this.final = lastSeq;
     this.endReason = reason;
     this.endCause = cause;
-    this.checkEnd();
+    this.settle();
   }
 
-  /** Arrivals held back waiting for an earlier one; they are dropped. */
-  dropEarly(): Arrival<T>[] {
-    const dropped = [...this.early.values()];
+  /** A continuation route now feeds this stream (before or after its HANDOFF arrived). */
+  continuationJoined(): void {
+    this.continuations--;
+    this.settle();
+  }
+
+  /** A parked continuation joins another stream: everything it holds moves there. */
+  takeAll(): { arrivals: Arrival<T>[]; final: { seq: number; reason: EndReason } | undefined; continuations: number; handoff: Handoff | undefined } {
+    const arrivals = [...this.early.values()].sort((x, y) => x.seq - y.seq);
     this.early.clear();
-    return dropped;
+    const final = this.final === undefined ? undefined : { seq: this.final, reason: this.endReason };
+    this.final = undefined;
+    this.ended = true;
+    return { arrivals, final, continuations: this.continuations, handoff: this.handoff };
   }
 
-  /** The route that carried the stream here handed it off to `target`. */
-  handedOff(target: Uint8Array, self: boolean): void {
-    if (self) this.continuations++;
-    else this.sink.handedOff?.(this, target);
+  /** What a parked stream learnt about its routes before it joined this one (see takeAll). */
+  adopt(continuations: number, handoff: Handoff | undefined): void {
+    this.continuations += continuations;
+    if (handoff !== undefined) this.handoff = handoff;
+    this.settle();
+  }
+
+  /** Drops what is held back (early or waiting): its credit is returned and its channel ends closed. */
+  dropHeld(): void {
+    const dropped = [...this.early.values(), ...this.inOrder];
+    this.early.clear();
+    this.inOrder.length = 0;
+    for (const a of dropped) {
+      a.via.consumed(a.size);
+      if (a.handles !== undefined) for (const end of a.handles) end.close();
+    }
+  }
+
+  /**
+   * A route that carried the stream here went away: closed (no handoff), or
+   * handed off to a continuation joining here (`here`) or elsewhere.
+   */
+  routeLeft(handoff?: Handoff, here = false): void {
+    if (here) this.continuations++;
+    else if (handoff !== undefined) this.handoff = handoff;
+    this.settle();
   }
 
   /** Ends now, whatever is outstanding (a route carrying it was lost). */
@@ -110,9 +160,42 @@ export class StreamIn<T> {
     this.end(reason, cause);
   }
 
+  /** A handoff elsewhere that a route reported and the sink has not acted on yet. */
+  get pendingHandoff(): Handoff | undefined {
+    return this.handoff;
+  }
+
   /** The sequence number of the last message delivered (or forwarded). */
   get delivered(): number {
-    return (this.next ?? 1) - 1;
+    return (this.next ?? 1) - 1 - this.inOrder.length;
+  }
+
+  /** Delivers in order, waiting while the head carries an incomplete receiver. */
+  private pass(a: Arrival<T>): void {
+    if (this.inOrder.length > 0 || !isComplete(a)) {
+      this.inOrder.push(a);
+      if (this.inOrder.length === 1) this.waitForHead();
+      return;
+    }
+    this.sink.deliver(a);
+  }
+
+  private waitForHead(): void {
+    while (this.inOrder.length > 0 && !this.ended) {
+      const pending = this.inOrder[0]!.waitFor?.find((c) => !c.complete);
+      if (pending !== undefined) {
+        if (this.waitingOn !== pending) {
+          this.waitingOn = pending;
+          pending.whenComplete(() => {
+            this.waitingOn = undefined;
+            this.waitForHead();
+          });
+        }
+        return;
+      }
+      this.sink.deliver(this.inOrder.shift()!);
+    }
+    this.settle();
   }
 
   private drain(): void {
@@ -120,13 +203,28 @@ export class StreamIn<T> {
     while (this.next !== undefined && (a = this.early.get(this.next)) !== undefined) {
       this.early.delete(this.next);
       this.next++;
-      this.sink.deliver(a);
+      this.pass(a);
     }
     this.checkEnd();
   }
 
+  /** After routes or waiting arrivals changed: tell a proxy of a handoff, or end. */
+  private settle(): void {
+    if (this.ended || this.inOrder.length > 0) return;
+    if (this.handoff !== undefined && this.routes.size === 0) this.sink.handedOff?.(this, this.handoff);
+    this.checkEnd();
+  }
+
+  /**
+   * The stream ends once its last message is delivered and no route still
+   * feeds it: a route that is being handed off may yet carry a sender
+   * clone's OPEN (which travels ahead of the parent's end on the old path).
+   */
   private checkEnd(): void {
-    if (this.final !== undefined && this.next !== undefined && this.next > this.final) {
+    if (
+      this.final !== undefined && this.next !== undefined && this.next > this.final &&
+      this.inOrder.length === 0 && this.routes.size === 0 && this.continuations <= 0
+    ) {
       this.end(this.endReason, this.endCause);
     }
   }
@@ -134,7 +232,11 @@ export class StreamIn<T> {
   private end(reason: EndReason, cause: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    this.early.clear();
+    this.dropHeld();
     this.sink.streamEnded(this, reason, cause);
   }
+}
+
+function isComplete(a: Arrival<unknown>): boolean {
+  return a.waitFor === undefined || a.waitFor.every((c) => c.complete);
 }

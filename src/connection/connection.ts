@@ -50,6 +50,7 @@ export class Connection implements Link {
   private lastRouteId = 1; // route 1 is the bootstrap route
   highestInbound = 1;
   expectedOpens = 0;
+  draining = 0;
   /** Set until the handshake completes; then frames go to the router. */
   handshake: HandshakeHandler | undefined;
   peer: Uint8Array = EMPTY;
@@ -156,11 +157,13 @@ export class Connection implements Link {
       writeHandleEntry(w.view, w.pos, entry);
       w.pos += HANDLE_ENTRY_SIZE;
     }
-    w.buf.set(b.buf.subarray(0, b.pos), w.pos);
-    w.pos += b.pos;
+    const bodyLength = b.pos;
+    w.buf.set(b.buf.subarray(0, bodyLength), w.pos);
+    w.pos += bodyLength;
     this.wrote();
+    // A moved receiver's queue may be written from here, through this same scratch body.
     for (const after of ctx.after) after();
-    return b.pos;
+    return bodyLength;
   }
 
   writeBody<T>(routeId: number, seq: number, channel: ChannelType<T>, body: Uint8Array): number {
@@ -253,7 +256,7 @@ export class Connection implements Link {
   private idleUnref = false;
 
   routeEnded(): void {
-    const idle = this.inbound.size === 0 && this.outbound.size === 0 && this.expectedOpens === 0;
+    const idle = this.inbound.size === 0 && this.outbound.size === 0 && this.expectedOpens === 0 && this.draining === 0;
     if (!idle || this.handshake !== undefined) return;
     if (this.closeWhenIdle) {
       this.end();

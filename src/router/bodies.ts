@@ -6,6 +6,10 @@ import { globalKey, NODE_ID_SIZE, type GlobalKey } from "./keys.js";
 
 export const OPEN_SIZE = 56;
 export const OPEN_BASE = 1;
+export const OPEN_PARENT_HOLD = 2;
+export const OPEN_PARENT_ROUTE = 4;
+export const OPEN_JOIN = 8;
+export const HANDOFF_SIZE = 40;
 export { HANDLE_ENTRY_SIZE } from "../wire/header.js";
 import { HANDLE_ENTRY_SIZE } from "../wire/header.js";
 export const NODE_ADDRESS_SIZE = 532;
@@ -28,17 +32,25 @@ export interface Open {
   readonly base: boolean;
   readonly firstSeq: number;
   readonly port: GlobalKey;
+  /** A sender clone's stream: the exporter's hold, or the route of the stream whose path it follows. */
+  readonly parent?: Parent;
+  /** A continuation: the join number of the HANDOFF it continues. */
+  readonly join?: number;
 }
+
+export type Parent = { readonly hold: number } | { readonly route: number };
 
 export function encodeOpen(o: Open): Uint8Array {
   const out = new Uint8Array(OPEN_SIZE);
   const v = viewOf(out);
   out.set(o.stream.node, 0);
   v.setUint32(16, o.stream.serial, true);
-  v.setUint32(20, o.base ? OPEN_BASE : 0, true);
+  const ref = o.parent === undefined ? (o.join === undefined ? 0 : OPEN_JOIN) : "hold" in o.parent ? OPEN_PARENT_HOLD : OPEN_PARENT_ROUTE;
+  v.setUint32(20, (o.base ? OPEN_BASE : 0) | ref, true);
   v.setBigUint64(24, BigInt(o.firstSeq), true);
   out.set(o.port.node, 32);
   v.setUint32(48, o.port.serial, true);
+  v.setUint32(52, o.parent === undefined ? (o.join ?? 0) : "hold" in o.parent ? o.parent.hold : o.parent.route, true);
   return out;
 }
 
@@ -47,12 +59,43 @@ export function decodeOpen(body: Uint8Array): Open {
   const v = viewOf(body);
   const firstSeq = v.getBigUint64(24, true);
   if (firstSeq < 1n || firstSeq > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtocolError("bad OPEN: first_seq out of range");
-  return {
+  const flags = v.getUint32(20, true);
+  const open: Open = {
     stream: globalKey(nodeAt(body, 0), v.getUint32(16, true)),
-    base: (v.getUint32(20, true) & OPEN_BASE) !== 0,
+    base: (flags & OPEN_BASE) !== 0,
     firstSeq: Number(firstSeq),
     port: globalKey(nodeAt(body, 32), v.getUint32(48, true)),
   };
+  const ref = flags & (OPEN_PARENT_HOLD | OPEN_PARENT_ROUTE | OPEN_JOIN);
+  const id = v.getUint32(52, true);
+  if (ref === 0) return open;
+  if (ref === OPEN_JOIN && !open.base) return { ...open, join: id };
+  if ((ref === OPEN_PARENT_HOLD || ref === OPEN_PARENT_ROUTE) && open.base) {
+    return { ...open, parent: ref === OPEN_PARENT_HOLD ? { hold: id } : { route: id } };
+  }
+  throw new ProtocolError("bad OPEN: a clone's stream starts a stream and has one parent; a continuation has a join and no start");
+}
+
+export interface Handoff {
+  readonly target: Uint8Array;
+  readonly stream: GlobalKey;
+  readonly join: number;
+}
+
+export function encodeHandoff(h: Handoff): Uint8Array {
+  const out = new Uint8Array(HANDOFF_SIZE);
+  const v = viewOf(out);
+  out.set(h.target, 0);
+  out.set(h.stream.node, 16);
+  v.setUint32(32, h.stream.serial, true);
+  v.setUint32(36, h.join, true);
+  return out;
+}
+
+export function decodeHandoff(body: Uint8Array): Handoff {
+  if (body.length !== HANDOFF_SIZE) throw new ProtocolError(`bad HANDOFF: ${body.length} bytes, expected ${HANDOFF_SIZE}`);
+  const v = viewOf(body);
+  return { target: nodeAt(body, 0), stream: globalKey(nodeAt(body, 16), v.getUint32(32, true)), join: v.getUint32(36, true) };
 }
 
 export interface NodeAddress {
@@ -92,6 +135,8 @@ export interface HandleEntry {
   readonly typeHi: number;
   /** RECEIVER: streams that will be opened to it after this frame. */
   readonly streamCount: number;
+  /** SENDER: the exporter's hold, named as the parent by the clone's OPEN. */
+  readonly hold: number;
 }
 
 export function writeHandleEntry(view: DataView, at: number, e: HandleEntry): void {
@@ -102,7 +147,7 @@ export function writeHandleEntry(view: DataView, at: number, e: HandleEntry): vo
   view.setUint32(at + 12, e.typeHi, true);
   new Uint8Array(view.buffer, view.byteOffset + at + 16, NODE_ID_SIZE).set(e.port.node);
   view.setUint32(at + 32, e.streamCount, true);
-  view.setUint32(at + 36, 0, true);
+  view.setUint32(at + 36, e.hold, true);
 }
 
 export function readHandleEntry(table: Uint8Array, index: number): HandleEntry {
@@ -119,5 +164,6 @@ export function readHandleEntry(table: Uint8Array, index: number): HandleEntry {
     typeLo: v.getUint32(at + 8, true),
     typeHi: v.getUint32(at + 12, true),
     streamCount: v.getUint32(at + 32, true),
+    hold: v.getUint32(at + 36, true),
   };
 }

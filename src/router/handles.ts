@@ -35,15 +35,15 @@ export class ExportContext implements HandleEncoder {
     checkSender(sender, this.via.owner);
     if (core.gone !== undefined) {
       // Its receiver is gone: the clone arrives knowing that, and opens nothing.
-      return this.add({ kind: HandleKind.Sender, port: NO_PORT, ...typeHalves(core.type), streamCount: 0, gone: true });
+      return this.add({ kind: HandleKind.Sender, port: NO_PORT, ...typeHalves(core.type), streamCount: 0, hold: 0, gone: true });
     }
     const router = this.link.router;
     const port = router.portOfSender(core);
-    this.commits.push(() => {
-      router.announceSender(core, this.link);
-      this.link.expectedOpens++; // the clone opens its stream back over this link
-    });
-    return this.add({ kind: HandleKind.Sender, port, ...typeHalves(core.type), streamCount: 0 });
+    // The clone opens its stream back over this link, naming the hold; until
+    // then this sender's stream stays open (see Router.hold).
+    const hold = router.newKey();
+    this.commits.push(() => router.hold(hold, core, this.link));
+    return this.add({ kind: HandleKind.Sender, port, ...typeHalves(core.type), streamCount: 0, hold: hold.serial });
   }
 
   receiver(receiver: Receiver<unknown>): number {
@@ -52,11 +52,11 @@ export class ExportContext implements HandleEncoder {
     if (core.closed) throw new EndpointClosedError(`${core.label} was closed`);
     const port = this.link.router.portOf(core);
     if (this.via.port.id === port.id) throw cycle();
-    const index = this.add({ kind: HandleKind.Receiver, port, ...typeHalves(core.type), streamCount: 0 });
+    const index = this.add({ kind: HandleKind.Receiver, port, ...typeHalves(core.type), streamCount: 0, hold: 0 });
     this.commits.push(() => {
       receiver.handOver();
       // Counted now: streams opened between encoding and commit are included.
-      this.entries[index] = { ...this.entries[index]!, streamCount: core.movingStreams().size + core.pendingOpens };
+      this.entries[index] = { ...this.entries[index]!, streamCount: core.movingStreams().size };
     });
     this.after.push(() => this.link.router.moveReceiver(core, this.link));
     return index;
@@ -176,7 +176,7 @@ export interface LocalHandles {
 }
 
 /** Channel ends in a message that stays in this process: senders are cloned, receivers move. */
-export function localHandles(via: unknown, destination: ReceiverCore<unknown>): LocalHandles {
+export function localHandles(via: unknown, destination: ReceiverCore<unknown> | undefined): LocalHandles {
   const found: End[] = [];
   const ends: End[] = [];
   const encoder: HandleEncoder = {

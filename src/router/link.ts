@@ -19,8 +19,10 @@ export interface Link {
   readonly inbound: Map<number, InRoute<unknown>>;
   /** Highest route id the peer has opened (ids only grow; 1 is the bootstrap route). */
   highestInbound: number;
-  /** Streams announced over this link (exported senders, moved receivers) not opened yet: the link must stay up. */
+  /** Streams promised over this link (clones of exported senders, streams of moved receivers) not opened yet: the link must stay up. */
   expectedOpens: number;
+  /** Routes that ended here but still owe the peer credit (a proxy there relays it): the link must stay up. */
+  draining: number;
   readonly outbound: Map<number, OutRoute<unknown>>;
   readonly failure: ProtochanError | undefined;
   /** Frames and messages this link carried, for diagnostics. */

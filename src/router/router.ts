@@ -12,10 +12,11 @@ import { Receiver, ReceiverCore } from "../channel/receiver.js";
 import { Sender, SenderCore, type Outlet } from "../channel/sender.js";
 import { StreamIn, type StreamSink } from "../channel/stream.js";
 import { Kind, type FrameHeader } from "../wire/header.js";
-import { decodeNodeAddress, decodeOpen, encodeNodeAddress, type HandleEntry, type NodeAddress } from "./bodies.js";
+import { decodeHandoff, decodeNodeAddress, decodeOpen, encodeNodeAddress, type HandleEntry, type Handoff, type NodeAddress, type Open, type Parent } from "./bodies.js";
+import { importHandles } from "./handles.js";
 import { globalKey, hex, newNodeId, type GlobalKey } from "./keys.js";
 import type { Link } from "./link.js";
-import { FLAG_LOST, Forwarder, InRoute, LocalRoute, OutRoute, type RouteOwner } from "./routes.js";
+import { FLAG_LOST, Forwarder, InRoute, LocalRoute, OutRoute, type Opening } from "./routes.js";
 
 /** A sender that arrived knowing its receiver is gone: every send fails with ReceiverGoneError. */
 function goneSender(channel: ChannelType<unknown>, port: GlobalKey): Sender<unknown> {
@@ -44,14 +45,32 @@ export interface RouterIO {
   flushed(link: Link): Promise<void>;
 }
 
-/** A receiver that moved on: OPENs still arriving for it here are forwarded over `link`. */
+/** A receiver that moved on: streams proxied here toward it. */
 interface PortForward {
-  readonly link: Link;
+  /** Where the receiver went (last). */
+  link: Link;
   readonly type: ChannelType<unknown>;
-  /** Streams announced here (exported senders) and not opened yet. */
-  pendingOpens: number;
-  /** Streams proxied here. */
-  readonly streams: Map<string, StreamIn<unknown>>;
+  /**
+   * By stream key, upstream-most first: while routes bend, one stream's path
+   * can pass through a process twice (an OPEN following its parent round a
+   * receiver that came back).
+   */
+  readonly streams: Map<string, StreamIn<unknown>[]>;
+}
+
+/**
+ * A sender sent over `link`: its clone will open its stream back here, naming
+ * the hold; till then `core` is kept open so its receiver cannot disconnect.
+ */
+interface Hold {
+  readonly core: SenderCore<unknown>;
+  readonly link: Link;
+}
+
+/** Streams a move promised to a receiver over one link. */
+interface Promised {
+  readonly core: ReceiverCore<unknown>;
+  count: number;
 }
 
 export class Router {
@@ -65,11 +84,18 @@ export class Router {
   readonly links = new Map<string, Link>();
   private readonly names = new Map<string, string>();
   private readonly awaitingNames = new Map<string, (() => void)[]>();
-  /**
-   * Streams announced over each link and not opened yet, per receiver (or
-   * forward) they will feed: if the link is lost they never will be.
-   */
-  private readonly awaitingOpens = new Map<Link, Map<ReceiverCore<unknown> | PortForward, number>>();
+  /** Per link, per port: streams of a move not opened yet (if the link is lost they never will be). */
+  private readonly awaitingOpens = new Map<Link, Map<string, Promised>>();
+  /** HANDOFFs that stopped here before their continuation arrived, by joinKey. */
+  private readonly joins = new Map<string, StreamIn<unknown>>();
+  /** Continuations that arrived before their HANDOFF, each in a stream of its own until joined. */
+  private readonly parked = new Map<string, StreamIn<unknown>>();
+  /** Late HANDOFFs whose continuation has not come yet: it will be refused. */
+  private readonly refusedJoins = new Set<string>();
+  /** Continuations joined at once by a sender here (switchToLocal): their HANDOFF finds nothing to do. */
+  private readonly joinedEarly = new Set<string>();
+  /** Senders exported and whose clones have not opened yet, by hold serial. */
+  private readonly holds = new Map<number, Hold>();
   /** Messages this process forwarded as a proxy, for diagnostics and tests. */
   readonly stats = { forwarded: 0, redirects: 0, switched: 0 };
   /** Called after a stream switched to a new route (tests wait on it). */
@@ -104,6 +130,8 @@ export class Router {
     this.ports.set(port.id, core);
     core.onFinished = () => {
       if (this.ports.get(port.id) === core) this.ports.delete(port.id);
+      // Closed: continuations parked here for its streams wait for a HANDOFF that may never come.
+      if (core.closed) for (const [key, waiting] of this.parked) if ((waiting.sink as Parked).port === port.id) this.refuseParkedKey(key);
     };
   }
 
@@ -119,31 +147,42 @@ export class Router {
     for (const route of [...link.outbound.values()]) route.onLinkLost(reason, err);
     link.inbound.clear();
     link.outbound.clear();
-    for (const [id, fwd] of this.forwards) if (fwd.link === link) this.forwards.delete(id);
-    for (const [target, count] of this.awaitingOpens.get(link) ?? []) {
-      if (target instanceof ReceiverCore) {
-        for (let i = 0; i < count; i++) target.expectationLost(reason, err);
-      } else {
-        target.pendingOpens -= count;
-        for (const [id, fwd] of this.forwards) if (fwd === target && fwd.pendingOpens === 0 && fwd.streams.size === 0) this.forwards.delete(id);
-      }
+    for (const [id, fwd] of this.forwards) if (fwd.link === link && fwd.streams.size === 0) this.forwards.delete(id);
+    for (const { core, count } of this.awaitingOpens.get(link)?.values() ?? []) {
+      for (let i = 0; i < count; i++) core.expectationLost(reason, err);
     }
     this.awaitingOpens.delete(link);
+    // Clones that never opened: their exporters' streams may end now.
+    for (const [id, hold] of this.holds) {
+      if (hold.link !== link) continue;
+      this.holds.delete(id);
+      hold.core.cloneLost = true;
+      hold.core.release();
+    }
   }
 
   // ---- frames ----
 
   dispatch(link: Link, h: FrameHeader, handles: Uint8Array, body: Uint8Array): void {
     switch (h.kind) {
-      case Kind.Message:
-        return this.inRoute(link, h.routeId)?.onMessage(h, handles, body);
+      case Kind.Message: {
+        const route = this.inRoute(link, h.routeId);
+        if (route !== undefined) return route.onMessage(h, handles, body);
+        // Late, for a route that is gone: the ends it carries are released (holds, moved streams).
+        if (h.handleCount > 0) importHandles(link, handles, h.handleCount).closeAll();
+        return;
+      }
       case Kind.Open:
         return this.onOpen(link, h, body);
       case Kind.Close:
         return this.inRoute(link, h.routeId)?.onClose(h.seq, (h.flags & FLAG_LOST) !== 0);
-      case Kind.Handoff:
-        if (body.length !== 16) throw new ProtocolError(`bad HANDOFF: ${body.length} bytes, expected 16`);
-        return this.inRoute(link, h.routeId)?.onHandoff(h.seq, body);
+      case Kind.Handoff: {
+        const handoff = decodeHandoff(body);
+        const route = this.inRoute(link, h.routeId);
+        if (route !== undefined) return route.onHandoff(h.seq, handoff);
+        // Late: the stream is gone from here, so a continuation waiting to join it here is refused.
+        return this.refuseParked(handoff);
+      }
       case Kind.Credit:
         return link.outbound.get(h.routeId)?.onCredit(h.seq);
       case Kind.Gone:
@@ -152,9 +191,6 @@ export class Router {
         return link.outbound.get(h.routeId)?.onRedirect(decodeNodeAddress(body));
       case Kind.NodeInfo:
         return this.onNodeInfo(link, decodeNodeAddress(body));
-      case Kind.Announce:
-        if (body.length !== 16) throw new ProtocolError(`bad ANNOUNCE: ${body.length} bytes, expected 16`);
-        return this.onAnnounce(link, this.inRoute(link, h.routeId), body);
       case Kind.Error:
         throw new ProtocolError(`peer reported an error: ${new TextDecoder().decode(body)}`);
       default:
@@ -173,55 +209,201 @@ export class Router {
     return route;
   }
 
+  /**
+   * OPEN comes in three kinds: a stream of a receiver that just moved here
+   * (BASE), a sender clone's stream following its parent (BASE + PARENT), and
+   * a stream going direct after a REDIRECT (neither: it continues here).
+   */
   private onOpen(link: Link, h: FrameHeader, body: Uint8Array): void {
     const o = decodeOpen(body);
     if (h.routeId <= link.highestInbound) throw new ProtocolError(`OPEN of route ${h.routeId}, which was opened before`);
     link.highestInbound = h.routeId;
-    const local = this.ports.get(o.port.id);
-    const fwd = local === undefined ? this.forwards.get(o.port.id) : undefined;
-    const type = local?.type ?? fwd?.type;
-    if (type === undefined) {
-      // Not here and not known: the receiver is gone (or never was here).
-      link.writeFrame(Kind.Gone, h.routeId, 0);
-      return;
-    }
-    if (h.typeLo !== Number(type.typeId & 0xffffffffn) || h.typeHi !== Number(type.typeId >> 32n)) {
-      throw new ProtocolError(`OPEN for ${type.typeName} with another message type`);
-    }
-    const streams = local?.streams ?? fwd!.streams;
-    let stream = streams.get(o.stream.id);
-    if (o.base) {
-      if (link.expectedOpens > 0) link.expectedOpens--;
-      const pending = local ?? fwd!;
-      if (pending.pendingOpens === 0) throw new ProtocolError(`OPEN of a stream nobody announced to ${type.typeName}`);
-      pending.pendingOpens--;
-      this.opened(link, pending);
-    }
-    if (stream === undefined) {
-      stream = local !== undefined
-        ? new StreamIn(o.stream, local, o.base ? o.firstSeq : undefined)
-        : this.proxyStream(o.stream, fwd!, o.port, o.firstSeq, o.base);
-      streams.set(o.stream.id, stream);
-    } else {
-      if (o.base) stream.setBase(o.firstSeq);
-      else stream.continuations--;
-    }
-    const route = new InRoute(link, h.routeId, stream, type, o.base ? o.firstSeq : undefined);
-    if (fwd !== undefined) this.askToRedirect(route, fwd.link);
+    if (o.base && link.expectedOpens > 0) link.expectedOpens--;
+    if (o.parent !== undefined) this.openChild(link, h, o, o.parent);
+    else if (o.base) this.openMoved(link, h, o);
+    else this.openContinuation(link, h, o);
   }
 
-  private proxyStream(key: GlobalKey, fwd: PortForward, port: GlobalKey, firstSeq: number, base: boolean): StreamIn<unknown> {
-    const out = new OutRoute(fwd.link, fwd.type, port, key, firstSeq, base);
-    const stream = new StreamIn<unknown>(key, NO_SINK, firstSeq);
+  private openMoved(link: Link, h: FrameHeader, o: Open): void {
+    const waiting = this.awaitingOpens.get(link);
+    const promised = waiting?.get(o.port.id);
+    if (waiting === undefined || promised === undefined) throw new ProtocolError("OPEN of a stream no move announced");
+    if (--promised.count === 0) waiting.delete(o.port.id);
+    if (waiting.size === 0) this.awaitingOpens.delete(link);
+    const core = promised.core;
+    if (core.closed) {
+      core.opened();
+      return this.refuse(link, h);
+    }
+    checkType(h, core.type);
+    let stream = core.streams.get(o.stream.id);
+    if (stream === undefined) {
+      stream = new StreamIn(o.stream, core, o.firstSeq);
+      core.addStream(stream);
+    } else {
+      stream.setBase(o.firstSeq);
+    }
+    new InRoute(link, h.routeId, stream, core.type, o.firstSeq);
+    // Last: once complete, the message that carried it may move it on at once.
+    core.opened();
+  }
+
+  /**
+   * A stream going direct after a REDIRECT. It joins the stream where the old
+   * path's HANDOFF with the same join number stops (the first visit of the
+   * stream here along that path); until that HANDOFF arrives it is parked.
+   */
+  private openContinuation(link: Link, h: FrameHeader, o: Open): void {
+    const type = this.ports.get(o.port.id)?.type ?? this.forwards.get(o.port.id)?.type;
+    // Not here and not known: the receiver is gone (or never was here).
+    if (type === undefined || o.join === undefined) return this.refuse(link, h);
+    checkType(h, type);
+    const key = joinKey(o.stream, o.join);
+    if (this.refusedJoins.delete(key)) return this.refuse(link, h);
+    const stream = this.joins.get(key);
+    if (stream === undefined) {
+      const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, () => this.parked.delete(key)), undefined);
+      this.parked.set(key, waiting);
+      new InRoute(link, h.routeId, waiting, type, undefined);
+      return;
+    }
+    this.joins.delete(key);
+    const route = new InRoute(link, h.routeId, stream, type, undefined);
+    this.joined(stream, [route]);
+  }
+
+  /** A HANDOFF naming this process stopped at `stream`: its continuation joins it. */
+  joinHere(stream: StreamIn<unknown>, join: number): void {
+    const key = joinKey(stream.key, join);
+    if (this.joinedEarly.delete(key)) return;
+    const waiting = this.parked.get(key);
+    if (waiting === undefined) {
+      this.joins.set(key, stream);
+      return;
+    }
+    this.parked.delete(key);
+    const { routes, finish } = moveInto(waiting, stream, this.joins);
+    // Clone streams that followed it are placed before it may end (they were opened ahead of its end).
+    (waiting.sink as Parked).resolve(stream);
+    finish();
+    this.joined(stream, routes);
+  }
+
+  /** Continuation routes now feed `stream`: a proxy asks their senders on; a stream that is gone refuses them. */
+  private joined(stream: StreamIn<unknown>, routes: readonly (InRoute<unknown> | LocalRoute<unknown>)[]): void {
+    const sink = stream.sink;
+    const gone = stream.ended || (sink instanceof ReceiverCore && sink.closed);
+    stream.continuationJoined();
+    if (gone) {
+      for (const route of routes) route.receiverGone(false);
+    } else if (sink instanceof Forwarder) {
+      for (const route of routes) this.askToRedirect(route, sink.out.link);
+    }
+  }
+
+  /** A late HANDOFF (its route here is gone, and the stream with it): the continuation parked for it can join nothing. */
+  private refuseParked(handoff: Handoff): void {
+    if (Buffer.compare(handoff.target, this.node) !== 0) return;
+    const key = joinKey(handoff.stream, handoff.join);
+    if (this.parked.has(key)) this.refuseParkedKey(key);
+    // Its continuation is still on the way: refused when it comes.
+    else if (!this.joinedEarly.delete(key)) this.refusedJoins.add(key);
+  }
+
+  private refuseParkedKey(key: string): void {
+    const waiting = this.parked.get(key)!;
+    this.parked.delete(key);
+    for (const route of [...waiting.routes]) route.receiverGone(false);
+    (waiting.sink as Parked).resolve(undefined);
+  }
+
+  /** A sender clone's stream: it goes where its parent's goes, ahead of the parent's end. */
+  private openChild(link: Link, h: FrameHeader, o: Open, parent: Parent): void {
+    if ("hold" in parent) {
+      const hold = this.holds.get(parent.hold);
+      if (hold === undefined || hold.link !== link) throw new ProtocolError(`OPEN names sender hold ${parent.hold}, which this connection does not have`);
+      this.holds.delete(parent.hold);
+      const core = hold.core;
+      const outlet = core.outlet;
+      const at = core.gone !== undefined ? undefined : outlet instanceof LocalRoute ? placeOf(outlet.stream) : outlet instanceof OutRoute && outlet.active ? outlet : undefined;
+      // Opened before the hold is released: if that closes the parent, its CLOSE follows this OPEN.
+      this.openAt(link, h, o, at);
+      core.release();
+      return;
+    }
+    // A process on the parent's path: the parent's route here is still open (the OPEN is ahead of its end).
+    const route = link.inbound.get(parent.route);
+    if (route === undefined && parent.route > link.highestInbound) throw new ProtocolError(`OPEN names route ${parent.route} as its parent, which was never opened`);
+    this.openAt(link, h, o, route === undefined ? undefined : placeOf(route.stream));
+  }
+
+  /** Opens a clone's stream at `at` (the parent's next step here); a parked parent parks it too. */
+  private openAt(link: Link, h: FrameHeader, o: Open, at: Place | undefined): void {
+    if (at === undefined) return this.refuse(link, h);
+    if (!(at instanceof Parked)) {
+      checkType(h, at instanceof OutRoute ? at.channel : at.type);
+      const route = new InRoute(link, h.routeId, this.childStream(o, at), at instanceof OutRoute ? at.channel : at.type, o.firstSeq);
+      if (at instanceof OutRoute) this.askToRedirect(route, at.link);
+      return;
+    }
+    const type = this.ports.get(o.port.id)?.type ?? this.forwards.get(o.port.id)?.type;
+    if (type === undefined) return this.refuse(link, h);
+    checkType(h, type);
+    const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, () => {}), undefined);
+    new InRoute(link, h.routeId, waiting, type, o.firstSeq);
+    at.then((into) => {
+      const place = into === undefined ? undefined : placeOf(into);
+      const child = place === undefined || place instanceof Parked ? undefined : this.childStream(o, place);
+      if (child === undefined) {
+        for (const route of [...waiting.routes]) route.receiverGone(false);
+        (waiting.sink as Parked).resolve(undefined);
+      } else {
+        const { routes, finish } = moveInto(waiting, child, this.joins);
+        (waiting.sink as Parked).resolve(child);
+        finish();
+        if (place instanceof OutRoute) for (const route of routes) this.askToRedirect(route, place.link);
+      }
+    });
+  }
+
+  /** The clone's stream at its place here: into the receiver, or proxied on along the parent's next hop. */
+  private childStream(o: Open, at: ReceiverCore<unknown> | OutRoute<unknown>): StreamIn<unknown> {
+    if (at instanceof OutRoute) {
+      return this.proxyStream(o.stream, at.link, o.port, at.channel, { firstSeq: o.firstSeq, base: true, parent: { route: at.id } });
+    }
+    let stream = at.streams.get(o.stream.id);
+    if (stream === undefined) {
+      stream = new StreamIn(o.stream, at, o.firstSeq);
+      at.addStream(stream);
+    } else {
+      stream.setBase(o.firstSeq); // a continuation came first; a second start is a protocol error
+    }
+    return stream;
+  }
+
+  /** Answers an OPEN with GONE: nothing here takes the stream. */
+  private refuse(link: Link, h: FrameHeader): void {
+    link.writeFrame(Kind.Gone, h.routeId, 0);
+  }
+
+
+
+  private proxyStream(key: GlobalKey, next: Link, port: GlobalKey, type: ChannelType<unknown>, opening: Opening): StreamIn<unknown> {
+    const fwd = this.forwards.get(port.id) ?? this.addForward(port, next, type);
+    const out = new OutRoute(next, type, port, key, opening);
+    const stream = new StreamIn<unknown>(key, NO_SINK, "base" in opening && opening.base ? opening.firstSeq : undefined);
     stream.sink = new Forwarder(stream, out, this.stats, () => this.retireProxy(port.id, stream));
+    addProxied(fwd, stream);
     return stream;
   }
 
   private retireProxy(portId: string, stream: StreamIn<unknown>): void {
     const fwd = this.forwards.get(portId);
     if (fwd === undefined) return;
-    fwd.streams.delete(stream.key.id);
-    if (fwd.pendingOpens === 0 && fwd.streams.size === 0) this.forwards.delete(portId);
+    const visits = fwd.streams.get(stream.key.id)?.filter((st) => st !== stream) ?? [];
+    if (visits.length > 0) fwd.streams.set(stream.key.id, visits);
+    else fwd.streams.delete(stream.key.id);
+    if (fwd.streams.size === 0) this.forwards.delete(portId);
   }
 
   // ---- handles ----
@@ -229,77 +411,34 @@ export class Router {
   /** The receiver a sender leads to. */
   portOfSender(core: SenderCore<unknown>): GlobalKey {
     const outlet = core.outlet;
-    return outlet instanceof LocalRoute ? this.portOf(outlet.receiver) : outlet.port();
+    return outlet instanceof LocalRoute && outlet.receiver !== undefined ? this.portOf(outlet.receiver) : outlet.port();
   }
 
-  /** A sender was sent over `link`: its clone will open a stream back through here. */
-  announceSender(core: SenderCore<unknown>, link: Link): void {
-    const outlet = core.outlet;
-    let target: ReceiverCore<unknown> | PortForward;
-    if (outlet instanceof LocalRoute) {
-      const receiver = outlet.receiver;
-      target = receiver.moved ? this.forwardFor(this.portOf(receiver), receiver.type) : receiver;
-    } else {
-      const route = outlet as OutRoute<unknown>;
-      target = this.forwards.get(route.port().id) ?? this.addForward(route.port(), route.link, core.type);
-      // The clone's stream will come through here to the receiver: tell it to expect one more.
-      route.announce(this.node);
-    }
-    target.pendingOpens++;
-    this.expect(link, target, 1);
+  /** A sender was sent over `link`: keep its stream open until the clone's stream opened through here. */
+  hold(key: GlobalKey, core: SenderCore<unknown>, link: Link): void {
+    core.retain();
+    this.holds.set(key.serial, { core, link });
+    link.expectedOpens++;
   }
 
-  /** ANNOUNCE on a route: one more stream will be opened to its receiver over this link. */
-  private onAnnounce(link: Link, route: InRoute<unknown> | undefined, origin: Uint8Array): void {
-    if (route === undefined) return; // the route is gone, and so is its receiver here
-    const sink = route.stream.sink;
-    // Announced by this process while the receiver was away: counted when it came back.
-    if (sink instanceof ReceiverCore && Buffer.compare(origin, this.node) === 0) return;
-    if (sink instanceof Forwarder) {
-      // A proxy: the stream will be proxied here too; pass the word on.
-      const fwd = this.forwards.get((sink.out as OutRoute<unknown>).port().id);
-      if (fwd !== undefined) {
-        fwd.pendingOpens++;
-        this.expect(link, fwd, 1);
-      }
-      (sink.out as OutRoute<unknown>).announce(origin);
-    } else if (sink instanceof ReceiverCore && !sink.closed) {
-      sink.pendingOpens++;
-      link.expectedOpens++;
-      this.expect(link, sink as ReceiverCore<unknown>, 1);
-    }
-  }
-
-  private expect(link: Link, target: ReceiverCore<unknown> | PortForward, count: number): void {
-    const waiting = this.awaitingOpens.get(link) ?? new Map<ReceiverCore<unknown> | PortForward, number>();
-    waiting.set(target, (waiting.get(target) ?? 0) + count);
+  private expect(link: Link, core: ReceiverCore<unknown>, count: number): void {
+    const waiting = this.awaitingOpens.get(link) ?? new Map<string, Promised>();
+    const promised = waiting.get(core.port!.id);
+    if (promised !== undefined) promised.count += count;
+    else waiting.set(core.port!.id, { core, count });
     this.awaitingOpens.set(link, waiting);
   }
 
-  private opened(link: Link, target: ReceiverCore<unknown> | PortForward): void {
-    const waiting = this.awaitingOpens.get(link);
-    const left = (waiting?.get(target) ?? 0) - 1;
-    if (left > 0) waiting!.set(target, left);
-    else waiting?.delete(target);
-    if (waiting?.size === 0) this.awaitingOpens.delete(link);
-  }
-
   private addForward(port: GlobalKey, link: Link, type: ChannelType<unknown>): PortForward {
-    const fwd: PortForward = { link, type, pendingOpens: 0, streams: new Map() };
+    const fwd: PortForward = { link, type, streams: new Map() };
     this.forwards.set(port.id, fwd);
-    return fwd;
-  }
-
-  private forwardFor(port: GlobalKey, type: ChannelType<unknown>): PortForward {
-    const fwd = this.forwards.get(port.id);
-    if (fwd === undefined) throw new ProtocolError(`no route to receiver of ${type.typeName}`);
     return fwd;
   }
 
   importSender(link: Link, entry: HandleEntry, type: ChannelType<unknown>): Sender<unknown> {
     if (entry.gone === true) return goneSender(type, entry.port);
     const stream = this.newKey();
-    const route = new OutRoute(link, type, entry.port, stream, 1, true);
+    const route = new OutRoute(link, type, entry.port, stream, { firstSeq: 1, base: true, parent: { hold: entry.hold } });
     const core = new SenderCore(route, link.sendWindow, type.handles);
     core.stream = stream;
     route.owner = core;
@@ -312,18 +451,7 @@ export class Router {
     core.pendingOpens = entry.streamCount;
     link.expectedOpens += entry.streamCount;
     this.register(core, entry.port);
-    // It came back: streams announced here while it was away now open to it here.
-    const away = this.forwards.get(entry.port.id);
-    if (away !== undefined) {
-      this.forwards.delete(entry.port.id);
-      core.pendingOpens += away.pendingOpens;
-      for (const waiting of this.awaitingOpens.values()) {
-        const n = waiting.get(away);
-        if (n === undefined) continue;
-        waiting.delete(away);
-        waiting.set(core, (waiting.get(core) ?? 0) + n);
-      }
-    }
+    // If it was here before, streams still proxied toward it keep going round (and are redirected here).
     if (entry.streamCount > 0) this.expect(link, core, entry.streamCount);
     return new Receiver(core);
   }
@@ -335,16 +463,17 @@ export class Router {
     const queued = core.moveOut();
     core.onFinished = undefined;
     this.ports.delete(port.id);
-    const fwd = this.addForward(port, link, core.type);
-    fwd.pendingOpens = core.pendingOpens;
+    const fwd = this.forwards.get(port.id) ?? this.addForward(port, link, core.type);
+    fwd.link = link;
     const forwarders = new Map<StreamIn<unknown>, Forwarder<unknown>>();
     for (const stream of moving) {
-      const first = queued.find((a) => a.stream === stream)?.seq ?? stream.next;
-      const out = new OutRoute(link, core.type, port, stream.key, first ?? 1, first !== undefined);
+      // From the first message not delivered here yet (queued, or still to come).
+      const first = queued.find((a) => a.stream === stream)?.seq ?? (stream.next === undefined ? undefined : stream.delivered + 1);
+      const out = new OutRoute(link, core.type, port, stream.key, { firstSeq: first ?? 1, base: first !== undefined });
       const forwarder = new Forwarder(stream, out, this.stats, () => this.retireProxy(port.id, stream));
       stream.sink = forwarder;
       forwarders.set(stream, forwarder);
-      fwd.streams.set(stream.key.id, stream);
+      addProxied(fwd, stream);
     }
     for (const a of queued) a.stream.sink.deliver(a);
     for (const [stream, forwarder] of forwarders) {
@@ -353,7 +482,7 @@ export class Router {
       else for (const route of [...stream.routes]) this.askToRedirect(route, link);
     }
     core.streams.clear();
-    if (fwd.pendingOpens === 0 && fwd.streams.size === 0) this.forwards.delete(port.id);
+    if (fwd.streams.size === 0) this.forwards.delete(port.id);
   }
 
   // ---- proxy removal ----
@@ -362,7 +491,7 @@ export class Router {
   private askToRedirect(route: InRoute<unknown> | LocalRoute<unknown> | object, target: Link): void {
     if (route instanceof LocalRoute) {
       // The sender is in this process: switch it over now.
-      this.switchOver(route.owner, route.channel, route.receiver.port!, target);
+      this.switchOver(route.owner, route.channel, route.port(), target);
       return;
     }
     if (!(route instanceof InRoute)) return;
@@ -403,12 +532,11 @@ export class Router {
     if (waiting?.length === 0) this.awaitingNames.delete(link.peerHex);
   }
 
-  /** A REDIRECT reached a route's owner: send the rest of the stream to `address`. */
-  redirect(owner: RouteOwner<unknown>, channel: ChannelType<unknown>, port: GlobalKey, address: NodeAddress): void {
+  /** A REDIRECT reached a sender: send the rest of the stream to `address`. */
+  redirect(owner: SenderCore<unknown>, channel: ChannelType<unknown>, port: GlobalKey, address: NodeAddress): void {
     const peerHex = hex(address.node);
     if (peerHex === this.nodeHex) {
-      const local = this.ports.get(port.id);
-      if (local !== undefined && owner instanceof SenderCore) this.switchToLocal(owner, channel, local);
+      this.switchToLocal(owner, channel, port);
       return;
     }
     const link = this.links.get(peerHex);
@@ -417,22 +545,21 @@ export class Router {
       return;
     }
     if (address.name === "" || this.io === undefined) return; // stay on the proxy path
-    const before = (owner as { outlet?: unknown }).outlet;
+    const before = owner.outlet;
     this.io.dial(address.name).then(
       (dialed) => {
         // Only if nothing changed meanwhile: not switched, not closed, not gone.
-        const stillThere = owner instanceof SenderCore ? owner.open && owner.gone === undefined : !(owner as Forwarder<unknown>).stream.ended;
-        if ((owner as { outlet?: unknown }).outlet === before && stillThere) this.switchOver(owner, channel, port, dialed);
+        if (owner.outlet === before && owner.open && owner.gone === undefined) this.switchOver(owner, channel, port, dialed);
       },
       () => {}, // unreachable: keep going through the proxy
     );
   }
 
-  private switchOver(owner: RouteOwner<unknown>, channel: ChannelType<unknown>, port: GlobalKey, link: Link): void {
-    const key = owner instanceof SenderCore ? owner.stream! : (owner as Forwarder<unknown>).stream.key;
-    const out = new OutRoute(link, channel, port, key, owner.lastSeq + 1, false);
+  private switchOver(owner: SenderCore<unknown>, channel: ChannelType<unknown>, port: GlobalKey, link: Link): void {
+    const join = owner.nextJoin();
+    const out = new OutRoute(link, channel, port, owner.stream!, { firstSeq: owner.lastSeq + 1, base: false, join });
     out.owner = owner;
-    owner.rebind(out, link.sendWindow, link.peer);
+    owner.rebind(out, link.sendWindow, link.peer, join);
     this.switched();
   }
 
@@ -441,17 +568,106 @@ export class Router {
     this.onSwitch?.();
   }
 
-  private switchToLocal(owner: SenderCore<unknown>, channel: ChannelType<unknown>, receiver: ReceiverCore<unknown>): void {
+  /**
+   * A REDIRECT named this process: the old path's HANDOFF will stop at the
+   * first visit of the stream here, so the sender joins it now if there is
+   * only one (the receiver's, or a proxy's that then sends it on). Otherwise
+   * it stays on the path it has.
+   */
+  private switchToLocal(owner: SenderCore<unknown>, channel: ChannelType<unknown>, port: GlobalKey): void {
     const key = owner.stream!;
-    let stream = receiver.streams.get(key.id);
-    if (stream === undefined) {
-      stream = new StreamIn(key, receiver, undefined);
-      receiver.streams.set(key.id, stream);
-    }
-    stream.continuations--;
-    const route = new LocalRoute(channel, stream, receiver);
+    const visits = [...(this.forwards.get(port.id)?.streams.get(key.id) ?? []), this.ports.get(port.id)?.streams.get(key.id)];
+    const live = visits.filter((st): st is StreamIn<unknown> => st !== undefined && !st.ended);
+    if (live.length !== 1) return;
+    const stream = live[0]!;
+    const join = owner.nextJoin();
+    this.joinedEarly.add(joinKey(key, join));
+    const route = new LocalRoute(channel, stream, stream.sink instanceof ReceiverCore ? stream.sink : port);
     route.owner = owner;
-    owner.rebind(route, owner.window, this.node);
+    owner.rebind(route, owner.window, this.node, join);
     this.switched();
+    this.joined(stream, [route]);
+  }
+}
+
+/** The next step here of a stream that a clone's stream follows. */
+type Place = ReceiverCore<unknown> | OutRoute<unknown> | Parked;
+
+function placeOf(stream: StreamIn<unknown>): Place | undefined {
+  const sink = stream.sink;
+  if (sink instanceof ReceiverCore) return sink.closed || sink.moved ? undefined : (sink as ReceiverCore<unknown>);
+  if (sink instanceof Forwarder) return sink.out.active ? sink.out : undefined;
+  return sink instanceof Parked ? sink : undefined;
+}
+
+/**
+ * The sink of a stream that waits to learn where it belongs: a continuation
+ * before its HANDOFF, or a clone's stream whose parent is such a stream. It
+ * has no base, so everything it gets waits as early arrivals.
+ */
+class Parked implements StreamSink<unknown> {
+  private readonly waiting: ((into: StreamIn<unknown> | undefined) => void)[] = [];
+
+  constructor(
+    /** The receiver's port id. */
+    readonly port: string,
+    private readonly onEnd: () => void,
+  ) {}
+
+  deliver(): void {}
+
+  streamEnded(): void {
+    this.onEnd();
+    this.resolve(undefined);
+  }
+
+  then(waiter: (into: StreamIn<unknown> | undefined) => void): void {
+    this.waiting.push(waiter);
+  }
+
+  /** Where the stream went (undefined: refused). */
+  resolve(into: StreamIn<unknown> | undefined): void {
+    for (const waiter of this.waiting.splice(0)) waiter(into);
+  }
+}
+
+/**
+ * A parked stream's routes and what they brought now feed `into`; `finish`
+ * then passes on its end, if it came (the caller first places what followed it).
+ */
+function moveInto(waiting: StreamIn<unknown>, into: StreamIn<unknown>, joins: Map<string, StreamIn<unknown>>): { routes: InRoute<unknown>[]; finish: () => void } {
+  const routes = [...waiting.routes] as InRoute<unknown>[];
+  for (const route of routes) {
+    waiting.routes.delete(route);
+    route.stream = into;
+    into.routes.add(route);
+  }
+  const { arrivals, final, continuations, handoff } = waiting.takeAll();
+  for (const a of arrivals) into.accept({ ...a, stream: into });
+  // A HANDOFF that stopped at the parked stream stopped here.
+  for (const [key, stream] of joins) if (stream === waiting) joins.set(key, into);
+  return {
+    routes,
+    finish: () => {
+      into.adopt(continuations, handoff);
+      if (final !== undefined) into.finish(final.seq, final.reason);
+    },
+  };
+}
+
+/** A continuation and its HANDOFF meet under this name. */
+function joinKey(stream: GlobalKey, join: number): string {
+  return `${stream.id}#${join}`;
+}
+
+function addProxied(fwd: PortForward, stream: StreamIn<unknown>): void {
+  const visits = fwd.streams.get(stream.key.id);
+  if (visits === undefined) fwd.streams.set(stream.key.id, [stream]);
+  else visits.push(stream);
+}
+
+function checkType(h: FrameHeader, type: ChannelType<unknown>): void {
+  if (h.typeLo !== type.wireType.lo || h.typeHi !== type.wireType.hi) {
+    throw new ProtocolError(`OPEN for ${type.typeName} with another message type`);
   }
 }

@@ -7,12 +7,12 @@
 import { ProtocolError, type EndReason, type ProtochanError } from "../errors.js";
 import type { ChannelType } from "../channel/channel-type.js";
 import { windowCharge } from "../channel/defaults.js";
-import type { Outlet } from "../channel/sender.js";
+import { SenderCore, type Outlet } from "../channel/sender.js";
 import type { Arrival, Closable, CreditTarget, FeedingRoute, StreamIn } from "../channel/stream.js";
-import type { ReceiverCore } from "../channel/receiver.js";
-import { Kind, splitTypeId, type FrameHeader, type TypeIdHalves } from "../wire/header.js";
+import { Receiver, type ReceiverCore } from "../channel/receiver.js";
+import { Kind, type FrameHeader, type TypeIdHalves } from "../wire/header.js";
 import { ByteWriter } from "../wire/byte-writer.js";
-import { encodeOpen, type NodeAddress } from "./bodies.js";
+import { encodeHandoff, encodeOpen, type Handoff, type NodeAddress, type Parent } from "./bodies.js";
 import { importHandles, localHandles } from "./handles.js";
 import type { StreamSink } from "../channel/stream.js";
 import type { GlobalKey } from "./keys.js";
@@ -27,16 +27,24 @@ export const FLAG_LOST = 1;
 /** Whoever sends on an OutRoute: a stream's origin or a proxy. */
 export interface RouteOwner<T> {
   readonly lastSeq: number;
+  /** A proxy relays credit upstream, so its route waits for credit even after it closed. */
+  readonly relaysCredit: boolean;
   credit(bytes: number): void;
   markGone(reason: EndReason, cause?: unknown): void;
-  rebind(outlet: Outlet<T>, window: number, target: Uint8Array): void;
 }
+
+/** How an OutRoute starts: an OPEN frame, or the bootstrap route that exists without one. */
+export type Opening =
+  | { readonly firstSeq: number; readonly base: boolean; readonly parent?: Parent; readonly join?: number }
+  | { readonly presetId: number };
 
 export class OutRoute<T> implements Outlet<T> {
   readonly id: number;
   /** Charged bytes sent on this route and not yet credited. */
   private outstanding = 0;
   private handedOff = false;
+  /** CLOSE sent; a proxy's route stays until its credit is back. */
+  private closed = false;
   private open = true;
   owner!: RouteOwner<T>;
 
@@ -44,22 +52,24 @@ export class OutRoute<T> implements Outlet<T> {
     readonly link: Link,
     readonly channel: ChannelType<T>,
     private readonly portKey: GlobalKey,
-    stream: GlobalKey,
-    firstSeq: number,
-    base: boolean,
-    /** The bootstrap route exists without an OPEN. */
-    presetId?: number,
+    private readonly streamKey: GlobalKey,
+    opening: Opening,
   ) {
-    this.id = presetId ?? link.allocRouteId();
+    this.id = "presetId" in opening ? opening.presetId : link.allocRouteId();
     link.outbound.set(this.id, this as OutRoute<unknown>);
     link.routeStarted();
-    if (presetId === undefined) {
-      link.writeFrame(Kind.Open, this.id, 0, encodeOpen({ stream, base, firstSeq, port: portKey }), 0, channel.typeId);
+    if (!("presetId" in opening)) {
+      link.writeFrame(Kind.Open, this.id, 0, encodeOpen({ stream: streamKey, port: portKey, ...opening }), 0, channel.typeId);
     }
   }
 
   port(): GlobalKey {
     return this.portKey;
+  }
+
+  /** Still carrying messages (not closed, handed off or gone). */
+  get active(): boolean {
+    return this.open && !this.handedOff && !this.closed;
   }
 
   write(value: T, seq: number): number {
@@ -89,21 +99,26 @@ export class OutRoute<T> implements Outlet<T> {
   }
 
   close(lastSeq: number, lost = false): void {
-    if (!this.open) return;
+    if (!this.active) return;
     this.link.writeFrame(Kind.Close, this.id, lastSeq, undefined, lost ? FLAG_LOST : 0);
-    this.remove();
+    this.closed = true;
+    if (!this.owner.relaysCredit || this.outstanding <= 0) this.remove();
   }
 
-  /** Tells the receiver one more stream will be opened to it (see Router.announceSender). */
-  announce(origin: Uint8Array): void {
-    if (this.open && !this.handedOff) this.link.writeFrame(Kind.Announce, this.id, 0, origin);
-  }
-
-  handoff(lastSeq: number, target: Uint8Array): void {
-    if (!this.open || this.handedOff) return;
-    this.link.writeFrame(Kind.Handoff, this.id, lastSeq, target);
+  handoff(lastSeq: number, target: Uint8Array, join: number): void {
+    if (!this.active) return;
+    this.link.writeFrame(Kind.Handoff, this.id, lastSeq, encodeHandoff({ target, stream: this.streamKey, join }));
     this.handedOff = true;
     if (this.outstanding <= 0) this.remove();
+  }
+
+  /**
+   * A proxy that is gone still passes on a HANDOFF it owed: the next hop
+   * refuses the continuation waiting for it (the route there is gone too, so
+   * the frame counts as late).
+   */
+  handoffAfterGone(lastSeq: number, handoff: Handoff): void {
+    if (this.link.failure === undefined) this.link.writeFrame(Kind.Handoff, this.id, lastSeq, encodeHandoff(handoff));
   }
 
   flush(): Promise<void> {
@@ -113,26 +128,34 @@ export class OutRoute<T> implements Outlet<T> {
   onCredit(bytes: number): void {
     this.outstanding -= bytes;
     this.owner.credit(bytes);
-    if (this.handedOff && this.outstanding <= 0) this.remove();
+    if ((this.handedOff || this.closed) && this.outstanding <= 0) this.remove();
   }
 
   onGone(lost: boolean): void {
     if (!this.open) return;
+    const ended = this.handedOff || this.closed;
     this.remove();
     // Nothing sent here will be consumed now: release what it still holds.
-    if (this.handedOff) this.owner.credit(this.outstanding);
-    else this.owner.markGone(lost ? "connection-lost" : "closed");
+    if (ended) this.owner.credit(this.outstanding);
+    // Handed off or not, the receiver this path led to is gone: a sender hears it here too, as its
+    // continuation may be waiting for a HANDOFF that the gone path drops.
+    if (!ended || (this.handedOff && !this.owner.relaysCredit)) this.owner.markGone(lost ? "connection-lost" : "closed");
   }
 
   onRedirect(address: NodeAddress): void {
-    if (this.open && !this.handedOff) this.link.router.redirect(this.owner, this.channel, this.portKey, address);
+    // Only a stream's origin follows a REDIRECT. A proxy has asked its own
+    // upstream to go direct, so it is bypassed; were it to switch too, the
+    // place it told its upstream about could be left before the upstream
+    // arrives there (a stale REDIRECT).
+    if (this.active && this.owner instanceof SenderCore) this.link.router.redirect(this.owner, this.channel, this.portKey, address);
   }
 
   onLinkLost(reason: EndReason, err: ProtochanError | undefined): void {
     if (!this.open) return;
     this.open = false;
-    // After a handoff the stream lives on elsewhere; credit still owed here never comes.
-    if (this.handedOff) this.owner.credit(this.outstanding);
+    // After a handoff the stream lives on elsewhere (after a close it is over):
+    // credit still owed here never comes.
+    if (this.handedOff || this.closed) this.owner.credit(this.outstanding);
     else this.owner.markGone(reason, err);
   }
 
@@ -157,13 +180,15 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
   /** Undefined on a continuation route until its first message. */
   private nextSeq: number | undefined;
   private readonly type: TypeIdHalves;
-  private handedOff = false;
   private open = true;
+  /** Detached with credit still to return: the link must stay up for it (see Link.draining). */
+  private draining = false;
 
   constructor(
     readonly link: Link,
     readonly id: number,
-    readonly stream: StreamIn<T>,
+    /** Changes once: a continuation that arrived before its HANDOFF is joined to the stream. */
+    public stream: StreamIn<T>,
     private readonly channel: ChannelType<T>,
     firstSeq: number | undefined,
   ) {
@@ -204,7 +229,9 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     }
     const charge = windowCharge(body.length);
     this.inFlight += charge;
-    this.stream.accept({ value, size: charge, seq: h.seq, via: this, stream: this.stream, handles: imported?.finish() });
+    const ends = imported?.finish();
+    const waitFor = ends === undefined ? undefined : incompleteReceivers(ends);
+    this.stream.accept({ value, size: charge, seq: h.seq, via: this, stream: this.stream, handles: ends, waitFor });
   }
 
   onClose(lastSeq: number, lost: boolean): void {
@@ -214,12 +241,14 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     this.stream.finish(lastSeq, lost ? "connection-lost" : "closed");
   }
 
-  onHandoff(lastSeq: number, target: Uint8Array): void {
+  onHandoff(lastSeq: number, handoff: Handoff): void {
     this.checkLast(lastSeq, "handed off");
-    this.handedOff = true;
     this.detach();
     this.flushCredit();
-    this.stream.handedOff(target, Buffer.compare(target, this.link.router.node) === 0);
+    const here = Buffer.compare(handoff.target, this.link.router.node) === 0;
+    this.stream.routeLeft(handoff, here);
+    // The continuation joins the stream where its HANDOFF stops: here.
+    if (here) this.link.router.joinHere(this.stream, handoff.join);
   }
 
   consumed(bytes: number): void {
@@ -239,6 +268,7 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
   }
 
   onLinkLost(reason: EndReason, err: ProtochanError | undefined): void {
+    this.draining = false;
     if (!this.open) return;
     this.open = false;
     this.stream.routes.delete(this);
@@ -255,6 +285,11 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     this.link.writeFrame(Kind.Credit, this.id, this.pendingCredit);
     this.inFlight -= this.pendingCredit;
     this.pendingCredit = 0;
+    if (this.draining && this.inFlight <= 0) {
+      this.draining = false;
+      this.link.draining--;
+      this.link.routeEnded();
+    }
   }
 
   private detach(): void {
@@ -262,29 +297,50 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     this.open = false;
     this.stream.routes.delete(this);
     this.link.inbound.delete(this.id);
+    // The sender (or a proxy relaying to its upstream) still waits for this credit.
+    if (this.inFlight - this.pendingCredit > 0) {
+      this.draining = true;
+      this.link.draining++;
+    }
     this.link.routeEnded();
   }
 }
 
-/** A sender and a receiver (or a proxy) in the same process. */
+/** Receivers among a message's ends whose streams are still being opened. */
+function incompleteReceivers(ends: readonly Closable[]): ReceiverCore<unknown>[] | undefined {
+  let pending: ReceiverCore<unknown>[] | undefined;
+  for (const end of ends) {
+    if (end instanceof Receiver && !end.core.complete) (pending ??= []).push(end.core);
+  }
+  return pending;
+}
+
+/** A sender and its receiver (or a proxy of it) in the same process. */
 export class LocalRoute<T> implements Outlet<T>, FeedingRoute, CreditTarget {
   private readonly scratch = new ByteWriter();
-  owner!: RouteOwner<T>;
+  owner!: SenderCore<T>;
+
+  /** The receiver, when the stream was local to it (not a proxy's visit). */
+  readonly receiver: ReceiverCore<T> | undefined;
+  private readonly portKey: GlobalKey | undefined;
 
   constructor(
     readonly channel: ChannelType<T>,
     readonly stream: StreamIn<T>,
-    readonly receiver: ReceiverCore<T>,
+    /** The receiver, or the receiver's name when the stream is proxied here. */
+    target: ReceiverCore<T> | GlobalKey,
   ) {
     stream.routes.add(this);
+    this.receiver = "id" in target ? undefined : target;
+    this.portKey = "id" in target ? target : undefined;
   }
 
   port(): GlobalKey {
-    return this.receiver.port!;
+    return this.portKey ?? this.receiver!.port!;
   }
 
   write(value: T, seq: number): number {
-    const handles = localHandles(this.owner, this.receiver as ReceiverCore<unknown>);
+    const handles = localHandles(this.owner, this.receiver as ReceiverCore<unknown> | undefined);
     const w = this.scratch;
     try {
       this.channel.codec.encode(value, w, handles.encoder);
@@ -318,9 +374,9 @@ export class LocalRoute<T> implements Outlet<T>, FeedingRoute, CreditTarget {
     this.stream.finish(lastSeq, lost ? "connection-lost" : "closed");
   }
 
-  handoff(_lastSeq: number, target: Uint8Array): void {
+  handoff(_lastSeq: number, target: Uint8Array, join: number): void {
     this.stream.routes.delete(this);
-    this.stream.handedOff(target, false);
+    this.stream.routeLeft({ target, stream: this.stream.key, join });
   }
 
   flush(): Promise<void> {
@@ -344,33 +400,50 @@ interface Relay {
   readonly charge: number;
 }
 
+/** How a proxy's stream ends once what it holds is forwarded. */
+type Ending = { readonly close: true; readonly lost: boolean } | { readonly close: false; readonly handoff: Handoff };
+
 /**
  * A proxy: the receiver moved to another process, so this stream's messages
- * are forwarded there in order. Credit comes back from the new place and is
- * relayed to the routes the messages came by.
+ * are forwarded there in order. It keeps to the next hop's window (a moved
+ * queue may be larger than it), holding the rest; credit comes back from the
+ * new place and is relayed to the routes the messages came by, so upstream
+ * senders stay bounded by their own windows.
  */
 export class Forwarder<T> implements StreamSink<T>, RouteOwner<T> {
+  readonly relaysCredit = true;
   private relays: Relay[] = [];
   private relayHead = 0;
   private bank = 0;
-  out: Outlet<T>;
+  /** Charged bytes written to `out` and not credited yet. */
+  private outstanding = 0;
+  private readonly window: number;
+  private held: Arrival<T>[] = [];
+  private written: number;
+  private ending: Ending | undefined;
   private retired = false;
 
   constructor(
     readonly stream: StreamIn<T>,
-    out: OutRoute<T>,
+    readonly out: OutRoute<T>,
     private readonly counters: { forwarded: number },
     private readonly onRetire: () => void,
   ) {
-    this.out = out;
     out.owner = this;
+    this.window = out.link.sendWindow;
+    this.written = stream.delivered;
   }
 
   get lastSeq(): number {
-    return this.stream.delivered;
+    return this.written;
   }
 
   deliver(a: Arrival<T>): void {
+    if (this.held.length > 0 || this.outstanding >= this.window) this.held.push(a);
+    else this.forward(a);
+  }
+
+  private forward(a: Arrival<T>): void {
     let charge: number;
     try {
       charge = this.out.write(a.value, a.seq);
@@ -378,30 +451,39 @@ export class Forwarder<T> implements StreamSink<T>, RouteOwner<T> {
       // The next hop cannot take it (too large for it, or it is gone): for this
       // stream the receiver is gone. The error is not the upstream link's fault.
       a.via.consumed(a.size);
-      if (a.handles !== undefined) for (const end of a.handles) end.close();
+      closeEnds(a.handles);
       this.markGone("closed", err);
       return;
     }
+    this.written = a.seq;
+    this.outstanding += charge;
     this.counters.forwarded++;
     this.relays.push({ via: a.via, originalSize: a.size, charge });
     // The ends it carried went on with it (senders cloned, receivers moved): drop the copies here.
-    if (a.handles !== undefined) for (const end of a.handles) end.close();
+    closeEnds(a.handles);
   }
 
   streamEnded(_stream: StreamIn<T>, reason: EndReason): void {
-    this.out.close(this.stream.delivered, reason !== "closed");
-    this.retire();
+    this.endWith({ close: true, lost: reason !== "closed" });
   }
 
-  handedOff(_stream: StreamIn<T>, target: Uint8Array): void {
+  handedOff(_stream: StreamIn<T>, handoff: Handoff): void {
     // Upstream went on elsewhere: this hop is done once nothing else feeds it.
     if (this.stream.routes.size > 0 || this.stream.continuations > 0) return;
-    this.out.handoff(this.stream.delivered, target);
     this.stream.ended = true;
+    this.endWith({ close: false, handoff });
+  }
+
+  private endWith(ending: Ending): void {
+    this.ending ??= ending;
+    if (this.held.length > 0) return;
+    if (ending.close) this.out.close(this.written, ending.lost);
+    else this.out.handoff(this.written, ending.handoff.target, ending.handoff.join);
     this.retire();
   }
 
   credit(bytes: number): void {
+    this.outstanding -= bytes;
     this.bank += bytes;
     while (this.relayHead < this.relays.length && this.relays[this.relayHead]!.charge <= this.bank) {
       const r = this.relays[this.relayHead++]!;
@@ -412,21 +494,25 @@ export class Forwarder<T> implements StreamSink<T>, RouteOwner<T> {
       this.relays = this.relays.slice(this.relayHead);
       this.relayHead = 0;
     }
+    while (this.held.length > 0 && this.outstanding < this.window && this.out.active) this.forward(this.held.shift()!);
+    if (this.held.length === 0 && this.ending !== undefined && !this.retired) this.endWith(this.ending);
   }
 
   markGone(reason: EndReason, cause?: unknown): void {
-    // What was forwarded will never be consumed: return its credit upstream
-    // (routes already handed off hear of it only this way).
+    // What was forwarded or held will never be consumed: return its credit
+    // upstream (routes already handed off hear of it only this way).
     for (let i = this.relayHead; i < this.relays.length; i++) this.relays[i]!.via.consumed(this.relays[i]!.originalSize);
     this.relays = [];
     this.relayHead = 0;
+    for (const a of this.held.splice(0)) {
+      a.via.consumed(a.size);
+      closeEnds(a.handles);
+    }
     for (const route of [...this.stream.routes]) route.receiverGone(reason !== "closed");
+    const owed = this.ending?.close === false ? this.ending.handoff : this.stream.pendingHandoff;
+    if (owed !== undefined && !this.out.active) this.out.handoffAfterGone(this.written, owed);
     this.stream.abort(reason, cause);
-  }
-
-  rebind(outlet: Outlet<T>, _window: number, target: Uint8Array): void {
-    this.out.handoff(this.stream.delivered, target);
-    this.out = outlet;
+    this.retire();
   }
 
   private retire(): void {
@@ -434,4 +520,8 @@ export class Forwarder<T> implements StreamSink<T>, RouteOwner<T> {
     this.retired = true;
     this.onRetire();
   }
+}
+
+function closeEnds(ends: readonly Closable[] | undefined): void {
+  if (ends !== undefined) for (const end of ends) end.close();
 }

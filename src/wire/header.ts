@@ -34,10 +34,9 @@ export const Kind = {
   Handoff: 9,
   Redirect: 10,
   NodeInfo: 11,
-  Announce: 12,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
-export const MAX_KIND = Kind.Announce;
+export const MAX_KIND = Kind.NodeInfo;
 
 /** A decoded header; the parser reuses one instance for every frame. */
 export interface FrameHeader {

@@ -58,7 +58,7 @@ function withOneHandle(messageType: string, entryKind: number, entryType: string
   const view = new DataView(out.buffer);
   writeHeader(view, 0, Kind.Message, 1, body.length, 1, splitTypeId(typeIdOf(messageType)), 1);
   writeHandleEntry(view, HEADER_SIZE, {
-    kind: entryKind as 1, port: globalKey(new Uint8Array(16), 1), typeLo: type.lo, typeHi: type.hi, streamCount: 0,
+    kind: entryKind as 1, port: globalKey(new Uint8Array(16), 1), typeLo: type.lo, typeHi: type.hi, streamCount: 0, hold: 0,
   });
   out.set(body, HEADER_SIZE + HANDLE_ENTRY_SIZE);
   return out;

@@ -13,9 +13,11 @@ import { clientHandshake } from "../../src/bootstrap/client-handshake.js";
 import { BOOTSTRAP_ROUTE, LINK_ONLY } from "../../src/bootstrap/handshake.js";
 import { serverHandshake } from "../../src/bootstrap/server-handshake.js";
 import type { Connection } from "../../src/connection/connection.js";
-import { globalKey } from "../../src/router/keys.js";
+import { globalKey, hex } from "../../src/router/keys.js";
+import { decodeOpen } from "../../src/router/bodies.js";
+import { Kind } from "../../src/wire/header.js";
 import type { Link } from "../../src/router/link.js";
-import { Forwarder, InRoute, OutRoute } from "../../src/router/routes.js";
+import { InRoute, OutRoute } from "../../src/router/routes.js";
 import { Router, type RouterIO } from "../../src/router/router.js";
 import { formatName, newToken } from "../../src/transport/name.js";
 import type { EndReason } from "../../src/errors.js";
@@ -74,11 +76,6 @@ export interface LinkEvent {
   readonly node: number;
   readonly reason: EndReason;
   readonly message: string;
-  /**
-   * The only routes the link still had were handed off (their streams live
-   * on elsewhere) and waited for credit: nothing of the user's was lost.
-   */
-  readonly onlyHandedOff: boolean;
 }
 
 export interface SimNode {
@@ -113,7 +110,6 @@ export async function buildCluster(
   count: number,
   edges: readonly (readonly [number, number])[],
   limits: ChannelLimits,
-  options: { readonly keepIdleLinks?: boolean } = {},
 ): Promise<Cluster> {
   const failures: LinkEvent[] = [];
   let built = false;
@@ -130,19 +126,20 @@ export async function buildCluster(
     const linkUp = router.linkUp.bind(router);
     router.linkUp = (link) => {
       node.links.push(link);
-      // Links dialed later (to follow a REDIRECT) may be kept open when idle: see Probes.idleClose.
-      if (built && options.keepIdleLinks === true) (link as Connection).closeWhenIdle = false;
+      // Links dialed later (to follow a REDIRECT) stay open when idle, as NetRouterIO's do: closing
+      // one races the peer's next use of it (bugs 7 and 10 of the report).
+      if (built) (link as Connection).closeWhenIdle = false;
       linkUp(link);
     };
     const linkLost = router.linkLost.bind(router);
     router.linkLost = (link, reason, err) => {
       if (reason !== "closed") {
-        const onlyHandedOff =
-          link.inbound.size === 0 && [...link.outbound.values()].every((r) => (r as unknown as { handedOff: boolean }).handedOff);
-        failures.push({ node: index, reason, message: err?.message ?? "", onlyHandedOff });
+        const routes = [...link.inbound.values()].map((r) => `in#${r.id}`).concat([...link.outbound.values()].map((r) => `out#${r.id} ${describe(r)}`));
+        failures.push({ node: index, reason, message: `${err?.message ?? ""} [${routes.join(", ")}]` });
       }
       linkLost(link, reason, err);
     };
+    if (process.env.ROUTER_TRACE !== undefined) traceFrames(router, index, nodes);
     nodes.push(node);
     // A listener for control connections: each client gets a bootstrap receiver, as with a one-shot server.
     const token = newToken();
@@ -161,7 +158,7 @@ export async function buildCluster(
           node.controlIn.set(from, new Receiver(core));
           return { bootstrapPort: port.serial };
         },
-        (err) => failures.push({ node: index, reason: "protocol-error", message: `control handshake: ${err.message}`, onlyHandedOff: false }),
+        (err) => failures.push({ node: index, reason: "protocol-error", message: `control handshake: ${err.message}` }),
       ),
     );
     controlNames.push(formatName(listener.address, token));
@@ -175,7 +172,7 @@ export async function buildCluster(
     const { conn, welcome } = await handshake;
     // As connect() does: the bootstrap stream is stream 0 of this node, with no OPEN.
     const stream = globalKey(from.router.node, 0);
-    const route = new OutRoute(conn, AnyChannel, globalKey(welcome.node, welcome.bootstrapPort), stream, 1, true, welcome.bootstrapRoute);
+    const route = new OutRoute(conn, AnyChannel, globalKey(welcome.node, welcome.bootstrapPort), stream, { presetId: welcome.bootstrapRoute });
     const core = new SenderCore(route, welcome.initialWindow, true);
     core.stream = stream;
     route.owner = core;
@@ -219,26 +216,26 @@ export function routesLeft(cluster: Cluster, keep: (route: object) => boolean = 
   return left;
 }
 
-/**
- * A route of a proxy that was never retired: a handed-off OutRoute still
- * owed credit, a proxy's OutRoute, or an InRoute feeding a proxy or an ended
- * stream (bugs 4, 4b and 6 in the report).
- */
-export function isLeftProxyRoute(route: object): boolean {
-  if (route instanceof OutRoute) {
-    // Handed off and waiting for credit that never comes (bug 4), or a proxy's.
-    const r = route as unknown as { handedOff: boolean; outstanding: number; owner: object };
-    return (r.handedOff && r.outstanding > 0) || r.owner instanceof Forwarder;
-  }
-  if (route instanceof InRoute) {
-    const stream = (route as InRoute<unknown>).stream;
-    return stream.ended || stream.sink instanceof Forwarder;
-  }
-  return false;
-}
-
 /** Private state of a route, for failure messages only. */
 function describe(route: object): string {
-  const r = route as { handedOff?: boolean; outstanding?: number; owner?: { constructor: { name: string } } };
-  return `owner ${r.owner?.constructor.name} handedOff=${r.handedOff} outstanding=${r.outstanding}`;
+  const r = route as { handedOff?: boolean; closed?: boolean; outstanding?: number; owner?: { constructor: { name: string } } };
+  return `owner ${r.owner?.constructor.name} handedOff=${r.handedOff} closed=${r.closed} outstanding=${r.outstanding}`;
+}
+
+const KIND_NAMES = Object.fromEntries(Object.entries(Kind).map(([name, kind]) => [kind, name.toUpperCase()]));
+
+/** ROUTER_TRACE=1: every frame a router takes, one line each (for debugging a replayed scenario). */
+function traceFrames(router: Router, index: number, nodes: readonly SimNode[]): void {
+  const dispatch = router.dispatch.bind(router);
+  router.dispatch = (link, h, handles, body) => {
+    const from = nodes.findIndex((n) => n.router.nodeHex === link.peerHex);
+    let extra = "";
+    if (h.kind === Kind.Open) {
+      const o = decodeOpen(body);
+      extra = ` stream ${o.stream.id.slice(0, 4)}/${o.stream.serial} port ${o.port.id.slice(0, 4)}/${o.port.serial}${o.base ? ` base ${o.firstSeq}` : " cont"}${o.parent === undefined ? "" : "hold" in o.parent ? ` parent hold ${o.parent.hold}` : ` parent route ${o.parent.route}`}`;
+    }
+    if (h.kind === Kind.Handoff || h.kind === Kind.Redirect) extra = ` -> ${hex(body.subarray(0, 16)).slice(0, 4)}`;
+    console.log(`  n${index} <- n${from} ${KIND_NAMES[h.kind]} route ${h.routeId} seq ${h.seq}${h.handleCount > 0 ? ` handles ${h.handleCount}` : ""}${extra}`);
+    dispatch(link, h, handles, body);
+  };
 }

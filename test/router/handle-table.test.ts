@@ -30,6 +30,7 @@ class RecordingLink implements Link {
   readonly outbound = new Map<number, OutRoute<unknown>>();
   highestInbound = 1;
   expectedOpens = 0;
+  draining = 0;
   readonly failure: ProtochanError | undefined = undefined;
   readonly stats = { framesIn: 0, framesOut: 0 };
   readonly frames: { kind: number; routeId: number; seq: number }[] = [];
@@ -76,12 +77,12 @@ function table(entries: readonly HandleEntry[]): Uint8Array {
 let serial = 100;
 function senderEntry(link: RecordingLink, type = AnyChannel): HandleEntry {
   const { lo, hi } = type.wireType;
-  return { kind: HandleKind.Sender, port: globalKey(link.peer, serial++), typeLo: lo, typeHi: hi, streamCount: 0 };
+  return { kind: HandleKind.Sender, port: globalKey(link.peer, serial++), typeLo: lo, typeHi: hi, streamCount: 0, hold: 0 };
 }
 
 function receiverEntry(link: RecordingLink, streamCount = 0): HandleEntry {
   const { lo, hi } = AnyChannel.wireType;
-  return { kind: HandleKind.Receiver, port: globalKey(link.peer, serial++), typeLo: lo, typeHi: hi, streamCount };
+  return { kind: HandleKind.Receiver, port: globalKey(link.peer, serial++), typeLo: lo, typeHi: hi, streamCount, hold: 0 };
 }
 
 const protocolError = (re: RegExp) => (err: unknown) => err instanceof ProtocolError && re.test(err.message);

@@ -9,12 +9,10 @@ import assert from "node:assert/strict";
 import { DisconnectedError, HandleCycleError, ReceiverGoneError } from "../../src/errors.js";
 import { AnyChannel } from "../../src/channel/channel-type.js";
 import type { ChannelLimits } from "../../src/channel/defaults.js";
-import type { Receiver, ReceiverCore } from "../../src/channel/receiver.js";
+import type { Receiver } from "../../src/channel/receiver.js";
 import type { Sender, SenderCore } from "../../src/channel/sender.js";
-import type { Arrival } from "../../src/channel/stream.js";
-import { InRoute, LocalRoute } from "../../src/router/routes.js";
 import { SimNetwork } from "../helpers/sim-link.js";
-import { buildCluster, isLeftProxyRoute, routesLeft, type Cluster } from "./cluster.js";
+import { buildCluster, routesLeft, type Cluster } from "./cluster.js";
 
 export type Op =
   | { readonly t: "create"; readonly node: number }
@@ -40,67 +38,10 @@ export interface Scenario {
   /** "mesh": every pair linked at the start; "line": 0-1-2-…, other links are dialed by proxy removal. */
   readonly topology: "mesh" | "line";
   readonly linkWindow: number;
-  /** Window of channels made with router.channel() (not above linkWindow: bug 11 in the report). */
+  /** Window of channels made with router.channel() (may be above linkWindow: a moved queue then exceeds the next hop's window). */
   readonly channelWindow: number;
   readonly netSeed: number;
   readonly ops: readonly Op[];
-  /** Paths that currently break (see the report): off unless a run probes them. */
-  readonly probe?: Probes;
-}
-
-/**
- * Each flag lets the driver take a path that currently exposes a router bug
- * (numbered as in the report); with all off the property holds.
- */
-export interface Probes {
-  /** Bug 1: sends the router must refuse (a sender over itself, a receiver over its own channel); a refused send burns a sequence number. */
-  readonly refusals?: boolean;
-  /** Bug 2: move receivers holding queued messages of streams that already ended; those messages are lost. */
-  readonly endedStreams?: boolean;
-  /** Bug 3: send along senders whose receiver is in another process (also by proxies forwarding such messages); the receiver's process rejects the OPEN. */
-  readonly resend?: boolean;
-  /**
-   * Bugs 4, 4b and 6 (and 7, with idleClose): fail on proxy routes left behind
-   * once every channel is closed, and on links that end as connection-lost
-   * because the peer closed them while handed-off routes here still waited
-   * for credit.
-   */
-  readonly strictCleanup?: boolean;
-  /**
-   * Bug 5: move a receiver again before the network settled since its last
-   * move (or while streams announced to it are not opened yet); a stale
-   * REDIRECT can then strand a stream.
-   */
-  readonly rapidMoves?: boolean;
-  /**
-   * Bug 8: close senders while their router dials a new link to follow a
-   * REDIRECT; the switch-over still happens and opens a route nobody closes.
-   */
-  readonly closeWhileDialing?: boolean;
-  /**
-   * Bug 9: move a receiver from X to Y while a third node feeds it through X;
-   * X's REDIRECT can make that node's OPEN reach Y before the receiver does,
-   * and Y answers GONE.
-   */
-  readonly thirdParty?: boolean;
-  /**
-   * Bugs 7 and 10: let links dialed to follow a REDIRECT close once idle, as
-   * they do outside tests; a link can then close while the peer's OPEN is on
-   * its way, or while the peer still waits for credit on a handed-off route.
-   */
-  readonly idleClose?: boolean;
-  /**
-   * Bug 12: send along a sender whose receiver was closed; the receiver's
-   * router takes the clone's stream into the closed receiver, so the clone
-   * never hears that the receiver is gone (and the closed receiver stays
-   * registered).
-   */
-  readonly closedResend?: boolean;
-  /**
-   * Bug 13: close a receiver while a stream holds messages back (arrived
-   * early during proxy removal); channel ends inside them are never closed.
-   */
-  readonly closeWithEarly?: boolean;
 }
 
 /** A sender's stream: a SenderCore (local clones share it). */
@@ -127,8 +68,6 @@ interface MChan {
   node: number | undefined;
   /** While it travels inside a data message: that message's channel. */
   insideChan: MChan | undefined;
-  /** The World's settle count when the receiver last moved. */
-  movedAt: number;
   /** Nodes the receiver has been on, in order. */
   readonly path: number[];
   /** Per stream id, the last message number received. */
@@ -136,8 +75,6 @@ interface MChan {
   readonly streams: MStream[];
   /** Senders of this channel travelling inside messages. */
   carried: number;
-  /** Messages on this channel that carry a sender, not received yet. */
-  carrying: number;
   /** Channel ends inside messages of this channel not received yet, by "stream:number". */
   readonly cargo: Map<string, { readonly tc?: number; readonly rc?: number }>;
   disconnected: boolean;
@@ -181,16 +118,13 @@ export class World {
   private readonly streamsByCore = new Map<SenderCore<unknown>, MStream>();
   private readonly control = new Map<string, Control>();
   private nextStream = 1;
-  /** How many times the network settled (see Probes.rapidMoves). */
-  private settles = 0;
   private tearingDown = false;
-  readonly stats = { messages: 0, blocked: 0, moves: 0, switched: 0, forwarded: 0, dials: 0, ticks: 0, leakyRuns: 0 };
+  readonly stats = { messages: 0, blocked: 0, moves: 0, switched: 0, forwarded: 0, dials: 0, ticks: 0 };
 
   constructor(
     readonly cluster: Cluster,
     readonly net: SimNetwork,
     private readonly channelWindow: number,
-    private readonly probe: Probes = {},
   ) {
     for (const node of cluster.nodes) {
       for (const [to, sender] of node.control) this.control.set(`${node.index}>${to}`, { sender, blocked: false });
@@ -239,7 +173,6 @@ export class World {
       case "close": {
         const h = this.pickHandle(op.h);
         if (h === undefined) return;
-        if (this.probe.closeWhileDialing !== true && this.cluster.nodes[h.node]!.io.dialing > 0) return;
         this.closeHandle(h);
         return;
       }
@@ -252,8 +185,6 @@ export class World {
         const placed = this.placedChans();
         if (placed.length === 0) return;
         const chan = placed[op.c % placed.length]!;
-        const held = [...chan.rx!.core.streams.values()].some((st) => (st as unknown as { early: Map<number, unknown> }).early.size > 0);
-        if (held && this.probe.closeWithEarly !== true) return;
         this.note(`close rx of c${chan.id} on n${chan.node} (${chan.rx!.queued} queued)`);
         chan.rx!.close();
         this.dropped(chan);
@@ -269,7 +200,6 @@ export class World {
         return;
       case "settle":
         await this.net.settle();
-        this.settles++;
         this.pumpControls();
         return;
     }
@@ -282,12 +212,10 @@ export class World {
       rx,
       node,
       insideChan: undefined,
-      movedAt: -1,
       path: [node],
       got: new Map(),
       streams: [],
       carried: 0,
-      carrying: 0,
       cargo: new Map(),
       disconnected: false,
       closed: false,
@@ -372,52 +300,14 @@ export class World {
 
   private give(hi: number, to: number, close: boolean): void {
     const h = this.pickHandle(hi);
-    if (h === undefined || !this.mayResend(h)) return;
+    if (h === undefined) return;
     const dest = this.neighbour(h.node, to);
     const ctl = this.controlFor(h.node, dest);
     if (ctl === undefined) return;
     this.sendControl(ctl, { tx: h.sender, tc: h.stream.chan.id });
     h.stream.chan.carried++;
-    const closing = close && (this.probe.closeWhileDialing === true || this.cluster.nodes[h.node]!.io.dialing === 0);
-    this.note(`give h${h.id} (c${h.stream.chan.id}) n${h.node}→n${dest}${closing ? ", closing it here" : ""}`);
-    if (closing) this.closeHandle(h);
-  }
-
-  /** Whether the receiver may hold queued messages of a stream whose senders are all closed. */
-  private holdsEndedStreams(chan: MChan): boolean {
-    const ended = chan.streams.some(
-      (s) => (chan.got.get(s.id) ?? 0) < s.sent && this.handles.every((h) => h.stream !== s || h.closed),
-    );
-    // Receivers travelling inside its queue move with it.
-    return ended || this.chans.some((inner) => inner.insideChan === chan && this.holdsEndedStreams(inner));
-  }
-
-  /** Whether sending `h` along is allowed in this run: see Scenario.resend. */
-  private mayResend(h: MHandle): boolean {
-    if (this.probe.closedResend !== true && h.stream.chan.closed) return false;
-    if (this.probe.resend === true) return true;
-    const outlet = h.sender.core.outlet;
-    return outlet instanceof LocalRoute && !outlet.receiver.moved;
-  }
-
-  /** Whether the receiver of `chan` may move now (see Probes). */
-  private mayMove(chan: MChan, from: number, dest: number): boolean {
-    if (this.probe.endedStreams !== true && this.holdsEndedStreams(chan)) return false;
-    if (this.probe.rapidMoves !== true && this.movedRecently(chan)) return false;
-    const nodes = new Set([from, dest].map((n) => this.cluster.nodes[n]!.router.nodeHex));
-    // Unless `from` has yet to ask `dest` for its name (no answer, no question under way): its question
-    // then follows the receiver over the link, and the REDIRECT leaves once the answer is back.
-    const { names, awaitingNames } = this.cluster.nodes[from]!.router as unknown as Record<"names" | "awaitingNames", Map<string, unknown>>;
-    const destHex = this.cluster.nodes[dest]!.router.nodeHex;
-    const willAsk = !names.has(destHex) && !awaitingNames.has(destHex);
-    if (this.probe.thirdParty !== true && !willAsk && !fedOnlyFrom(chan.rx!.core, nodes)) return false;
-    if (this.probe.rapidMoves !== true && !fedOnlyFrom(chan.rx!.core, undefined)) return false;
-    return this.probe.resend === true || chan.carrying === 0;
-  }
-
-  /** Whether the receiver (or one travelling inside its queue) moved since the network last settled. */
-  private movedRecently(chan: MChan): boolean {
-    return chan.movedAt >= this.settles || this.chans.some((inner) => inner.insideChan === chan && this.movedRecently(inner));
+    this.note(`give h${h.id} (c${h.stream.chan.id}) n${h.node}→n${dest}${close ? ", closing it here" : ""}`);
+    if (close) this.closeHandle(h);
   }
 
   private move(ci: number, to: number): void {
@@ -426,14 +316,12 @@ export class World {
     const chan = placed[ci % placed.length]!;
     const from = chan.node!;
     const dest = this.neighbour(from, to);
-    if (!this.mayMove(chan, from, dest)) return;
     const ctl = this.controlFor(from, dest);
     if (ctl === undefined) return;
     this.note(`move rx of c${chan.id} n${from}→n${dest} (${chan.rx!.queued} queued)`);
     this.sendControl(ctl, { rx: chan.rx!, rc: chan.id });
     chan.rx = undefined;
     chan.node = undefined;
-    chan.movedAt = this.settles;
     this.stats.moves++;
   }
 
@@ -449,19 +337,12 @@ export class World {
     const candidates = this.liveHandles().filter((x) => x.node === h.node);
     const x = candidates[xi % candidates.length]!;
     if (x.stream === h.stream) {
-      if (this.probe.refusals !== true) return;
       // A sender sent over itself: refused, and the stream must go on unharmed.
       assert.throws(() => h.sender.send({ c: h.stream.chan.id, s: h.stream.id, n: h.stream.sent + 1, tx: x.sender }), HandleCycleError);
       this.note(`h${h.id}: sending its own sender over itself refused (HandleCycleError)`);
       return;
     }
-    if (!this.mayResend(x)) return;
-    // A proxy forwarding this message would send the carried sender along again (bug 3): unless probing
-    // that, carry senders only on a sender whose receiver is here and stays (see mayMove).
-    const outlet = h.sender.core.outlet;
-    if (this.probe.resend !== true && !(outlet instanceof LocalRoute && outlet.receiver === h.stream.chan.rx?.core)) return;
     x.stream.chan.carried++;
-    h.stream.chan.carrying++;
     this.send(h, 0, { tx: x.sender, tc: x.stream.chan.id });
   }
 
@@ -473,7 +354,6 @@ export class World {
     const chan = candidates[ci % candidates.length]!;
     const via = h.stream.chan;
     if (chan === via) {
-      if (this.probe.refusals !== true) return;
       // A receiver sent over its own channel: refused, and the stream must go on unharmed.
       assert.throws(() => h.sender.send({ c: via.id, s: h.stream.id, n: h.stream.sent + 1, rx: chan.rx }), HandleCycleError);
       this.note(`h${h.id}: sending c${chan.id}'s receiver over c${via.id} refused (HandleCycleError)`);
@@ -481,16 +361,11 @@ export class World {
     }
     // A receiver inside a message that (eventually) travels inside its own queue is unreachable: skip such cycles.
     for (let c: MChan | undefined = via; c !== undefined; c = c.insideChan) if (c === chan) return;
-    if (!this.mayMove(chan, h.node, h.node)) return;
-    // Carried receivers travel with the messages of a receiver that stays here (moves of that one are checked).
-    const outlet = h.sender.core.outlet;
-    if (this.probe.thirdParty !== true && !(outlet instanceof LocalRoute && outlet.receiver === via.rx?.core)) return;
     const rx = chan.rx!;
     this.note(`carry rx of c${chan.id} (${rx.queued} queued) on c${via.id}`);
     chan.rx = undefined;
     chan.node = undefined;
     chan.insideChan = via;
-    chan.movedAt = this.settles;
     this.stats.moves++;
     this.send(h, 0, { rx, rc: chan.id });
   }
@@ -555,7 +430,6 @@ export class World {
       assert.fail(`${where}: stream s${m.s} delivered #${m.n} after #${last} (${m.n <= last ? "duplicate" : "gap"})`);
     }
     chan.got.set(m.s, m.n);
-    if (m.tx !== undefined) chan.carrying--;
     chan.cargo.delete(`${m.s}:${m.n}`);
   }
 
@@ -620,14 +494,8 @@ export class World {
     for (const chan of this.chans) chan.rx?.close();
     await this.net.settle();
     // Every channel is closed: only the control channels' routes may be left.
-    const strict = this.probe.strictCleanup === true;
-    // Every channel is closed: only the control channels' routes may be left
-    // (and, unless strict, routes of proxies that were never retired: bugs 4, 4b and 6).
-    const left = routesLeft(this.cluster);
-    assert.deepEqual(strict ? left : routesLeft(this.cluster, isLeftProxyRoute), [], "routes left after every channel closed");
-    if (left.length > 0) this.stats.leakyRuns++;
+    assert.deepEqual(routesLeft(this.cluster), [], "routes left after every channel closed");
     // Close the control channels too: then every link has no routes, and closes.
-    const failuresBefore = this.cluster.failures.length;
     for (const ctl of this.control.values()) ctl.sender.close();
     await this.net.settle();
     for (const node of this.cluster.nodes) {
@@ -638,13 +506,11 @@ export class World {
     }
     await this.net.settle();
     this.assertNoFailures();
-    if (left.length === 0) {
-      for (const node of this.cluster.nodes) {
-        for (const link of node.links) {
-          assert.equal(link.inbound.size + link.outbound.size, 0, `n${node.index}: a link still holds routes after every channel closed`);
-        }
-        assert.deepEqual([...node.router.forwards.keys()], [], `n${node.index}: proxies left`);
+    for (const node of this.cluster.nodes) {
+      for (const link of node.links) {
+        assert.equal(link.inbound.size + link.outbound.size, 0, `n${node.index}: a link still holds routes after every channel closed`);
       }
+      assert.deepEqual([...node.router.forwards.keys()], [], `n${node.index}: proxies left`);
     }
     for (const node of this.cluster.nodes) {
       const r = node.router;
@@ -658,35 +524,9 @@ export class World {
   }
 
   assertNoFailures(): void {
-    // A link closed by its peer while it only held handed-off routes still owed credit
-    // ends as "connection-lost" here: bug 7 (and bug 4) in the report; nothing of the user's is lost.
-    const f = this.cluster.failures.filter((e) => this.probe.strictCleanup === true || !e.onlyHandedOff);
+    const f = this.cluster.failures;
     assert.deepEqual(f, [], `links failed: ${f.map((e) => `n${e.node}: ${e.reason}: ${e.message}`).join("; ")}`);
   }
-}
-
-/**
- * Whether every stream into `core` (and into receivers queued inside its
- * messages) has a route feeding it, only from the given nodes (any when
- * undefined), and no stream is announced but not opened: see
- * Probes.thirdParty and Probes.rapidMoves.
- */
-function fedOnlyFrom(core: ReceiverCore<unknown>, nodes: Set<string> | undefined): boolean {
-  if (core.pendingOpens > 0) return false;
-  for (const stream of core.streams.values()) {
-    if (stream.routes.size === 0) return false;
-    if (nodes === undefined) continue;
-    for (const route of stream.routes) {
-      if (route instanceof LocalRoute) continue;
-      if (!(route instanceof InRoute) || !nodes.has(route.link.peerHex)) return false;
-    }
-  }
-  const { queue, head } = core as unknown as { queue: Arrival<unknown>[]; head: number };
-  for (const a of queue.slice(head)) {
-    const inner = (a.value as DataMessage).rx;
-    if (inner !== undefined && !fedOnlyFrom(inner.core, nodes)) return false;
-  }
-  return true;
 }
 
 export function edgesOf(nodes: number, topology: Scenario["topology"]): [number, number][] {
@@ -703,8 +543,8 @@ export async function runScenario(sc: Scenario): Promise<RunResult> {
   const limits: ChannelLimits = { maxFrameSize: 1 << 20, maxHandles: 64, window: sc.linkWindow };
   let world: World | undefined;
   try {
-    const cluster = await buildCluster(net, sc.nodes, edgesOf(sc.nodes, sc.topology), limits, { keepIdleLinks: sc.probe?.idleClose !== true });
-    world = new World(cluster, net, sc.channelWindow, sc.probe);
+    const cluster = await buildCluster(net, sc.nodes, edgesOf(sc.nodes, sc.topology), limits);
+    world = new World(cluster, net, sc.channelWindow);
     for (const op of sc.ops) {
       await world.apply(op);
       world.assertNoFailures();

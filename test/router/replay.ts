@@ -1,8 +1,8 @@
 // Replays one scenario of the routing property test (not a test itself):
 //   node --conditions=source --import tsx test/router/replay.ts '<scenario JSON>'
-// The JSON is a fast-check counterexample, or one of the repros in the report
-// (with "probe": {...} to take a path that exposes a known bug). Prints the
-// operation log; on failure, the violation and the last operations.
+// The JSON is a fast-check counterexample. Prints the operation log; on
+// failure, the violation and the last operations. ROUTER_TRACE=1 also prints
+// every frame each router takes.
 import { runScenario, type Scenario } from "./model.js";
 
 const scenario = JSON.parse(process.argv[2] ?? "") as Scenario;

@@ -44,17 +44,13 @@ typedef enum protochan_v1_FrameKind {
   PROTOCHAN_V1_FRAME_KIND_OPEN = 8,
   // Sending side: the stream goes on over another route; seq is the last
   // sequence number sent on this one. Nothing follows on this route.
+  // Body: Handoff. Proxies pass it on until it reaches the process it names.
   PROTOCHAN_V1_FRAME_KIND_HANDOFF = 9,
   // Receiving side: the stream's receiver now lives in another process;
   // the sender should send there directly. Body: NodeAddress.
   PROTOCHAN_V1_FRAME_KIND_REDIRECT = 10,
   // Either side: how to reach this process directly. Body: NodeAddress.
   PROTOCHAN_V1_FRAME_KIND_NODE_INFO = 11,
-  // Sending side: a sender of this route's receiver was passed on to another
-  // process; one more stream will be opened to the receiver (through this
-  // process). Body: the 16-byte node id of the process that passed it on.
-  // Ordered before any CLOSE of the route.
-  PROTOCHAN_V1_FRAME_KIND_ANNOUNCE = 12,
 } protochan_v1_FrameKind;
 
 // Flags of a CLOSE frame.
@@ -195,8 +191,11 @@ typedef struct protochan_v1_HandleEntry {
   // RECEIVER: how many streams (one per sending process's sender) will be
   // opened to it with OPEN frames after this frame. SENDER: zero.
   uint32_t stream_count;
-  // Reserved, zero.
-  uint32_t reserved;
+  // SENDER: the exporter's hold on its own stream, a serial of the
+  // exporting node. The clone's OPEN names it as its parent; until then the
+  // exporter keeps its stream open, so the receiver cannot disconnect while
+  // the clone travels. RECEIVER: zero.
+  uint32_t hold_serial;
 } protochan_v1_HandleEntry;
 PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_HandleEntry) == 40, "protochan_v1_HandleEntry: size");
 PROTOCHAN_STATIC_ASSERT(PROTOCHAN_ALIGNOF(protochan_v1_HandleEntry) == 8, "protochan_v1_HandleEntry: alignment");
@@ -206,7 +205,7 @@ PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, port_serial) == 4, "p
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, type_id) == 8, "protochan_v1_HandleEntry.type_id: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, port_node) == 16, "protochan_v1_HandleEntry.port_node: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, stream_count) == 32, "protochan_v1_HandleEntry.stream_count: offset");
-PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, reserved) == 36, "protochan_v1_HandleEntry.reserved: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_HandleEntry, hold_serial) == 36, "protochan_v1_HandleEntry.hold_serial: offset");
 
 // Wire type id: FNV-1a 64 of "protochan.v1.Open".
 #define protochan_v1_Open_TYPE_ID UINT64_C(0xAC0A8597B9AE616E)
@@ -222,13 +221,23 @@ typedef struct protochan_v1_Open {
   uint32_t stream_serial;
   // Bit 0 (BASE): first_seq is where the stream starts at this receiver.
   // Without it, the route continues a stream whose start comes by another route.
+  // Bits 1 and 2 (PARENT_HOLD, PARENT_ROUTE) and 3 (JOIN): what `ref` names.
   uint32_t flags;
   // Sequence number of the first MESSAGE this route will carry.
   uint64_t first_seq;
   // The receiver.
   uint8_t port_node[16];
   uint32_t port_serial;
-  uint8_t _pad0[4]; // padding, zero
+  // A sender clone's stream is opened along the path of its parent stream,
+  // ahead of the parent's CLOSE, so the receiver learns of it before it could
+  // disconnect. With flag bit 1 (PARENT_HOLD), from the clone to its
+  // exporter: the exporter's hold_serial. With flag bit 2 (PARENT_ROUTE),
+  // from a process on the parent's path to the next: the parent's route id
+  // on this connection (a stream's path may pass a process twice; its routes
+  // tell the visits apart). With flag bit 3 (JOIN), on a continuation: the
+  // join number of the HANDOFF it continues; the route joins the stream
+  // where that HANDOFF stops.
+  uint32_t ref;
 } protochan_v1_Open;
 PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_Open) == 56, "protochan_v1_Open: size");
 PROTOCHAN_STATIC_ASSERT(PROTOCHAN_ALIGNOF(protochan_v1_Open) == 8, "protochan_v1_Open: alignment");
@@ -238,7 +247,32 @@ PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, flags) == 20, "protochan_v1_
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, first_seq) == 24, "protochan_v1_Open.first_seq: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, port_node) == 32, "protochan_v1_Open.port_node: offset");
 PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, port_serial) == 48, "protochan_v1_Open.port_serial: offset");
-PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, _pad0) == 52, "protochan_v1_Open._pad0: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Open, ref) == 52, "protochan_v1_Open.ref: offset");
+
+// Wire type id: FNV-1a 64 of "protochan.v1.Handoff".
+#define protochan_v1_Handoff_TYPE_ID UINT64_C(0x0A01790F124C8B90)
+#define protochan_v1_Handoff_LAYOUT_VERSION 0u
+#define protochan_v1_Handoff_SIZE 40u
+#define protochan_v1_Handoff_target_LENGTH 16u
+#define protochan_v1_Handoff_stream_node_LENGTH 16u
+
+// Body of HANDOFF.
+typedef struct protochan_v1_Handoff {
+  // The process the stream goes on to.
+  uint8_t target[16];
+  // The stream (as in Open).
+  uint8_t stream_node[16];
+  uint32_t stream_serial;
+  // Numbers the sender's switches of this stream; its continuation OPEN
+  // carries the same number.
+  uint32_t join;
+} protochan_v1_Handoff;
+PROTOCHAN_STATIC_ASSERT(sizeof(protochan_v1_Handoff) == 40, "protochan_v1_Handoff: size");
+PROTOCHAN_STATIC_ASSERT(PROTOCHAN_ALIGNOF(protochan_v1_Handoff) == 4, "protochan_v1_Handoff: alignment");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Handoff, target) == 0, "protochan_v1_Handoff.target: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Handoff, stream_node) == 16, "protochan_v1_Handoff.stream_node: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Handoff, stream_serial) == 32, "protochan_v1_Handoff.stream_serial: offset");
+PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_Handoff, join) == 36, "protochan_v1_Handoff.join: offset");
 
 // Wire type id: FNV-1a 64 of "protochan.v1.NodeAddress".
 #define protochan_v1_NodeAddress_TYPE_ID UINT64_C(0x40E0FC19F3269F32)

@@ -555,7 +555,7 @@ export interface HandleEntryObject {
   typeId: bigint;
   portNode: Uint8Array;
   streamCount: number;
-  reserved: number;
+  holdSerial: number;
 }
 
 /**
@@ -582,7 +582,7 @@ export class HandleEntryView extends PacketViewBase {
       { name: "type_id", offset: 8, size: 8 },
       { name: "port_node", offset: 16, size: 16 },
       { name: "stream_count", offset: 32, size: 4 },
-      { name: "reserved", offset: 36, size: 4 },
+      { name: "hold_serial", offset: 36, size: 4 },
     ],
     handles: [],
     nested: [],
@@ -668,17 +668,20 @@ export class HandleEntryView extends PacketViewBase {
   }
 
   /**
-   * Reserved, zero.
+   * SENDER: the exporter's hold on its own stream, a serial of the
+   *  exporting node. The clone's OPEN names it as its parent; until then the
+   *  exporter keeps its stream open, so the receiver cannot disconnect while
+   *  the clone travels. RECEIVER: zero.
    *
-   * C: `uint32_t reserved` at 36.
+   * C: `uint32_t hold_serial` at 36.
    *
-   * @generated from uint32 reserved = 7
+   * @generated from uint32 hold_serial = 7
    */
-  get reserved(): number {
+  get holdSerial(): number {
     return this.view.getUint32(36, true);
   }
-  set reserved(v: number) {
-    this.view.setUint32(36, checkInt(v, 0, 0xffffffff, "protochan.v1.HandleEntry.reserved"), true);
+  set holdSerial(v: number) {
+    this.view.setUint32(36, checkInt(v, 0, 0xffffffff, "protochan.v1.HandleEntry.hold_serial"), true);
   }
 
   toObject(): HandleEntryObject {
@@ -689,7 +692,7 @@ export class HandleEntryView extends PacketViewBase {
       typeId: this.typeId,
       portNode: this.portNode.slice(),
       streamCount: this.streamCount,
-      reserved: this.reserved,
+      holdSerial: this.holdSerial,
     };
   }
 
@@ -701,7 +704,7 @@ export class HandleEntryView extends PacketViewBase {
     if (v.typeId !== undefined) this.typeId = v.typeId;
     if (v.portNode !== undefined) this.portNode = v.portNode;
     if (v.streamCount !== undefined) this.streamCount = v.streamCount;
-    if (v.reserved !== undefined) this.reserved = v.reserved;
+    if (v.holdSerial !== undefined) this.holdSerial = v.holdSerial;
     return this;
   }
 }
@@ -721,6 +724,7 @@ export interface OpenObject {
   firstSeq: bigint;
   portNode: Uint8Array;
   portSerial: number;
+  ref: number;
 }
 
 /**
@@ -744,7 +748,7 @@ export class OpenView extends PacketViewBase {
       { name: "first_seq", offset: 24, size: 8 },
       { name: "port_node", offset: 32, size: 16 },
       { name: "port_serial", offset: 48, size: 4 },
-      { name: "_pad0", offset: 52, size: 4 },
+      { name: "ref", offset: 52, size: 4 },
     ],
     handles: [],
     nested: [],
@@ -779,6 +783,7 @@ export class OpenView extends PacketViewBase {
   /**
    * Bit 0 (BASE): first_seq is where the stream starts at this receiver.
    *  Without it, the route continues a stream whose start comes by another route.
+   *  Bits 1 and 2 (PARENT_HOLD, PARENT_ROUTE) and 3 (JOIN): what `ref` names.
    *
    * C: `uint32_t flags` at 20.
    *
@@ -831,6 +836,28 @@ export class OpenView extends PacketViewBase {
     this.view.setUint32(48, checkInt(v, 0, 0xffffffff, "protochan.v1.Open.port_serial"), true);
   }
 
+  /**
+   * A sender clone's stream is opened along the path of its parent stream,
+   *  ahead of the parent's CLOSE, so the receiver learns of it before it could
+   *  disconnect. With flag bit 1 (PARENT_HOLD), from the clone to its
+   *  exporter: the exporter's hold_serial. With flag bit 2 (PARENT_ROUTE),
+   *  from a process on the parent's path to the next: the parent's route id
+   *  on this connection (a stream's path may pass a process twice; its routes
+   *  tell the visits apart). With flag bit 3 (JOIN), on a continuation: the
+   *  join number of the HANDOFF it continues; the route joins the stream
+   *  where that HANDOFF stops.
+   *
+   * C: `uint32_t ref` at 52.
+   *
+   * @generated from uint32 ref = 7
+   */
+  get ref(): number {
+    return this.view.getUint32(52, true);
+  }
+  set ref(v: number) {
+    this.view.setUint32(52, checkInt(v, 0, 0xffffffff, "protochan.v1.Open.ref"), true);
+  }
+
   toObject(): OpenObject {
     return {
       streamNode: this.streamNode.slice(),
@@ -839,6 +866,7 @@ export class OpenView extends PacketViewBase {
       firstSeq: this.firstSeq,
       portNode: this.portNode.slice(),
       portSerial: this.portSerial,
+      ref: this.ref,
     };
   }
 
@@ -850,6 +878,7 @@ export class OpenView extends PacketViewBase {
     if (v.firstSeq !== undefined) this.firstSeq = v.firstSeq;
     if (v.portNode !== undefined) this.portNode = v.portNode;
     if (v.portSerial !== undefined) this.portSerial = v.portSerial;
+    if (v.ref !== undefined) this.ref = v.ref;
     return this;
   }
 }
@@ -858,6 +887,119 @@ export class OpenView extends PacketViewBase {
  * A channel of protochan.v1.Open packets: each message is the raw 56-byte struct, wire type id 0xac0a8597b9ae616e (protochan_v1_Open_TYPE_ID).
  */
 export const OpenPacketChannel: ChannelType<OpenView> = definePacketChannel(OpenView);
+
+/**
+ * protochan.v1.Handoff as a plain object: what HandoffView.toObject() returns and assign() takes.
+ */
+export interface HandoffObject {
+  target: Uint8Array;
+  streamNode: Uint8Array;
+  streamSerial: number;
+  join: number;
+}
+
+/**
+ * Body of HANDOFF.
+ *
+ * Zero-copy view of protochan.v1.Handoff: C struct `protochan_v1_Handoff` in protochan/v1/wire.h, 40 bytes, aligned to 4.
+ * HandoffView.wrap(bytes) views bytes in place, HandoffView.create() allocates a zeroed packet.
+ */
+export class HandoffView extends PacketViewBase {
+  static readonly layout: PacketLayout = {
+    typeName: "protochan.v1.Handoff",
+    cName: "protochan_v1_Handoff",
+    typeId: 0x0a01790f124c8b90n,
+    size: 40,
+    align: 4,
+    layoutVersion: 0,
+    members: [
+      { name: "target", offset: 0, size: 16 },
+      { name: "stream_node", offset: 16, size: 16 },
+      { name: "stream_serial", offset: 32, size: 4 },
+      { name: "join", offset: 36, size: 4 },
+    ],
+    handles: [],
+    nested: [],
+  };
+
+  /**
+   * The process the stream goes on to.
+   *
+   * C: `uint8_t target[16]` at 0.
+   *
+   * @generated from bytes target = 1
+   */
+  get target(): Uint8Array {
+    return PacketIO.getBytes(this, -1, 0, 16, "protochan.v1.Handoff.target");
+  }
+  set target(v: Uint8Array) {
+    PacketIO.setBytes(this, -1, 0, 16, v, "protochan.v1.Handoff.target");
+  }
+
+  /**
+   * The stream (as in Open).
+   *
+   * C: `uint8_t stream_node[16]` at 16.
+   *
+   * @generated from bytes stream_node = 2
+   */
+  get streamNode(): Uint8Array {
+    return PacketIO.getBytes(this, -1, 16, 16, "protochan.v1.Handoff.stream_node");
+  }
+  set streamNode(v: Uint8Array) {
+    PacketIO.setBytes(this, -1, 16, 16, v, "protochan.v1.Handoff.stream_node");
+  }
+
+  /**
+   * C: `uint32_t stream_serial` at 32.
+   *
+   * @generated from uint32 stream_serial = 3
+   */
+  get streamSerial(): number {
+    return this.view.getUint32(32, true);
+  }
+  set streamSerial(v: number) {
+    this.view.setUint32(32, checkInt(v, 0, 0xffffffff, "protochan.v1.Handoff.stream_serial"), true);
+  }
+
+  /**
+   * Numbers the sender's switches of this stream; its continuation OPEN
+   *  carries the same number.
+   *
+   * C: `uint32_t join` at 36.
+   *
+   * @generated from uint32 join = 4
+   */
+  get join(): number {
+    return this.view.getUint32(36, true);
+  }
+  set join(v: number) {
+    this.view.setUint32(36, checkInt(v, 0, 0xffffffff, "protochan.v1.Handoff.join"), true);
+  }
+
+  toObject(): HandoffObject {
+    return {
+      target: this.target.slice(),
+      streamNode: this.streamNode.slice(),
+      streamSerial: this.streamSerial,
+      join: this.join,
+    };
+  }
+
+  /** Sets the fields present in v; returns this. */
+  assign(v: Partial<HandoffObject>): this {
+    if (v.target !== undefined) this.target = v.target;
+    if (v.streamNode !== undefined) this.streamNode = v.streamNode;
+    if (v.streamSerial !== undefined) this.streamSerial = v.streamSerial;
+    if (v.join !== undefined) this.join = v.join;
+    return this;
+  }
+}
+
+/**
+ * A channel of protochan.v1.Handoff packets: each message is the raw 40-byte struct, wire type id 0x0a01790f124c8b90 (protochan_v1_Handoff_TYPE_ID).
+ */
+export const HandoffPacketChannel: ChannelType<HandoffView> = definePacketChannel(HandoffView);
 
 /**
  * protochan.v1.NodeAddress as a plain object: what NodeAddressView.toObject() returns and assign() takes.

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protochan/v1/wire.proto.
  */
 export const file_protochan_v1_wire: GenFile = /*@__PURE__*/
-  fileDesc("Chdwcm90b2NoYW4vdjEvd2lyZS5wcm90bxIMcHJvdG9jaGFuLnYxIv0BCgtGcmFtZUhlYWRlchINCgVtYWdpYxgBIAEoBxIXCgd2ZXJzaW9uGAIgASgNQgbyqRkCKAISGwoLaGVhZGVyX3NpemUYAyABKA1CBvKpGQIoAhItCgRraW5kGAQgASgOMhcucHJvdG9jaGFuLnYxLkZyYW1lS2luZEIG8qkZAigCEhUKBWZsYWdzGAUgASgNQgbyqRkCKAISEwoLYm9keV9sZW5ndGgYBiABKA0SEAoIcm91dGVfaWQYByABKA0SFAoMaGFuZGxlX2NvdW50GAggASgNEgsKA3NlcRgJIAEoBBIPCgd0eXBlX2lkGAogASgGOgjyqRkECAEQASKiAQoFSGVsbG8SDwoHdmVyc2lvbhgBIAEoDRINCgVmbGFncxgCIAEoDRIZChFib290c3RyYXBfdHlwZV9pZBgDIAEoBhIVCgV0b2tlbhgEIAEoDEIG8qkZAhAgEhcKB25vZGVfaWQYBSABKAxCBvKpGQIQEBIOCgZ3aW5kb3cYBiABKA0SFgoObWF4X2ZyYW1lX3NpemUYByABKA06BvKpGQIIASKcAQoHV2VsY29tZRIPCgd2ZXJzaW9uGAEgASgNEhYKDm1heF9mcmFtZV9zaXplGAIgASgNEhYKDmluaXRpYWxfd2luZG93GAMgASgNEhcKD2Jvb3RzdHJhcF9yb3V0ZRgEIAEoDRIXCgdub2RlX2lkGAUgASgMQgbyqRkCEBASFgoOYm9vdHN0cmFwX3BvcnQYBiABKA06BvKpGQIIASLFAQoLSGFuZGxlRW50cnkSLgoEa2luZBgBIAEoDjIYLnByb3RvY2hhbi52MS5IYW5kbGVLaW5kQgbyqRkCKAISFQoFZmxhZ3MYAiABKA1CBvKpGQIoAhITCgtwb3J0X3NlcmlhbBgDIAEoDRIPCgd0eXBlX2lkGAQgASgGEhkKCXBvcnRfbm9kZRgFIAEoDEIG8qkZAhAQEhQKDHN0cmVhbV9jb3VudBgGIAEoDRIQCghyZXNlcnZlZBgHIAEoDToG8qkZAggBIpQBCgRPcGVuEhsKC3N0cmVhbV9ub2RlGAEgASgMQgbyqRkCEBASFQoNc3RyZWFtX3NlcmlhbBgCIAEoDRINCgVmbGFncxgDIAEoDRIRCglmaXJzdF9zZXEYBCABKAQSGQoJcG9ydF9ub2RlGAUgASgMQgbyqRkCEBASEwoLcG9ydF9zZXJpYWwYBiABKA06BvKpGQIIASJFCgtOb2RlQWRkcmVzcxIXCgdub2RlX2lkGAEgASgMQgbyqRkCEBASFQoEbmFtZRgCIAEoCUIH8qkZAwiABDoG8qkZAggBKr4CCglGcmFtZUtpbmQSGgoWRlJBTUVfS0lORF9VTlNQRUNJRklFRBAAEhQKEEZSQU1FX0tJTkRfSEVMTE8QARIWChJGUkFNRV9LSU5EX1dFTENPTUUQAhIWChJGUkFNRV9LSU5EX01FU1NBR0UQAxIUChBGUkFNRV9LSU5EX0NMT1NFEAQSFQoRRlJBTUVfS0lORF9DUkVESVQQBRITCg9GUkFNRV9LSU5EX0dPTkUQBhIUChBGUkFNRV9LSU5EX0VSUk9SEAcSEwoPRlJBTUVfS0lORF9PUEVOEAgSFgoSRlJBTUVfS0lORF9IQU5ET0ZGEAkSFwoTRlJBTUVfS0lORF9SRURJUkVDVBAKEhgKFEZSQU1FX0tJTkRfTk9ERV9JTkZPEAsSFwoTRlJBTUVfS0lORF9BTk5PVU5DRRAMKjwKCUNsb3NlRmxhZxIaChZDTE9TRV9GTEFHX1VOU1BFQ0lGSUVEEAASEwoPQ0xPU0VfRkxBR19MT1NUEAEqWwoKSGFuZGxlS2luZBIbChdIQU5ETEVfS0lORF9VTlNQRUNJRklFRBAAEhYKEkhBTkRMRV9LSU5EX1NFTkRFUhABEhgKFEhBTkRMRV9LSU5EX1JFQ0VJVkVSEAJiBnByb3RvMw", [file_protochan_v1_options]);
+  fileDesc("Chdwcm90b2NoYW4vdjEvd2lyZS5wcm90bxIMcHJvdG9jaGFuLnYxIv0BCgtGcmFtZUhlYWRlchINCgVtYWdpYxgBIAEoBxIXCgd2ZXJzaW9uGAIgASgNQgbyqRkCKAISGwoLaGVhZGVyX3NpemUYAyABKA1CBvKpGQIoAhItCgRraW5kGAQgASgOMhcucHJvdG9jaGFuLnYxLkZyYW1lS2luZEIG8qkZAigCEhUKBWZsYWdzGAUgASgNQgbyqRkCKAISEwoLYm9keV9sZW5ndGgYBiABKA0SEAoIcm91dGVfaWQYByABKA0SFAoMaGFuZGxlX2NvdW50GAggASgNEgsKA3NlcRgJIAEoBBIPCgd0eXBlX2lkGAogASgGOgjyqRkECAEQASKiAQoFSGVsbG8SDwoHdmVyc2lvbhgBIAEoDRINCgVmbGFncxgCIAEoDRIZChFib290c3RyYXBfdHlwZV9pZBgDIAEoBhIVCgV0b2tlbhgEIAEoDEIG8qkZAhAgEhcKB25vZGVfaWQYBSABKAxCBvKpGQIQEBIOCgZ3aW5kb3cYBiABKA0SFgoObWF4X2ZyYW1lX3NpemUYByABKA06BvKpGQIIASKcAQoHV2VsY29tZRIPCgd2ZXJzaW9uGAEgASgNEhYKDm1heF9mcmFtZV9zaXplGAIgASgNEhYKDmluaXRpYWxfd2luZG93GAMgASgNEhcKD2Jvb3RzdHJhcF9yb3V0ZRgEIAEoDRIXCgdub2RlX2lkGAUgASgMQgbyqRkCEBASFgoOYm9vdHN0cmFwX3BvcnQYBiABKA06BvKpGQIIASLIAQoLSGFuZGxlRW50cnkSLgoEa2luZBgBIAEoDjIYLnByb3RvY2hhbi52MS5IYW5kbGVLaW5kQgbyqRkCKAISFQoFZmxhZ3MYAiABKA1CBvKpGQIoAhITCgtwb3J0X3NlcmlhbBgDIAEoDRIPCgd0eXBlX2lkGAQgASgGEhkKCXBvcnRfbm9kZRgFIAEoDEIG8qkZAhAQEhQKDHN0cmVhbV9jb3VudBgGIAEoDRITCgtob2xkX3NlcmlhbBgHIAEoDToG8qkZAggBIqEBCgRPcGVuEhsKC3N0cmVhbV9ub2RlGAEgASgMQgbyqRkCEBASFQoNc3RyZWFtX3NlcmlhbBgCIAEoDRINCgVmbGFncxgDIAEoDRIRCglmaXJzdF9zZXEYBCABKAQSGQoJcG9ydF9ub2RlGAUgASgMQgbyqRkCEBASEwoLcG9ydF9zZXJpYWwYBiABKA0SCwoDcmVmGAcgASgNOgbyqRkCCAEiawoHSGFuZG9mZhIWCgZ0YXJnZXQYASABKAxCBvKpGQIQEBIbCgtzdHJlYW1fbm9kZRgCIAEoDEIG8qkZAhAQEhUKDXN0cmVhbV9zZXJpYWwYAyABKA0SDAoEam9pbhgEIAEoDToG8qkZAggBIkUKC05vZGVBZGRyZXNzEhcKB25vZGVfaWQYASABKAxCBvKpGQIQEBIVCgRuYW1lGAIgASgJQgfyqRkDCIAEOgbyqRkCCAEqqwIKCUZyYW1lS2luZBIaChZGUkFNRV9LSU5EX1VOU1BFQ0lGSUVEEAASFAoQRlJBTUVfS0lORF9IRUxMTxABEhYKEkZSQU1FX0tJTkRfV0VMQ09NRRACEhYKEkZSQU1FX0tJTkRfTUVTU0FHRRADEhQKEEZSQU1FX0tJTkRfQ0xPU0UQBBIVChFGUkFNRV9LSU5EX0NSRURJVBAFEhMKD0ZSQU1FX0tJTkRfR09ORRAGEhQKEEZSQU1FX0tJTkRfRVJST1IQBxITCg9GUkFNRV9LSU5EX09QRU4QCBIWChJGUkFNRV9LSU5EX0hBTkRPRkYQCRIXChNGUkFNRV9LSU5EX1JFRElSRUNUEAoSGAoURlJBTUVfS0lORF9OT0RFX0lORk8QCyIECAwQDCo8CglDbG9zZUZsYWcSGgoWQ0xPU0VfRkxBR19VTlNQRUNJRklFRBAAEhMKD0NMT1NFX0ZMQUdfTE9TVBABKlsKCkhhbmRsZUtpbmQSGwoXSEFORExFX0tJTkRfVU5TUEVDSUZJRUQQABIWChJIQU5ETEVfS0lORF9TRU5ERVIQARIYChRIQU5ETEVfS0lORF9SRUNFSVZFUhACYgZwcm90bzM", [file_protochan_v1_options]);
 
 /**
  * Every frame starts with this 40-byte header, little-endian.
@@ -262,11 +262,14 @@ export type HandleEntry = Message<"protochan.v1.HandleEntry"> & {
   streamCount: number;
 
   /**
-   * Reserved, zero.
+   * SENDER: the exporter's hold on its own stream, a serial of the
+   * exporting node. The clone's OPEN names it as its parent; until then the
+   * exporter keeps its stream open, so the receiver cannot disconnect while
+   * the clone travels. RECEIVER: zero.
    *
-   * @generated from field: uint32 reserved = 7;
+   * @generated from field: uint32 hold_serial = 7;
    */
-  reserved: number;
+  holdSerial: number;
 };
 
 /**
@@ -297,6 +300,7 @@ export type Open = Message<"protochan.v1.Open"> & {
   /**
    * Bit 0 (BASE): first_seq is where the stream starts at this receiver.
    * Without it, the route continues a stream whose start comes by another route.
+   * Bits 1 and 2 (PARENT_HOLD, PARENT_ROUTE) and 3 (JOIN): what `ref` names.
    *
    * @generated from field: uint32 flags = 3;
    */
@@ -320,6 +324,21 @@ export type Open = Message<"protochan.v1.Open"> & {
    * @generated from field: uint32 port_serial = 6;
    */
   portSerial: number;
+
+  /**
+   * A sender clone's stream is opened along the path of its parent stream,
+   * ahead of the parent's CLOSE, so the receiver learns of it before it could
+   * disconnect. With flag bit 1 (PARENT_HOLD), from the clone to its
+   * exporter: the exporter's hold_serial. With flag bit 2 (PARENT_ROUTE),
+   * from a process on the parent's path to the next: the parent's route id
+   * on this connection (a stream's path may pass a process twice; its routes
+   * tell the visits apart). With flag bit 3 (JOIN), on a continuation: the
+   * join number of the HANDOFF it continues; the route joins the stream
+   * where that HANDOFF stops.
+   *
+   * @generated from field: uint32 ref = 7;
+   */
+  ref: number;
 };
 
 /**
@@ -328,6 +347,47 @@ export type Open = Message<"protochan.v1.Open"> & {
  */
 export const OpenSchema: GenMessage<Open> = /*@__PURE__*/
   messageDesc(file_protochan_v1_wire, 4);
+
+/**
+ * Body of HANDOFF.
+ *
+ * @generated from message protochan.v1.Handoff
+ */
+export type Handoff = Message<"protochan.v1.Handoff"> & {
+  /**
+   * The process the stream goes on to.
+   *
+   * @generated from field: bytes target = 1;
+   */
+  target: Uint8Array;
+
+  /**
+   * The stream (as in Open).
+   *
+   * @generated from field: bytes stream_node = 2;
+   */
+  streamNode: Uint8Array;
+
+  /**
+   * @generated from field: uint32 stream_serial = 3;
+   */
+  streamSerial: number;
+
+  /**
+   * Numbers the sender's switches of this stream; its continuation OPEN
+   * carries the same number.
+   *
+   * @generated from field: uint32 join = 4;
+   */
+  join: number;
+};
+
+/**
+ * Describes the message protochan.v1.Handoff.
+ * Use `create(HandoffSchema)` to create a new message.
+ */
+export const HandoffSchema: GenMessage<Handoff> = /*@__PURE__*/
+  messageDesc(file_protochan_v1_wire, 5);
 
 /**
  * Body of REDIRECT and NODE_INFO: a process and how to connect to it.
@@ -353,7 +413,7 @@ export type NodeAddress = Message<"protochan.v1.NodeAddress"> & {
  * Use `create(NodeAddressSchema)` to create a new message.
  */
 export const NodeAddressSchema: GenMessage<NodeAddress> = /*@__PURE__*/
-  messageDesc(file_protochan_v1_wire, 5);
+  messageDesc(file_protochan_v1_wire, 6);
 
 /**
  * What a frame is. Stored as uint16 at offset 8 of the header.
@@ -429,6 +489,7 @@ export enum FrameKind {
   /**
    * Sending side: the stream goes on over another route; seq is the last
    * sequence number sent on this one. Nothing follows on this route.
+   * Body: Handoff. Proxies pass it on until it reaches the process it names.
    *
    * @generated from enum value: FRAME_KIND_HANDOFF = 9;
    */
@@ -448,16 +509,6 @@ export enum FrameKind {
    * @generated from enum value: FRAME_KIND_NODE_INFO = 11;
    */
   NODE_INFO = 11,
-
-  /**
-   * Sending side: a sender of this route's receiver was passed on to another
-   * process; one more stream will be opened to the receiver (through this
-   * process). Body: the 16-byte node id of the process that passed it on.
-   * Ordered before any CLOSE of the route.
-   *
-   * @generated from enum value: FRAME_KIND_ANNOUNCE = 12;
-   */
-  ANNOUNCE = 12,
 }
 
 /**
