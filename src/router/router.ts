@@ -314,6 +314,8 @@ export class Router {
     const waiting = this.parked.get(key)!;
     this.parked.delete(key);
     for (const route of [...waiting.routes]) route.receiverGone(false);
+    // What it brought is dropped: credit returned, channel ends inside closed.
+    waiting.dropHeld();
     (waiting.sink as Parked).resolve(undefined);
   }
 
@@ -356,6 +358,7 @@ export class Router {
       const child = place === undefined || place instanceof Parked ? undefined : this.childStream(o, place);
       if (child === undefined) {
         for (const route of [...waiting.routes]) route.receiverGone(false);
+        waiting.dropHeld();
         (waiting.sink as Parked).resolve(undefined);
       } else {
         const { routes, finish } = moveInto(waiting, child, this.joins);
