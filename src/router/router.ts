@@ -12,7 +12,7 @@ import { Receiver, ReceiverCore } from "../channel/receiver.js";
 import { Sender, SenderCore, type Outlet } from "../channel/sender.js";
 import { StreamIn, type StreamSink } from "../channel/stream.js";
 import { Kind, type FrameHeader } from "../wire/header.js";
-import { decodeHandoff, decodeNodeAddress, decodeOpen, encodeNodeAddress, type HandleEntry, type Handoff, type NodeAddress, type Open, type Parent } from "./bodies.js";
+import { decodeHandoff, decodeNodeAddress, decodeOpen, encodeHandoff, encodeNodeAddress, type HandleEntry, type Handoff, type NodeAddress, type Open, type Parent } from "./bodies.js";
 import { importHandles } from "./handles.js";
 import { globalKey, hex, newNodeId, type GlobalKey } from "./keys.js";
 import type { Link } from "./link.js";
@@ -303,7 +303,12 @@ export class Router {
 
   /** A late HANDOFF (its route here is gone, and the stream with it): the continuation parked for it can join nothing. */
   private refuseParked(handoff: Handoff): void {
-    if (Buffer.compare(handoff.target, this.node) !== 0) return;
+    if (Buffer.compare(handoff.target, this.node) !== 0) {
+      // Passed on to where the continuation waits, on route 0 (no route: late there too).
+      const link = this.links.get(hex(handoff.target));
+      if (link !== undefined && link.failure === undefined) link.writeFrame(Kind.Handoff, 0, 0, encodeHandoff(handoff));
+      return;
+    }
     const key = joinKey(handoff.stream, handoff.join);
     if (this.parked.has(key)) this.refuseParkedKey(key);
     // Its continuation is still on the way: refused when it comes.
