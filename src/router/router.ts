@@ -262,6 +262,7 @@ export class Router {
     if (this.refusedJoins.delete(key)) return this.refuse(link, h);
     const stream = this.joins.get(key);
     if (stream === undefined) {
+      if (this.parked.size >= MAX_WAITING) throw new ProtocolError(`more than ${MAX_WAITING} continuations wait for their HANDOFF`);
       const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, () => this.parked.delete(key)), undefined);
       this.parked.set(key, waiting);
       new InRoute(link, h.routeId, waiting, type, undefined);
@@ -312,7 +313,7 @@ export class Router {
     const key = joinKey(handoff.stream, handoff.join);
     if (this.parked.has(key)) this.refuseParkedKey(key);
     // Its continuation is still on the way: refused when it comes.
-    else if (!this.joinedEarly.delete(key)) this.refusedJoins.add(key);
+    else if (!this.joinedEarly.delete(key)) remember(this.refusedJoins, key);
   }
 
   private refuseParkedKey(key: string): void {
@@ -661,6 +662,15 @@ function moveInto(waiting: StreamIn<unknown>, into: StreamIn<unknown>, joins: Ma
       if (final !== undefined) into.finish(final.seq, final.reason);
     },
   };
+}
+
+/** Streams parked at once (continuations before their HANDOFF); a peer sending more is hostile. */
+const MAX_WAITING = 4096;
+
+/** Adds `key`, forgetting the oldest past MAX_WAITING (late HANDOFFs are peer input). */
+function remember(set: Set<string>, key: string): void {
+  set.add(key);
+  if (set.size > MAX_WAITING) set.delete(set.values().next().value!);
 }
 
 /** A continuation and its HANDOFF meet under this name. */
