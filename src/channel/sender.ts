@@ -139,6 +139,8 @@ export class SenderCore<T> {
     if (this.gone !== undefined) return;
     this.gone = new ReceiverGoneError(reason, cause === undefined ? undefined : { cause });
     this.held = [];
+    // Heard through another path (a route it handed off): the route it sends on now ends too.
+    this.outlet.close(this.seq);
     this.settleReady(this.gone);
     for (const watch of this.goneWatchers.splice(0)) watch(this.gone);
   }

@@ -2,7 +2,8 @@
 // receivers inside a value travel as extension 0x50/0x51 holding their index
 // in the frame's handle table. msgpackr's extension hooks are global, so the
 // frame's handle context is lent to them for the length of one pack/unpack
-// call only (encoding and decoding are synchronous).
+// call only (encoding and decoding are synchronous), and the one it replaced
+// is restored afterwards, so a nested call cannot leak into another frame.
 import { addExtension, Packr, Unpackr } from "msgpackr";
 import { Sender } from "../channel/sender.js";
 import { Receiver } from "../channel/receiver.js";
@@ -33,19 +34,21 @@ addExtension({
 
 export const msgpackCodec: Codec<unknown> = {
   encode(value, out, handles) {
+    const outer = encoding;
     encoding = handles;
     try {
       out.bytes(packr.pack(value));
     } finally {
-      encoding = undefined;
+      encoding = outer;
     }
   },
   decode(bytes, handles) {
+    const outer = decoding;
     decoding = handles;
     try {
       return unpackr.unpack(bytes);
     } finally {
-      decoding = undefined;
+      decoding = outer;
     }
   },
 };

@@ -18,7 +18,7 @@ import { globalKey } from "./keys.js";
 
 export class ExportContext implements HandleEncoder {
   readonly entries: HandleEntry[] = [];
-  /** Applied once the body encoded without error: announce streams, hand receivers over. */
+  /** Applied once the body encoded without error: hold exported senders, hand receivers over. */
   private readonly commits: (() => void)[] = [];
   /** Run once the frame is written: moved receivers' streams follow it. */
   readonly after: (() => void)[] = [];

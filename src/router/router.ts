@@ -12,7 +12,7 @@ import { Receiver, ReceiverCore } from "../channel/receiver.js";
 import { Sender, SenderCore, type Outlet } from "../channel/sender.js";
 import { StreamIn, type StreamSink } from "../channel/stream.js";
 import { Kind, type FrameHeader } from "../wire/header.js";
-import { decodeHandoff, decodeNodeAddress, decodeOpen, encodeNodeAddress, type HandleEntry, type Handoff, type NodeAddress, type Open, type Parent } from "./bodies.js";
+import { decodeHandoff, decodeNodeAddress, decodeOpen, encodeHandoff, encodeNodeAddress, type HandleEntry, type Handoff, type NodeAddress, type Open, type Parent } from "./bodies.js";
 import { importHandles } from "./handles.js";
 import { globalKey, hex, newNodeId, type GlobalKey } from "./keys.js";
 import type { Link } from "./link.js";
@@ -262,6 +262,7 @@ export class Router {
     if (this.refusedJoins.delete(key)) return this.refuse(link, h);
     const stream = this.joins.get(key);
     if (stream === undefined) {
+      if (this.parked.size >= MAX_WAITING) throw new ProtocolError(`more than ${MAX_WAITING} continuations wait for their HANDOFF`);
       const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, () => this.parked.delete(key)), undefined);
       this.parked.set(key, waiting);
       new InRoute(link, h.routeId, waiting, type, undefined);
@@ -303,17 +304,24 @@ export class Router {
 
   /** A late HANDOFF (its route here is gone, and the stream with it): the continuation parked for it can join nothing. */
   private refuseParked(handoff: Handoff): void {
-    if (Buffer.compare(handoff.target, this.node) !== 0) return;
+    if (Buffer.compare(handoff.target, this.node) !== 0) {
+      // Passed on to where the continuation waits, on route 0 (no route: late there too).
+      const link = this.links.get(hex(handoff.target));
+      if (link !== undefined && link.failure === undefined) link.writeFrame(Kind.Handoff, 0, 0, encodeHandoff(handoff));
+      return;
+    }
     const key = joinKey(handoff.stream, handoff.join);
     if (this.parked.has(key)) this.refuseParkedKey(key);
     // Its continuation is still on the way: refused when it comes.
-    else if (!this.joinedEarly.delete(key)) this.refusedJoins.add(key);
+    else if (!this.joinedEarly.delete(key)) remember(this.refusedJoins, key);
   }
 
   private refuseParkedKey(key: string): void {
     const waiting = this.parked.get(key)!;
     this.parked.delete(key);
     for (const route of [...waiting.routes]) route.receiverGone(false);
+    // What it brought is dropped: credit returned, channel ends inside closed.
+    waiting.dropHeld();
     (waiting.sink as Parked).resolve(undefined);
   }
 
@@ -356,6 +364,7 @@ export class Router {
       const child = place === undefined || place instanceof Parked ? undefined : this.childStream(o, place);
       if (child === undefined) {
         for (const route of [...waiting.routes]) route.receiverGone(false);
+        waiting.dropHeld();
         (waiting.sink as Parked).resolve(undefined);
       } else {
         const { routes, finish } = moveInto(waiting, child, this.joins);
@@ -653,6 +662,15 @@ function moveInto(waiting: StreamIn<unknown>, into: StreamIn<unknown>, joins: Ma
       if (final !== undefined) into.finish(final.seq, final.reason);
     },
   };
+}
+
+/** Streams parked at once (continuations before their HANDOFF); a peer sending more is hostile. */
+const MAX_WAITING = 4096;
+
+/** Adds `key`, forgetting the oldest past MAX_WAITING (late HANDOFFs are peer input). */
+function remember(set: Set<string>, key: string): void {
+  set.add(key);
+  if (set.size > MAX_WAITING) set.delete(set.values().next().value!);
 }
 
 /** A continuation and its HANDOFF meet under this name. */

@@ -108,8 +108,9 @@ export class OutRoute<T> implements Outlet<T> {
   handoff(lastSeq: number, target: Uint8Array, join: number): void {
     if (!this.active) return;
     this.link.writeFrame(Kind.Handoff, this.id, lastSeq, encodeHandoff({ target, stream: this.streamKey, join }));
+    // Kept until the peer answers with its last CREDIT (or with GONE: the path ahead is gone,
+    // and a sender must hear of it, since its continuation may wait for a HANDOFF that is lost).
     this.handedOff = true;
-    if (this.outstanding <= 0) this.remove();
   }
 
   /**
@@ -244,7 +245,9 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
   onHandoff(lastSeq: number, handoff: Handoff): void {
     this.checkLast(lastSeq, "handed off");
     this.detach();
-    this.flushCredit();
+    // The sender's route waits for this answer; with nothing owed it is a CREDIT of 0.
+    if (this.inFlight === 0 && this.link.failure === undefined) this.link.writeFrame(Kind.Credit, this.id, 0);
+    else this.flushCredit();
     const here = Buffer.compare(handoff.target, this.link.router.node) === 0;
     this.stream.routeLeft(handoff, here);
     // The continuation joins the stream where its HANDOFF stops: here.

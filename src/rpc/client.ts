@@ -123,11 +123,17 @@ class Call {
     try {
       frame = await this.replies.next({ timeoutMs, signal });
     } catch (err) {
-      if (err instanceof TimeoutError) throw new TimeoutError(`${this.method.name} exceeded its deadline of ${this.options?.timeoutMs} ms`);
+      if (err instanceof TimeoutError) throw this.deadlineExceeded();
       throw err;
     }
+    // Taken from the queue after the deadline (a busy event loop runs the timer late): too late all the same.
+    if (this.deadline !== undefined && Date.now() > this.deadline) throw this.deadlineExceeded();
     if ("error" in frame) throw errorOf(frame);
     return frame;
+  }
+
+  private deadlineExceeded(): TimeoutError {
+    return new TimeoutError(`${this.method.name} exceeded its deadline of ${this.options?.timeoutMs} ms`);
   }
 
   private finish(): void {

@@ -11,7 +11,7 @@ import { Receiver, ReceiverCore } from "../../src/channel/receiver.js";
 import { Sender } from "../../src/channel/sender.js";
 import { StreamIn } from "../../src/channel/stream.js";
 import { msgpackCodec } from "../../src/codec/msgpack.js";
-import { HANDLE_ENTRY_SIZE, HandleKind, writeHandleEntry, type HandleEntry } from "../../src/router/bodies.js";
+import { decodeOpen, encodeOpen, HANDLE_ENTRY_SIZE, HandleKind, OPEN_SIZE, writeHandleEntry, type HandleEntry } from "../../src/router/bodies.js";
 import { importHandles, type ExportVia } from "../../src/router/handles.js";
 import { globalKey, hex, newNodeId } from "../../src/router/keys.js";
 import type { Link } from "../../src/router/link.js";
@@ -184,4 +184,40 @@ test("handle table: a good frame delivers its ends, and ends the body does not m
   assert.ok(got.reply instanceof Sender);
   assert.equal(link.kinds(Kind.Open), 2);
   assert.equal(link.kinds(Kind.Close), 1, "only the unmentioned sender is closed");
+});
+
+/** An OPEN frame from the peer on `link`. */
+function open(router: Router, link: RecordingLink, routeId: number, o: Parameters<typeof encodeOpen>[0]): void {
+  const { lo, hi } = AnyChannel.wireType;
+  const h: FrameHeader = { kind: Kind.Open, flags: 0, bodyLength: OPEN_SIZE, routeId, handleCount: 0, seq: 0, typeLo: lo, typeHi: hi };
+  router.dispatch(link, h, new Uint8Array(0), encodeOpen(o));
+}
+
+test("OPEN from a peer: a hold it was not given, a parent route never opened, a stream no move promised, bad flags — protocol errors", () => {
+  const { link, router } = setup();
+  const port = globalKey(link.peer, 1);
+  const stream = globalKey(link.peer, 2);
+  assert.throws(() => open(router, link, 2, { stream, port, base: true, firstSeq: 1, parent: { hold: 77 } }), protocolError(/sender hold 77/));
+  assert.throws(() => open(router, link, 3, { stream, port, base: true, firstSeq: 1, parent: { route: 40 } }), protocolError(/route 40 as its parent, which was never opened/));
+  assert.throws(() => open(router, link, 4, { stream, port, base: true, firstSeq: 1 }), protocolError(/no move announced/));
+  // PARENT without BASE, JOIN with BASE: the flags say what the route is, and these say nothing sane.
+  const bad = encodeOpen({ stream, port, base: false, firstSeq: 1, join: 1 });
+  assert.equal(decodeOpen(bad).join, 1, "a continuation with its join decodes");
+  for (const flags of [1 | 8, 2, 4, 1 | 2 | 4]) {
+    new DataView(bad.buffer).setUint32(20, flags, true);
+    assert.throws(() => decodeOpen(bad), protocolError(/a clone's stream starts a stream and has one parent; a continuation has a join/), `flags ${flags}`);
+  }
+});
+
+test("a message carrying a receiver is delivered only once the streams its move promised have opened", () => {
+  const { link } = setup();
+  const { route, rx } = inRoute(link);
+  const entry = receiverEntry(link, 1);
+  const body = bodyWithIndexes({ inbox: new Receiver(new ReceiverCore(AnyChannel)) }, [0]);
+  route.onMessage(header(9, 1, 1, body.length), table([entry]), body);
+  assert.equal(rx.queued, 0, "delivered while its receiver still waits for a stream");
+  open(link.router, link, 10, { stream: globalKey(link.peer, 50), port: entry.port, base: true, firstSeq: 1 });
+  assert.equal(rx.queued, 1, "not delivered once complete");
+  const got = new Receiver(rx).tryRecv() as { inbox: Receiver<unknown> };
+  assert.equal(got.inbox.core.streams.size, 1, "the promised stream feeds the delivered receiver");
 });
