@@ -159,6 +159,14 @@ export class Router {
       hold.core.cloneLost = true;
       hold.core.release();
     }
+    // Streams whose sender lives there and whose continuation was still to come: it never will.
+    if (!this.links.has(link.peerHex)) {
+      for (const [key, stream] of this.joins) {
+        if (hex(stream.key.node) !== link.peerHex) continue;
+        this.joins.delete(key);
+        stream.abort(reason, err);
+      }
+    }
   }
 
   // ---- frames ----

@@ -107,12 +107,25 @@ switch (mode) {
     });
     break;
   }
+  case "bounce": {
+    // The first message carries a receiver and a sender back: send the receiver back at once,
+    // then stay up (streams may still pass through here) until told to quit.
+    const { rx, back } = first as { rx: Receiver<unknown>; back: Sender<unknown> };
+    back.send({ rx });
+    back.close();
+    report("bounced");
+    while ((await instruction()) !== "quit");
+    // Proxies retired: nothing of the bounced receiver's streams is left here.
+    report("left", { forwards: defaultRouter().forwards.size, forwarded: defaultRouter().stats.forwarded });
+    process.exit(0);
+  }
   case "hold": {
     // The first message carries a sender (send COUNT numbers on it) or a receiver (just hold it).
     const { tx, rx } = first as { tx?: Sender<unknown>; rx?: Receiver<unknown> };
     if (tx !== undefined) {
-      for (let i = 1; i <= Number(process.env.COUNT ?? 0); i++) tx.send(i);
+      for (let i = 1; i <= Number(process.env.COUNT ?? 0); i++) if (!tx.send(i)) await tx.ready();
       await tx.flush();
+      if (process.env.THEN === "close") tx.close();
     }
     report("holding", { what: tx !== undefined ? "sender" : rx !== undefined ? "receiver" : "nothing" });
     setInterval(() => {}, 1000); // until killed
