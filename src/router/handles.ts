@@ -41,9 +41,9 @@ export class ExportContext implements HandleEncoder {
     const port = router.portOfSender(core);
     // The clone opens its stream back over this link, naming the hold; until
     // then this sender's stream stays open (see Router.hold).
-    const hold = router.newKey();
+    const hold = router.newSerial();
     this.commits.push(() => router.hold(hold, core, this.link));
-    return this.add({ kind: HandleKind.Sender, port, ...typeHalves(core.type), streamCount: 0, hold: hold.serial });
+    return this.add({ kind: HandleKind.Sender, port, ...typeHalves(core.type), streamCount: 0, hold });
   }
 
   receiver(receiver: Receiver<unknown>): number {

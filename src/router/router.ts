@@ -104,7 +104,12 @@ export class Router {
   constructor(public io?: RouterIO) {}
 
   newKey(): GlobalKey {
-    return globalKey(this.node, ++this.serial);
+    return globalKey(this.node, this.newSerial());
+  }
+
+  /** A serial of this node (keys, holds). */
+  newSerial(): number {
+    return ++this.serial;
   }
 
   /** A local sender/receiver pair. */
@@ -244,14 +249,7 @@ export class Router {
       return this.refuse(link, h);
     }
     checkType(h, core.type);
-    let stream = core.streams.get(o.stream.id);
-    if (stream === undefined) {
-      stream = new StreamIn(o.stream, core, o.firstSeq);
-      core.addStream(stream);
-    } else {
-      stream.setBase(o.firstSeq);
-    }
-    new InRoute(link, h.routeId, stream, core.type, o.firstSeq);
+    new InRoute(link, h.routeId, startStream(core, o), core.type, o.firstSeq);
     // Last: once complete, the message that carried it may move it on at once.
     core.opened();
   }
@@ -262,7 +260,7 @@ export class Router {
    * stream here along that path); until that HANDOFF arrives it is parked.
    */
   private openContinuation(link: Link, h: FrameHeader, o: Open): void {
-    const type = this.ports.get(o.port.id)?.type ?? this.forwards.get(o.port.id)?.type;
+    const type = this.typeOf(o.port);
     // Not here and not known: the receiver is gone (or never was here).
     if (type === undefined || o.join === undefined) return this.refuse(link, h);
     checkType(h, type);
@@ -291,11 +289,7 @@ export class Router {
       return;
     }
     this.parked.delete(key);
-    const { routes, finish } = moveInto(waiting, stream, this.joins);
-    // Clone streams that followed it are placed before it may end (they were opened ahead of its end).
-    (waiting.sink as Parked).resolve(stream);
-    finish();
-    this.joined(stream, routes);
+    this.joined(stream, this.place(waiting, stream));
   }
 
   /** Continuation routes now feed `stream`: a proxy asks their senders on; a stream that is gone refuses them. */
@@ -327,10 +321,27 @@ export class Router {
   private refuseParkedKey(key: string): void {
     const waiting = this.parked.get(key)!;
     this.parked.delete(key);
-    for (const route of [...waiting.routes]) route.receiverGone(false);
-    // What it brought is dropped: credit returned, channel ends inside closed.
-    waiting.dropHeld();
-    (waiting.sink as Parked).resolve(undefined);
+    this.place(waiting, undefined);
+  }
+
+  /**
+   * A parked stream learnt where it belongs: its routes and what they brought
+   * now feed `into`, and streams parked behind it follow; undefined: it is
+   * refused (GONE to its senders, what it brought dropped). Returns the routes moved.
+   */
+  private place(waiting: StreamIn<unknown>, into: StreamIn<unknown> | undefined): InRoute<unknown>[] {
+    const parked = waiting.sink as Parked;
+    if (into === undefined) {
+      for (const route of [...waiting.routes]) route.receiverGone(false);
+      waiting.dropHeld();
+      parked.resolve(undefined);
+      return [];
+    }
+    const { routes, finish } = moveInto(waiting, into, this.joins);
+    // Clone streams that followed it are placed before it may end (they were opened ahead of its end).
+    parked.resolve(into);
+    finish();
+    return routes;
   }
 
   /** A sender clone's stream: it goes where its parent's goes, ahead of the parent's end. */
@@ -362,25 +373,22 @@ export class Router {
       if (at instanceof OutRoute) this.askToRedirect(route, at.link);
       return;
     }
-    const type = this.ports.get(o.port.id)?.type ?? this.forwards.get(o.port.id)?.type;
+    const type = this.typeOf(o.port);
     if (type === undefined) return this.refuse(link, h);
     checkType(h, type);
     const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, () => {}), undefined);
     new InRoute(link, h.routeId, waiting, type, o.firstSeq);
-    at.then((into) => {
+    at.whenPlaced((into) => {
       const place = into === undefined ? undefined : placeOf(into);
       const child = place === undefined || place instanceof Parked ? undefined : this.childStream(o, place);
-      if (child === undefined) {
-        for (const route of [...waiting.routes]) route.receiverGone(false);
-        waiting.dropHeld();
-        (waiting.sink as Parked).resolve(undefined);
-      } else {
-        const { routes, finish } = moveInto(waiting, child, this.joins);
-        (waiting.sink as Parked).resolve(child);
-        finish();
-        if (place instanceof OutRoute) for (const route of routes) this.askToRedirect(route, place.link);
-      }
+      const routes = this.place(waiting, child);
+      if (place instanceof OutRoute) for (const route of routes) this.askToRedirect(route, place.link);
     });
+  }
+
+  /** The message type of the receiver `port`, if it is here or proxied here. */
+  private typeOf(port: GlobalKey): ChannelType<unknown> | undefined {
+    return this.ports.get(port.id)?.type ?? this.forwards.get(port.id)?.type;
   }
 
   /** The clone's stream at its place here: into the receiver, or proxied on along the parent's next hop. */
@@ -388,22 +396,13 @@ export class Router {
     if (at instanceof OutRoute) {
       return this.proxyStream(o.stream, at.link, o.port, at.channel, { firstSeq: o.firstSeq, base: true, parent: { route: at.id } });
     }
-    let stream = at.streams.get(o.stream.id);
-    if (stream === undefined) {
-      stream = new StreamIn(o.stream, at, o.firstSeq);
-      at.addStream(stream);
-    } else {
-      stream.setBase(o.firstSeq); // a continuation came first; a second start is a protocol error
-    }
-    return stream;
+    return startStream(at, o);
   }
 
   /** Answers an OPEN with GONE: nothing here takes the stream. */
   private refuse(link: Link, h: FrameHeader): void {
     link.writeFrame(Kind.Gone, h.routeId, 0);
   }
-
-
 
   private proxyStream(key: GlobalKey, next: Link, port: GlobalKey, type: ChannelType<unknown>, opening: Opening): StreamIn<unknown> {
     const fwd = this.forwards.get(port.id) ?? this.addForward(port, next, type);
@@ -432,9 +431,9 @@ export class Router {
   }
 
   /** A sender was sent over `link`: keep its stream open until the clone's stream opened through here. */
-  hold(key: GlobalKey, core: SenderCore<unknown>, link: Link): void {
+  hold(serial: number, core: SenderCore<unknown>, link: Link): void {
     core.retain();
-    this.holds.set(key.serial, { core, link });
+    this.holds.set(serial, { core, link });
     link.expectedOpens++;
   }
 
@@ -638,7 +637,7 @@ class Parked implements StreamSink<unknown> {
     this.resolve(undefined);
   }
 
-  then(waiter: (into: StreamIn<unknown> | undefined) => void): void {
+  whenPlaced(waiter: (into: StreamIn<unknown> | undefined) => void): void {
     this.waiting.push(waiter);
   }
 
@@ -670,6 +669,18 @@ function moveInto(waiting: StreamIn<unknown>, into: StreamIn<unknown>, joins: Ma
       if (final !== undefined) into.finish(final.seq, final.reason);
     },
   };
+}
+
+/** The stream `o` starts in receiver `core` (a continuation may have come first: its start is set now). */
+function startStream(core: ReceiverCore<unknown>, o: Open): StreamIn<unknown> {
+  const stream = core.streams.get(o.stream.id);
+  if (stream !== undefined) {
+    stream.setBase(o.firstSeq); // a second start is a protocol error
+    return stream;
+  }
+  const started = new StreamIn(o.stream, core, o.firstSeq);
+  core.addStream(started);
+  return started;
 }
 
 /** Streams parked at once (continuations before their HANDOFF); a peer sending more is hostile. */

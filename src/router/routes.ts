@@ -107,16 +107,16 @@ export class OutRoute<T> implements Outlet<T> {
 
   handoff(lastSeq: number, target: Uint8Array, join: number): void {
     if (!this.active) return;
-    this.link.writeFrame(Kind.Handoff, this.id, lastSeq, encodeHandoff({ target, stream: this.streamKey, join }));
+    this.handoffAfterGone(lastSeq, { target, stream: this.streamKey, join });
     // Kept until the peer answers with its last CREDIT (or with GONE: the path ahead is gone,
     // and a sender must hear of it, since its continuation may wait for a HANDOFF that is lost).
     this.handedOff = true;
   }
 
   /**
-   * A proxy that is gone still passes on a HANDOFF it owed: the next hop
-   * refuses the continuation waiting for it (the route there is gone too, so
-   * the frame counts as late).
+   * Writes HANDOFF, even on a route that is gone: a proxy that is gone still
+   * passes on a HANDOFF it owed, and the next hop refuses the continuation
+   * waiting for it (the route there is gone too, so the frame counts as late).
    */
   handoffAfterGone(lastSeq: number, handoff: Handoff): void {
     if (this.link.failure === undefined) this.link.writeFrame(Kind.Handoff, this.id, lastSeq, encodeHandoff(handoff));
