@@ -3,7 +3,8 @@
 // fromBinary. Not a test. Run:
 //   node --conditions=source --import tsx bench/codec.ts [seconds per case and round]
 import { create, toBinary } from "@bufbuild/protobuf";
-import { ByteWriter, reflectiveCodec, type Codec } from "protochan";
+import { ByteWriter, reflectiveCodec } from "protochan/codegenv1";
+import { type Codec } from "protochan";
 import { TelemetrySchema, Level, type Telemetry } from "../generated/example/v1/example_pb.js";
 import { TelemetryCodec } from "../generated/example/v1/example_codec.js";
 

@@ -3,14 +3,20 @@
 import { createEcmaScriptPlugin, type Schema } from "@bufbuild/protoplugin";
 import type { DescFile } from "@bufbuild/protobuf";
 import { ProtochanOptions } from "../src/schema/options.js";
-import { emitChannels } from "./emit-channels.js";
+import { emitChannels, handleFields } from "./emit-channels.js";
+import { collectErrors, throwCollected } from "./collect-errors.js";
+import { messagesOf } from "./names.js";
 import { emitCodecs } from "./emit-codecs.js";
-import { emitCHeader } from "./emit-c-header.js";
+import { cLayoutsOf, emitCHeader } from "./emit-c-header.js";
 import { emitPacketViews } from "./emit-packet-views.js";
 import { emitServices } from "./emit-services.js";
 
 export interface PluginOptions {
-  /** Module the generated code imports the runtime from (default "protochan"). */
+  /**
+   * Module the generated code imports its runtime from (default
+   * "protochan/codegenv1"). protochan's own schemas are generated with a path
+   * relative to the output root, so the runtime never imports itself by name.
+   */
   readonly runtime: string;
 }
 
@@ -25,12 +31,27 @@ export type Emitter = (ctx: EmitContext, file: DescFile) => void;
 const emitters: readonly Emitter[] = [emitCodecs, emitChannels, emitPacketViews, emitCHeader, emitServices];
 
 function parseOptions(raw: { key: string; value: string }[]): PluginOptions {
-  let runtime = "protochan";
+  let runtime = "protochan/codegenv1";
   for (const { key, value } of raw) {
     if (key === "runtime") runtime = value;
     else throw new Error(`protoc-gen-protochan: unknown option "${key}"`);
   }
   return { runtime };
+}
+
+/** Every problem of the files to generate, thrown together before anything is emitted. */
+function checkSchema(ctx: EmitContext): void {
+  const problems: Error[] = [];
+  const layouts = cLayoutsOf(ctx);
+  for (const file of ctx.schema.files) {
+    for (const message of messagesOf(file)) {
+      collectErrors(problems, () => {
+        if (layouts.isCLayout(message)) layouts.layoutOf(message);
+        else handleFields(ctx, message);
+      });
+    }
+  }
+  throwCollected(problems);
 }
 
 export const protocGenProtochan = createEcmaScriptPlugin({
@@ -39,6 +60,7 @@ export const protocGenProtochan = createEcmaScriptPlugin({
   parseOptions,
   generateTs(schema) {
     const ctx: EmitContext = { schema, options: new ProtochanOptions(schema.allFiles) };
+    checkSchema(ctx);
     for (const file of schema.files) {
       for (const emit of emitters) emit(ctx, file);
     }

@@ -6,7 +6,7 @@
 // reflective @bufbuild/protobuf toBinary/fromBinary, and the generated
 // TelemetryCodec that TelemetryChannel itself uses.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { ByteWriter } from "protochan";
+import { ByteWriter } from "protochan/codegenv1";
 import { TelemetryChannel } from "../../generated/example/v1/example_chan.js";
 import { TelemetryCodec } from "../../generated/example/v1/example_codec.js";
 import { Level, TelemetrySchema, type Telemetry } from "../../generated/example/v1/example_pb.js";

@@ -20,17 +20,8 @@
 // Both sides of both transports touch every packet: the sender writes seq
 // (and channel) of each one, the receiver reads seq of each one and checks it
 // is the next index, so a lost, repeated or reordered packet fails the run.
-import {
-  connect,
-  definePacketChannel,
-  defineCustomChannel,
-  packetBatchCodec,
-  PacketViewBase,
-  typeIdOf,
-  type ChannelType,
-  type PacketBatch,
-  type PacketLayout,
-} from "protochan";
+import { connect, defineCustomChannel, packetBatchCodec, typeIdOf, type ChannelType, type PacketBatch } from "protochan";
+import { definePacketChannel, PacketViewBase, type PacketLayout } from "protochan/codegenv1";
 import { interleave, median, now, requireEnv, tellParent, type Row, type RunOptions, type Workload } from "../harness.js";
 import { receiveProtochan, receiveRaw } from "../one-way.js";
 import { dialRaw, FrameWriter } from "../raw-net.js";

@@ -6,7 +6,8 @@
 // receivePackets(1000) until the clean end (null). Raw net: the same batch
 // bodies (byte for byte the records protochan sends) behind a 4-byte length
 // prefix, received as whole frames without looking inside.
-import { ByteWriter, PacketClient, PacketFormat, PacketServer } from "protochan";
+import { ByteWriter } from "protochan/codegenv1";
+import { PacketClient, PacketFormat, PacketServer } from "protochan";
 import { PacketView } from "../../generated/protochan/v1/packet_packet.js";
 import { interleave, median, now, seconds, tellParent, withPeer, type Row, type RunOptions, type Workload } from "../harness.js";
 import { receiveRaw, sendRaw } from "../one-way.js";

@@ -4,7 +4,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { PacketViewBase, PacketViewClass } from "protochan";
+import type { PacketViewBase } from "protochan/codegenv1";
+import type { PacketViewClass } from "protochan";
 
 export const root = fileURLToPath(new URL("../../", import.meta.url));
 export const generatedDir = join(root, "generated");

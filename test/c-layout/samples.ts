@@ -7,7 +7,8 @@ import { SampleView, type SampleObject } from "../../generated/example/v1/packet
 import { FrameKind } from "../../generated/protochan/v1/wire_pb.js";
 import { Priority } from "../../generated/example/v1/packets_pb.js";
 import { Level } from "../../generated/example/v1/example_pb.js";
-import { HANDLE_NONE, type PacketViewBase } from "protochan";
+import { HANDLE_NONE } from "protochan";
+import { type PacketViewBase } from "protochan/codegenv1";
 
 export function frameHeader(): FrameHeaderView {
   return FrameHeaderView.create().assign({

@@ -2,7 +2,9 @@
 // oneof and optional handling, batches, and the packet channel codec.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ByteWriter, HANDLE_NONE, PacketBatch, PacketRangeError, PacketSizeError, handleOffsets, packetBatchCodec } from "protochan";
+import { ByteWriter } from "protochan/codegenv1";
+import { HANDLE_NONE, PacketBatch, PacketRangeError, PacketSizeError, packetBatchCodec } from "protochan";
+import { handleOffsets } from "../../src/packet/view.js";
 import { MailboxView, SampleView, SamplePacketChannel, Vec2View } from "../../generated/example/v1/packets_packet.js";
 import { FrameHeaderView, FrameHeaderPacketChannel } from "../../generated/protochan/v1/wire_packet.js";
 import { PacketView } from "../../generated/protochan/v1/packet_packet.js";

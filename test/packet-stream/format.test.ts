@@ -3,7 +3,9 @@
 // length before a view is made.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ByteWriter, copyPacket, PacketDecodeError, PacketFormat, PacketSizeError, RecordLayout, type ReceivedBatch } from "protochan";
+import { ByteWriter } from "protochan/codegenv1";
+import { copyPacket, PacketDecodeError, PacketFormat, PacketSizeError, type ReceivedBatch } from "protochan";
+import { RecordLayout } from "../../src/packet-stream/format.js";
 import { SampleView } from "../../generated/example/v1/packets_packet.js";
 import { PacketView } from "../../generated/protochan/v1/packet_packet.js";
 import { checkPacket, checkSample, fillSample, makePacket, payloadLength } from "./fixtures.js";

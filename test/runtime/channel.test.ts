@@ -2,15 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
-import {
-  AbortedError,
-  BytesChannel,
-  channel,
-  DisconnectedError,
-  EndpointClosedError,
-  ReceiverGoneError,
-  TimeoutError,
-} from "protochan";
+import { AbortedError, BytesChannel, channel, DisconnectedError, EndpointClosedError, ReceiverGoneError, TimeoutError } from "protochan";
 import { PingChannel } from "../../generated/example/v1/example_chan.js";
 import { PingSchema } from "../../generated/example/v1/example_pb.js";
 

@@ -3,14 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { create } from "@bufbuild/protobuf";
-import {
-  connect,
-  DisconnectedError,
-  FrameTooLargeError,
-  OneShotServer,
-  ReceiverGoneError,
-  type ProtocolError,
-} from "protochan";
+import { connect, DisconnectedError, FrameTooLargeError, OneShotServer, ReceiverGoneError, type ProtocolError } from "protochan";
 import { PingChannel } from "../../generated/example/v1/example_chan.js";
 import { PingSchema } from "../../generated/example/v1/example_pb.js";
 import { Child } from "../helpers/child.js";

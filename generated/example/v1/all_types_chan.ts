@@ -5,8 +5,8 @@
 // @generated from file example/v1/all_types.proto (package example.v1, syntax proto3)
 /* eslint-disable */
 
-import type { ChannelType } from "protochan";
-import { defineChannel } from "protochan";
+import type { ChannelType } from "protochan/codegenv1";
+import { defineChannel } from "protochan/codegenv1";
 import type { AllTypes, Empty, Inner, Inner_Leaf } from "./all_types_pb.js";
 import { AllTypesSchema, EmptySchema, Inner_LeafSchema, InnerSchema } from "./all_types_pb.js";
 import { AllTypesCodec, EmptyCodec, Inner_LeafCodec, InnerCodec } from "./all_types_codec.js";

@@ -5,8 +5,8 @@
 // @generated from file example/v1/all_types.proto (package example.v1, syntax proto3)
 /* eslint-disable */
 
-import type { ByteWriter, MessageCodec } from "protochan";
-import { ProtoReader, readReflective, readWrapped, setEntry, writeBool, writeBytes, writeDouble, writeFixed32, writeFixed64, writeFloat, writeInt32, writeInt64, writeReflective, writeSfixed32, writeSfixed64, writeSint32, writeSint64, writeString, writeUint32, writeUint64, writeUnknown, writeWrapped } from "protochan";
+import type { ByteWriter, MessageCodec } from "protochan/codegenv1";
+import { ProtoReader, readReflective, readWrapped, setEntry, writeBool, writeBytes, writeDouble, writeFixed32, writeFixed64, writeFloat, writeInt32, writeInt64, writeReflective, writeSfixed32, writeSfixed64, writeSint32, writeSint64, writeString, writeUint32, writeUint64, writeUnknown, writeWrapped } from "protochan/codegenv1";
 import type { AllTypes, Color, Empty, Inner, Inner_Leaf } from "./all_types_pb.js";
 import { Int32ValueSchema, StringValueSchema, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { PointCodec } from "./example_codec.js";

@@ -5,8 +5,8 @@
 // @generated from file example/v1/calculator.proto (package example.v1, syntax proto3)
 /* eslint-disable */
 
-import type { ChannelType } from "protochan";
-import { defineChannel } from "protochan";
+import type { ChannelType } from "protochan/codegenv1";
+import { defineChannel } from "protochan/codegenv1";
 import type { AddRequest, AddResponse, CountRequest, CountResponse, EchoMessage, LogRequest, WorkFailure, WorkRequest, WorkResponse } from "./calculator_pb.js";
 import { AddRequestSchema, AddResponseSchema, CountRequestSchema, CountResponseSchema, EchoMessageSchema, LogRequestSchema, WorkFailureSchema, WorkRequestSchema, WorkResponseSchema } from "./calculator_pb.js";
 import { AddRequestCodec, AddResponseCodec, CountRequestCodec, CountResponseCodec, EchoMessageCodec, LogRequestCodec, WorkFailureCodec, WorkRequestCodec, WorkResponseCodec } from "./calculator_codec.js";

@@ -5,8 +5,8 @@
 // @generated from file example/v1/calculator.proto (package example.v1, syntax proto3)
 /* eslint-disable */
 
-import type { ByteWriter, MessageCodec } from "protochan";
-import { ProtoReader, writeBool, writeInt64, writeString, writeUint32, writeUnknown } from "protochan";
+import type { ByteWriter, MessageCodec } from "protochan/codegenv1";
+import { ProtoReader, writeBool, writeInt64, writeString, writeUint32, writeUnknown } from "protochan/codegenv1";
 import type { AddRequest, AddResponse, CountRequest, CountResponse, EchoMessage, LogRequest, WorkFailure, WorkRequest, WorkResponse } from "./calculator_pb.js";
 
 /**

@@ -9,7 +9,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { EmptySchema } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_empty } from "@bufbuild/protobuf/wkt";
-import { file_protochan_v1_options } from "../../protochan/v1/options_pb.js";
+import { file_protochan_v1_options } from "protochan/protochan/v1/options_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**

@@ -5,7 +5,7 @@
 // @generated from file example/v1/calculator.proto (package example.v1, syntax proto3)
 /* eslint-disable */
 
-import type { Client, ServiceImpl } from "protochan";
+import type { Client, ServiceImpl } from "protochan/codegenv1";
 import type { CalculatorService } from "./calculator_pb.js";
 
 /**

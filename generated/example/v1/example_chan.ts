@@ -4,8 +4,8 @@
 // @generated from file example/v1/example.proto (package example.v1, syntax proto3)
 /* eslint-disable */
 
-import type { ChannelType } from "protochan";
-import { defineChannel } from "protochan";
+import type { ChannelType } from "protochan/codegenv1";
+import { defineChannel } from "protochan/codegenv1";
 import type { Ping, Point, Pong, Telemetry } from "./example_pb.js";
 import { PingSchema, PointSchema, PongSchema, TelemetrySchema } from "./example_pb.js";
 import { PingCodec, PointCodec, PongCodec, TelemetryCodec } from "./example_codec.js";

@@ -4,8 +4,8 @@
 // @generated from file example/v1/example.proto (package example.v1, syntax proto3)
 /* eslint-disable */
 
-import type { ByteWriter, MessageCodec } from "protochan";
-import { ProtoReader, setEntry, writeBool, writeBytes, writeDouble, writeInt32, writeInt64, writeSint32, writeString, writeUint32, writeUint64, writeUnknown } from "protochan";
+import type { ByteWriter, MessageCodec } from "protochan/codegenv1";
+import { ProtoReader, setEntry, writeBool, writeBytes, writeDouble, writeInt32, writeInt64, writeSint32, writeString, writeUint32, writeUint64, writeUnknown } from "protochan/codegenv1";
 import type { Ping, Point, Pong, Telemetry } from "./example_pb.js";
 
 /**

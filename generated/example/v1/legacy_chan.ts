@@ -5,8 +5,8 @@
 // @generated from file example/v1/legacy.proto (package example.v1, syntax proto2)
 /* eslint-disable */
 
-import type { ChannelType } from "protochan";
-import { defineChannel } from "protochan";
+import type { ChannelType } from "protochan/codegenv1";
+import { defineChannel } from "protochan/codegenv1";
 import type { Legacy } from "./legacy_pb.js";
 import { LegacySchema } from "./legacy_pb.js";
 import { LegacyCodec } from "./legacy_codec.js";

@@ -5,8 +5,8 @@
 // @generated from file example/v1/legacy.proto (package example.v1, syntax proto2)
 /* eslint-disable */
 
-import type { MessageCodec } from "protochan";
-import { reflectiveMessageCodec } from "protochan";
+import type { MessageCodec } from "protochan/codegenv1";
+import { reflectiveMessageCodec } from "protochan/codegenv1";
 import type { Legacy } from "./legacy_pb.js";
 import { LegacySchema } from "./legacy_pb.js";
 

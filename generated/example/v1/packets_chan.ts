@@ -6,8 +6,8 @@
 // @generated from file example/v1/packets.proto (package example.v1, syntax proto3)
 /* eslint-disable */
 
-import type { ChannelType } from "protochan";
-import { defineChannel } from "protochan";
+import type { ChannelType } from "protochan/codegenv1";
+import { defineChannel } from "protochan/codegenv1";
 import type { Circle, Mailbox, Sample, Vec2 } from "./packets_pb.js";
 import { CircleSchema, MailboxSchema, SampleSchema, Vec2Schema } from "./packets_pb.js";
 

@@ -6,8 +6,8 @@
 // @generated from file example/v1/packets.proto (package example.v1, syntax proto3)
 /* eslint-disable */
 
-import type { ChannelType, PacketLayout } from "protochan";
-import { checkBigInt, checkInt, definePacketChannel, PacketIO, PacketRangeError, PacketViewBase } from "protochan";
+import type { ChannelType, PacketLayout } from "protochan/codegenv1";
+import { checkBigInt, checkInt, definePacketChannel, PacketIO, PacketRangeError, PacketViewBase } from "protochan/codegenv1";
 import type { Priority } from "./packets_pb.js";
 import type { Level } from "./example_pb.js";
 

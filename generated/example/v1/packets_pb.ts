@@ -10,9 +10,9 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Level } from "./example_pb.js";
 import { file_example_v1_example } from "./example_pb.js";
-import type { ReceiverHandle, SenderHandle } from "../../protochan/v1/handles_pb.js";
-import { file_protochan_v1_handles } from "../../protochan/v1/handles_pb.js";
-import { file_protochan_v1_options } from "../../protochan/v1/options_pb.js";
+import type { ReceiverHandle, SenderHandle } from "protochan/protochan/v1/handles_pb.js";
+import { file_protochan_v1_handles } from "protochan/protochan/v1/handles_pb.js";
+import { file_protochan_v1_options } from "protochan/protochan/v1/options_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**

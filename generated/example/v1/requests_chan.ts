@@ -4,8 +4,8 @@
 // @generated from file example/v1/requests.proto (package example.v1, syntax proto3)
 /* eslint-disable */
 
-import type { ChannelType, Receiver, Sender, WithHandles } from "protochan";
-import { defineChannel, defineHandleChannel } from "protochan";
+import type { ChannelType, Receiver, Sender, WithHandles } from "protochan/codegenv1";
+import { defineChannel, defineHandleChannel } from "protochan/codegenv1";
 import type { Answer, Exchange, Question, Subscription } from "./requests_pb.js";
 import { AnswerSchema, ExchangeSchema, QuestionSchema, SubscriptionSchema } from "./requests_pb.js";
 import { AnswerCodec, ExchangeCodec, QuestionCodec, SubscriptionCodec } from "./requests_codec.js";

@@ -4,10 +4,10 @@
 // @generated from file example/v1/requests.proto (package example.v1, syntax proto3)
 /* eslint-disable */
 
-import type { ByteWriter, MessageCodec } from "protochan";
-import { ProtoReader, readReflective, writeReflective, writeString, writeUint32, writeUnknown } from "protochan";
+import type { ByteWriter, MessageCodec } from "protochan/codegenv1";
+import { ProtoReader, readReflective, writeReflective, writeString, writeUint32, writeUnknown } from "protochan/codegenv1";
 import type { Answer, Exchange, Question, Subscription } from "./requests_pb.js";
-import { ReceiverHandleSchema, SenderHandleSchema } from "../../protochan/v1/handles_pb.js";
+import { ReceiverHandleSchema, SenderHandleSchema } from "protochan/protochan/v1/handles_pb.js";
 
 /**
  * Binary codec of example.v1.Question: the same bytes as toBinary(QuestionSchema, value),

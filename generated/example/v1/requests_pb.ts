@@ -6,9 +6,9 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { ReceiverHandle, SenderHandle } from "../../protochan/v1/handles_pb.js";
-import { file_protochan_v1_handles } from "../../protochan/v1/handles_pb.js";
-import { file_protochan_v1_options } from "../../protochan/v1/options_pb.js";
+import type { ReceiverHandle, SenderHandle } from "protochan/protochan/v1/handles_pb.js";
+import { file_protochan_v1_handles } from "protochan/protochan/v1/handles_pb.js";
+import { file_protochan_v1_options } from "protochan/protochan/v1/options_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
