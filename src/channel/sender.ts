@@ -6,6 +6,7 @@
 import { EndpointClosedError, ReceiverGoneError, type EndReason } from "../errors.js";
 import type { GlobalKey } from "../router/keys.js";
 import type { ChannelType } from "./channel-type.js";
+import type { Sendable } from "../codec/handle-fields.js";
 import { waitFor, type WaitOptions } from "./wait.js";
 
 /** Where a sender's messages go: a local receiver or a remote route. */
@@ -193,9 +194,9 @@ export class Sender<T> implements Disposable {
    * `window` bytes behind: await ready() before sending more to keep memory
    * bounded. Throws ReceiverGoneError once the receiver is known to be gone.
    */
-  send(value: T): boolean {
+  send(value: Sendable<T>): boolean {
     this.checkOpen();
-    return this.core.send(value);
+    return this.core.send(value as T);
   }
 
   /** Resolves when the receiver has room again (immediately if it has). */
@@ -205,10 +206,10 @@ export class Sender<T> implements Disposable {
   }
 
   /** send() that waits for room first: the simple way to respect backpressure. */
-  async sendAsync(value: T, options?: WaitOptions): Promise<void> {
+  async sendAsync(value: Sendable<T>, options?: WaitOptions): Promise<void> {
     this.checkOpen();
     await this.core.ready(options);
-    this.core.send(value);
+    this.core.send(value as T);
   }
 
   /** Resolves once everything sent so far has been handed to the OS (before process.exit()). */

@@ -7,6 +7,7 @@ import type { Sender } from "../channel/sender.js";
 import type { Receiver } from "../channel/receiver.js";
 import type { ChannelType } from "../channel/channel-type.js";
 import type { Codec, HandleDecoder, HandleEncoder } from "./codec.js";
+import { EncodeError } from "./binary/errors.js";
 
 export interface HandleField {
   /** The field's localName in the protoc-gen-es message (for a oneof arm, its case name). */
@@ -26,8 +27,23 @@ interface IndexMessage {
 
 type AnyRecord = Record<string, unknown>;
 
-/** The message type with its handle fields typed as channel ends. */
-export type WithHandles<M, H> = Omit<M, keyof H> & H;
+/** Type-only key: the plain protobuf message a WithHandles type was made from. */
+declare const plainMessage: unique symbol;
+
+/**
+ * The message type with its handle fields typed as channel ends. The hidden,
+ * optional key only lets {@link Sendable} find the plain message again.
+ */
+export type WithHandles<M, H> = Omit<M, keyof H> & H & { readonly [plainMessage]?: M };
+
+/**
+ * What a sender of T takes: T itself or, when T has handle fields, also the
+ * plain message `create(Schema, …)` makes, whose handle fields are unset (a
+ * set one is refused when sending, since it names no channel end).
+ */
+export type Sendable<T> =
+  | T
+  | (T extends { readonly [plainMessage]?: infer M } ? (unknown extends M ? never : NonNullable<M>) : never);
 
 export function withHandleFields<Pb extends object, T>(
   inner: Codec<Pb>,
@@ -69,6 +85,10 @@ function replaceField(m: AnyRecord, f: HandleField, replace: (v: unknown) => unk
 
 function put(f: HandleField, end: unknown, handles: HandleEncoder | undefined): number {
   if (handles === undefined) throw new TypeError(`field ${f.name}: channel ends can only be sent over a channel`);
+  if (typeof end !== "object" || end === null || "$typeName" in end) {
+    // create(Schema, { field: {...} }) makes a handle message, not a channel end.
+    throw new EncodeError(`field ${f.name} must hold a ${f.kind === "sender" ? "Sender" : "Receiver"} (or be unset)`);
+  }
   return f.kind === "sender" ? handles.sender(end as Sender<unknown>) : handles.receiver(end as Receiver<unknown>);
 }
 
