@@ -17,6 +17,7 @@ import { FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt";
 import { getComments } from "@bufbuild/protoplugin";
 import type { FieldLayoutOptions, MessageLayoutOptions, ProtochanOptions } from "../src/schema/options.js";
 import { typeIdOf } from "../src/wire/type-id.js";
+import { collectErrors, throwCollected } from "./collect-errors.js";
 
 /** A fixed-width C scalar. bool is stored as uint8_t (0 or 1). */
 export type CPrim =
@@ -169,6 +170,7 @@ const PRIM_RANGE: Partial<Record<CPrim, readonly [number, number]>> = {
 /** Lays out the C-layout messages of one request; results are cached per message. */
 export class CLayouts {
   private readonly cache = new Map<string, StructLayout>();
+  private readonly failed = new Map<string, unknown>();
   private readonly inProgress = new Set<string>();
   private readonly knownMessages: ReadonlySet<string>;
 
@@ -207,6 +209,9 @@ export class CLayouts {
   layoutOf(message: DescMessage): StructLayout {
     const cached = this.cache.get(message.typeName);
     if (cached !== undefined) return cached;
+    // A message that failed fails the same way when met again (a cycle is one problem, not one per member).
+    const failed = this.failed.get(message.typeName);
+    if (failed !== undefined) throw failed;
     const mopts = this.options.forMessage(message);
     if (!mopts.cLayout) {
       throw new CLayoutError(locationOf(message), message.typeName,
@@ -217,6 +222,9 @@ export class CLayouts {
       const layout = this.build(message, mopts);
       this.cache.set(message.typeName, layout);
       return layout;
+    } catch (err) {
+      this.failed.set(message.typeName, err);
+      throw err;
     } finally {
       this.inProgress.delete(message.typeName);
     }
@@ -232,17 +240,19 @@ export class CLayouts {
     const fields: FieldPlan[] = [];
     const doneOneofs = new Set<DescOneof>();
     const byNumber = [...message.fields].sort((x, y) => x.number - y.number);
+    const problems: Error[] = [];
     for (const field of byNumber) {
       const oneof = field.oneof;
       if (oneof !== undefined) {
         // A oneof sits where its lowest-numbered field would.
         if (doneOneofs.has(oneof)) continue;
         doneOneofs.add(oneof);
-        fields.push(this.planOneof(message, oneof, b));
+        collectErrors(problems, () => fields.push(this.planOneof(message, oneof, b)));
       } else {
-        fields.push(this.planField(field, b, false));
+        collectErrors(problems, () => fields.push(this.planField(field, b, false)));
       }
     }
+    throwCollected(problems);
     const { members, size, align } = b.finish();
     checkNames(message, members);
     return {

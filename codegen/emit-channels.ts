@@ -19,7 +19,7 @@ interface HandleFieldInfo {
 }
 
 /** The handle fields of a message, with their payload types resolved. */
-function handleFields(ctx: EmitContext, message: DescMessage): HandleFieldInfo[] {
+export function handleFields(ctx: EmitContext, message: DescMessage): HandleFieldInfo[] {
   // A C-layout message's handles are served by its packet view (<file>_packet.ts).
   if (ctx.options.forMessage(message).cLayout) return [];
   const out: HandleFieldInfo[] = [];

@@ -6,3 +6,4 @@ export class CodegenError extends Error {
   readonly code = "PROTOCHAN_CODEGEN";
   override readonly name = "CodegenError";
 }
+

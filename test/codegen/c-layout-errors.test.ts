@@ -62,7 +62,8 @@ rmSync(join(work, "ws"), { recursive: true, force: true });
 cpSync(join(root, "schema"), join(work, "ws", "schema"), { recursive: true });
 cpSync(fixtures, join(work, "ws", "fixtures"), { recursive: true });
 cpSync(join(root, "test", "codegen", "fixtures-good"), join(work, "ws", "good"), { recursive: true });
-writeFileSync(join(work, "ws", "buf.yaml"), "version: v2\nmodules:\n  - path: schema\n  - path: fixtures\n  - path: good\n");
+cpSync(join(root, "test", "codegen", "fixtures-several"), join(work, "ws", "several"), { recursive: true });
+writeFileSync(join(work, "ws", "buf.yaml"), "version: v2\nmodules:\n  - path: schema\n  - path: fixtures\n  - path: good\n  - path: several\n");
 execFileSync(buf, ["build", "-o", join(work, "image.binpb")], { cwd: join(work, "ws"), stdio: "pipe" });
 const image = fromBinary(FileDescriptorSetSchema, readFileSync(join(work, "image.binpb")));
 
@@ -88,6 +89,26 @@ for (const [name, { subject, says, code = "PROTOCHAN_C_LAYOUT" }] of Object.entr
     });
   });
 }
+
+/** "several/bad.proto:line:col" of the line marked "// error <n>". */
+function severalLocation(n: number): string {
+  const lines = readFileSync(join(root, "test", "codegen", "fixtures-several", "several", "bad.proto"), "utf8").split("\n");
+  const i = lines.findIndex((l) => l.endsWith(`// error ${n}`));
+  const line = lines[i] ?? "";
+  return `several/bad.proto:${i + 1}:${line.length - line.trimStart().length + 1}`;
+}
+
+test("one run reports every problem of a file, one per line, each with its location", () => {
+  assert.throws(() => generate("several/bad.proto"), (err: unknown) => {
+    assert.ok(err instanceof Error);
+    const lines = err.message.split("\n");
+    assert.equal(lines.length, 3, err.message);
+    assert.ok(lines[0]?.startsWith(`${severalLocation(1)}: bad.several.A.name: string fields need a bound`), lines[0]);
+    assert.ok(lines[1]?.startsWith(`${severalLocation(2)}: bad.several.A.labels: map fields`), lines[1]);
+    assert.ok(lines[2]?.startsWith(`${severalLocation(3)}: bad.several.B.events: a handle field needs`), lines[2]);
+    return true;
+  });
+});
 
 test("the good schema generates without errors in the same harness", () => {
   generate("example/v1/packets.proto");
