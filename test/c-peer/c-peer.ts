@@ -1,22 +1,16 @@
-// Builds the C peer (test/c/) with the strict C11 flags into test/.build/ and
+// Builds the C peer (test/c/peer.c, on the C library in c/) into test/.build/ and
 // runs it as a child process that reports progress as text lines on stdout
 // ("name <server name>", "accepted", "received 100000", …). Every wait is
 // bounded; nothing sleeps.
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { buildDir, C_FLAGS, compile, root } from "../c-layout/c-build.js";
+import { root } from "../c-layout/c-build.js";
+import { buildWithLib } from "../c-lib/c-lib.js";
 
-let built: string | undefined;
-
-/** Compiles test/c/peer.c + pcwire.c against generated/ only (once per process). */
+/** Compiles test/c/peer.c with the C library (once per process). */
 export function buildPeer(): string {
-  if (built !== undefined) return built;
-  const exe = join(buildDir("c-peer"), "peer");
-  const src = join(root, "test", "c");
-  compile("cc", [...C_FLAGS, "-O2", join(src, "peer.c"), join(src, "pcwire.c"), "-o", exe]);
-  built = exe;
-  return exe;
+  return buildWithLib("c-peer", "peer", [join(root, "test", "c", "peer.c")]);
 }
 
 export class CPeer {
