@@ -20,8 +20,8 @@ export class CPeer {
   stderr = "";
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: readonly string[], env: Record<string, string> = {}) {
-    this.proc = spawn(buildPeer(), args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  constructor(args: readonly string[], env: Record<string, string> = {}, exe = buildPeer()) {
+    this.proc = spawn(exe, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     this.proc.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
     createInterface({ input: this.proc.stdout! }).on("line", (line) => {
       this.lines.push(line);
@@ -33,18 +33,26 @@ export class CPeer {
 
   /** The rest of the next line starting with `word` (lines before it are skipped). */
   async next(word: string, timeoutMs = 20_000): Promise<string> {
+    return (await this.nextOf([word], timeoutMs)).rest;
+  }
+
+  /** The next line starting with one of `words`: which word, and the rest of the line. */
+  async nextOf(words: readonly string[], timeoutMs = 20_000): Promise<{ word: string; rest: string }> {
     const deadline = Date.now() + timeoutMs;
+    const wanted = words.map((w) => `"${w}"`).join(" or ");
     for (;;) {
       while (this.lines.length > 0) {
         const line = this.lines.shift()!;
-        if (line === word) return "";
-        if (line.startsWith(word + " ")) return line.slice(word.length + 1);
+        for (const word of words) {
+          if (line === word) return { word, rest: "" };
+          if (line.startsWith(word + " ")) return { word, rest: line.slice(word.length + 1) };
+        }
       }
       if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
-        throw new Error(`C peer exited (${this.proc.exitCode ?? this.proc.signalCode}) before "${word}"; stderr:\n${this.stderr}`);
+        throw new Error(`C peer exited (${this.proc.exitCode ?? this.proc.signalCode}) before ${wanted}; stderr:\n${this.stderr}`);
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`C peer: no "${word}" line within ${timeoutMs} ms; stderr:\n${this.stderr}`);
+      if (left <= 0) throw new Error(`C peer: no ${wanted} line within ${timeoutMs} ms; stderr:\n${this.stderr}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.wake = () => {

@@ -32,6 +32,7 @@
 
 #include "example/v1/packets.h"
 #include "protochan/protochan.h"
+#include "say.h"
 
 /* ---- the deterministic packets ---- */
 
@@ -112,15 +113,6 @@ static const char *sample_check(const example_v1_Sample *got, uint32_t i, uint32
 
 /* ---- driver ---- */
 
-/* One line to the test, at once (stdout is a pipe, so fully buffered otherwise). */
-static void say(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vprintf(fmt, ap);
-  va_end(ap);
-  putchar('\n');
-  fflush(stdout);
-}
 
 static void die(const char *what, const char *why) {
   fprintf(stderr, "peer: %s: %s\n", what, why);
