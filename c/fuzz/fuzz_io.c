@@ -52,16 +52,24 @@ int fuzz_socket(const uint8_t *prefix, size_t prefix_size, const uint8_t *data, 
   return sv[1];
 }
 
-size_t fuzz_hello(uint8_t out[PC_HEADER_SIZE + sizeof(protochan_v1_Hello)]) {
+protochan_v1_FrameHeader fuzz_header(uint16_t kind, uint32_t route, uint64_t seq, uint64_t type_id, uint32_t body_length) {
   protochan_v1_FrameHeader h;
-  protochan_v1_Hello hello;
   memset(&h, 0, sizeof h);
-  memset(&hello, 0, sizeof hello);
   h.magic = PC_MAGIC;
   h.version = PC_PROTOCOL_VERSION;
   h.header_size = PC_HEADER_SIZE;
-  h.kind = PROTOCHAN_V1_FRAME_KIND_HELLO;
-  h.body_length = sizeof hello;
+  h.kind = kind;
+  h.body_length = body_length;
+  h.route_id = route;
+  h.seq = seq;
+  h.type_id = type_id;
+  return h;
+}
+
+size_t fuzz_hello(uint8_t out[PC_HEADER_SIZE + sizeof(protochan_v1_Hello)]) {
+  protochan_v1_Hello hello;
+  memset(&hello, 0, sizeof hello);
+  protochan_v1_FrameHeader h = fuzz_header(PROTOCHAN_V1_FRAME_KIND_HELLO, 0, 0, 0, sizeof hello);
   hello.version = PC_PROTOCOL_VERSION;
   hello.bootstrap_type_id = PC_TYPE_ID_BYTES;
   memcpy(hello.token, fuzz_token, sizeof hello.token);
@@ -72,13 +80,21 @@ size_t fuzz_hello(uint8_t out[PC_HEADER_SIZE + sizeof(protochan_v1_Hello)]) {
   return sizeof h + sizeof hello;
 }
 
-void fuzz_receive_all(pc_conn *c) {
-  pc_message m;
-  while (pc_recv(c, &m) == 1) {
-    /* Touch every byte: a body that is not what its length says shows up here. */
-    volatile uint8_t sum = 0;
-    for (uint32_t i = 0; i < m.length; i++) sum ^= m.body[i];
-    (void)sum;
+void fuzz_serve(const uint8_t *prefix, size_t prefix_size, const uint8_t *data, size_t size, pc_channel channel) {
+  int other;
+  int fd = fuzz_socket(prefix, prefix_size, data, size, &other);
+  if (fd < 0) return;
+  pc_options o = fuzz_options();
+  pc_conn c;
+  if (pc_serve_fd(&c, fd, fuzz_token, channel, &o) == 0) {
+    pc_message m;
+    while (pc_recv(&c, &m) == 1) {
+      /* Touch every byte: a body that is not what its length says shows up here. */
+      volatile uint8_t sum = 0;
+      for (uint32_t i = 0; i < m.length; i++) sum ^= m.body[i];
+      (void)sum;
+    }
+    pc_close(&c);
   }
-  pc_close(c);
+  close(other);
 }

@@ -19,10 +19,14 @@ pc_options fuzz_options(void);
  * -1 if the bytes do not fit the socket buffer (the input is skipped). */
 int fuzz_socket(const uint8_t *prefix, size_t prefix_size, const uint8_t *data, size_t size, int *other);
 
+/* A frame header as a well-behaved peer writes it. */
+protochan_v1_FrameHeader fuzz_header(uint16_t kind, uint32_t route, uint64_t seq, uint64_t type_id, uint32_t body_length);
+
 /* A HELLO frame with fuzz_token for protochan.bytes, as a client sends it. */
 size_t fuzz_hello(uint8_t out[PC_HEADER_SIZE + sizeof(protochan_v1_Hello)]);
 
-/* Receives until the end or a failure, as a server program would. */
-void fuzz_receive_all(pc_conn *c);
+/* Serves one connection that reads `prefix` then `data`: the server
+ * handshake, then receiving until the end or a failure. */
+void fuzz_serve(const uint8_t *prefix, size_t prefix_size, const uint8_t *data, size_t size, pc_channel channel);
 
 #endif
