@@ -1,7 +1,7 @@
 // Builds C programs against the protochan C library (c/) the way a user's
 // project does: the library's sources compiled in, with the strict C11 flags,
 // `-I c/include` and the generated headers (compile() adds `-I generated`).
-import { readdirSync } from "node:fs";
+import { readdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { buildDir, C_FLAGS, compile, root } from "../c-layout/c-build.js";
 
@@ -23,7 +23,11 @@ const built = new Map<string, string>();
 export function buildWithLib(dir: string, name: string, sources: readonly string[], flags: readonly string[] = []): string {
   const exe = join(buildDir(dir), name);
   if (built.has(exe)) return exe;
-  compile("cc", [...C_FLAGS, "-O2", ...flags, "-I", cInclude, ...sources, ...libSources(), "-o", exe]);
+  // Test files run in parallel processes: each builds its own copy and
+  // renames it into place, so none runs a half-written program.
+  const tmp = `${exe}.${process.pid}.tmp`;
+  compile("cc", [...C_FLAGS, "-O2", ...flags, "-I", cInclude, ...sources, ...libSources(), "-o", tmp]);
+  renameSync(tmp, exe);
   built.set(exe, exe);
   return exe;
 }
