@@ -1,12 +1,12 @@
 // Streams protochan.v1.Packet packets from TypeScript to a C consumer
-// (consumer.c, built here from the generated headers with cc).
+// (consumer.c, built here with cc on the protochan C library in c/).
 //
 //   node --conditions=source --import tsx examples/packet-stream/producer.ts [count]
 //
 // The C program connects to this PacketServer, receives every packet in
 // batches, checks each one field by field and prints a summary.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,13 +16,15 @@ import { PacketView } from "../../generated/protochan/v1/packet_packet.js";
 const count = Number(process.argv[2] ?? 100_000);
 const here = fileURLToPath(new URL(".", import.meta.url));
 
-/** cc -std=c11 … consumer.c -I generated: the only things it needs are the generated headers. */
+/** cc -std=c11 … -I c/include -I generated consumer.c c/src/*.c: the C library and the generated headers. */
 function buildConsumer(): string {
   const out = join(mkdtempSync(join(tmpdir(), "packet-stream-example-")), "consumer");
   const cc = process.env.CC ?? "cc";
-  execFileSync(cc, ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", join(here, "../../generated"), join(here, "consumer.c"), "-o", out], {
-    stdio: "inherit",
-  });
+  const lib = join(here, "../../c");
+  const sources = readdirSync(join(lib, "src")).filter((f) => f.endsWith(".c")).map((f) => join(lib, "src", f));
+  const flags = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic"];
+  const includes = ["-I", join(lib, "include"), "-I", join(here, "../../generated")];
+  execFileSync(cc, [...flags, ...includes, join(here, "consumer.c"), ...sources, "-o", out], { stdio: "inherit" });
   return out;
 }
 

@@ -1,22 +1,16 @@
-// Builds the C peer (test/c/) with the strict C11 flags into test/.build/ and
+// Builds the C peer (test/c/peer.c, on the C library in c/) into test/.build/ and
 // runs it as a child process that reports progress as text lines on stdout
 // ("name <server name>", "accepted", "received 100000", …). Every wait is
 // bounded; nothing sleeps.
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { buildDir, C_FLAGS, compile, root } from "../c-layout/c-build.js";
+import { root } from "../c-layout/c-build.js";
+import { buildWithLib } from "../c-lib/c-lib.js";
 
-let built: string | undefined;
-
-/** Compiles test/c/peer.c + pcwire.c against generated/ only (once per process). */
+/** Compiles test/c/peer.c with the C library (once per process). */
 export function buildPeer(): string {
-  if (built !== undefined) return built;
-  const exe = join(buildDir("c-peer"), "peer");
-  const src = join(root, "test", "c");
-  compile("cc", [...C_FLAGS, "-O2", join(src, "peer.c"), join(src, "pcwire.c"), "-o", exe]);
-  built = exe;
-  return exe;
+  return buildWithLib("c-peer", "peer", [join(root, "test", "c", "peer.c")]);
 }
 
 export class CPeer {
@@ -26,8 +20,8 @@ export class CPeer {
   stderr = "";
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: readonly string[], env: Record<string, string> = {}) {
-    this.proc = spawn(buildPeer(), args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  constructor(args: readonly string[], env: Record<string, string> = {}, exe = buildPeer()) {
+    this.proc = spawn(exe, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     this.proc.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
     createInterface({ input: this.proc.stdout! }).on("line", (line) => {
       this.lines.push(line);
@@ -39,18 +33,26 @@ export class CPeer {
 
   /** The rest of the next line starting with `word` (lines before it are skipped). */
   async next(word: string, timeoutMs = 20_000): Promise<string> {
+    return (await this.nextOf([word], timeoutMs)).rest;
+  }
+
+  /** The next line starting with one of `words`: which word, and the rest of the line. */
+  async nextOf(words: readonly string[], timeoutMs = 20_000): Promise<{ word: string; rest: string }> {
     const deadline = Date.now() + timeoutMs;
+    const wanted = words.map((w) => `"${w}"`).join(" or ");
     for (;;) {
       while (this.lines.length > 0) {
         const line = this.lines.shift()!;
-        if (line === word) return "";
-        if (line.startsWith(word + " ")) return line.slice(word.length + 1);
+        for (const word of words) {
+          if (line === word) return { word, rest: "" };
+          if (line.startsWith(word + " ")) return { word, rest: line.slice(word.length + 1) };
+        }
       }
       if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
-        throw new Error(`C peer exited (${this.proc.exitCode ?? this.proc.signalCode}) before "${word}"; stderr:\n${this.stderr}`);
+        throw new Error(`C peer exited (${this.proc.exitCode ?? this.proc.signalCode}) before ${wanted}; stderr:\n${this.stderr}`);
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`C peer: no "${word}" line within ${timeoutMs} ms; stderr:\n${this.stderr}`);
+      if (left <= 0) throw new Error(`C peer: no ${wanted} line within ${timeoutMs} ms; stderr:\n${this.stderr}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.wake = () => {

@@ -1,6 +1,6 @@
 /*
  * A C peer of a TypeScript protochan process, driven by the tests in test/c-peer/.
- * It speaks the wire protocol through pcwire.c and exchanges example.v1.Sample
+ * It speaks the wire protocol through the C library (c/) and exchanges example.v1.Sample
  * packets whose every field is derived from the packet's index i and a seed
  * (sample_fill below; test/c-peer/samples.ts is the TypeScript twin).
  *
@@ -31,7 +31,8 @@
 #include <string.h>
 
 #include "example/v1/packets.h"
-#include "pcwire.h"
+#include "protochan/protochan.h"
+#include "say.h"
 
 /* ---- the deterministic packets ---- */
 
@@ -112,28 +113,30 @@ static const char *sample_check(const example_v1_Sample *got, uint32_t i, uint32
 
 /* ---- driver ---- */
 
-/* One line to the test, at once (stdout is a pipe, so fully buffered otherwise). */
-static void say(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vprintf(fmt, ap);
-  va_end(ap);
-  putchar('\n');
-  fflush(stdout);
-}
 
 static void die(const char *what, const char *why) {
   fprintf(stderr, "peer: %s: %s\n", what, why);
   exit(1);
 }
 
-static void on_refused(const char *reason) {
+static void on_refused(void *ctx, const char *reason) {
+  (void)ctx;
   say("refused %s", reason);
 }
 
-static uint32_t env_window(void) {
+/* The receive window from PC_WINDOW (0: the library's default). */
+static pc_options env_options(void) {
+  pc_options o;
+  memset(&o, 0, sizeof o);
   const char *w = getenv("PC_WINDOW");
-  return w == NULL ? 8u * 1024 * 1024 : (uint32_t)strtoul(w, NULL, 10);
+  o.window = w == NULL ? 0 : (uint32_t)strtoul(w, NULL, 10);
+  return o;
+}
+
+static pc_channel samples(void) {
+  pc_channel ch = pc_packet_channel(example_v1_Sample_TYPE_ID, sizeof(example_v1_Sample));
+  ch.type_name = "example.v1.Sample"; /* named in refusals */
+  return ch;
 }
 
 static pc_conn *new_conn(void) {
@@ -145,7 +148,7 @@ static pc_conn *new_conn(void) {
 /* Receives packet i and checks it; returns 0 after the sender's CLOSE. */
 static int receive_checked(pc_conn *in, uint32_t i, uint32_t seed) {
   example_v1_Sample s;
-  int r = pc_recv(in, &s, sizeof s);
+  int r = pc_recv_packet(in, &s, sizeof s);
   if (r < 0) die("receive", in->error);
   if (r == 0) return 0;
   const char *bad = sample_check(&s, i, seed);
@@ -172,9 +175,10 @@ int main(int argc, char **argv) {
   uint32_t seed_out = argc > 5 ? (uint32_t)strtoul(argv[5], NULL, 10) : 0;
   pc_conn *in = new_conn(), *out = new_conn();
   pc_listener l;
+  pc_options opts = env_options();
 
   if (strcmp(mode, "send") == 0) {
-    if (pc_connect(out, ts_name, example_v1_Sample_TYPE_ID, env_window()) != 0) {
+    if (pc_connect(out, ts_name, samples(), &opts) != 0) {
       say("error %s", out->error);
       return 2;
     }
@@ -185,13 +189,13 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  if (pc_listen(&l) != 0) die("listen", "cannot create the socket");
+  if (pc_listen(&l) != 0) die("listen", l.error);
   say("name %s", l.name);
 
   if (strcmp(mode, "dial") == 0) {
-    if (pc_connect(out, ts_name, example_v1_Sample_TYPE_ID, env_window()) != 0) die("connect", out->error);
+    if (pc_connect(out, ts_name, samples(), &opts) != 0) die("connect", out->error);
     say("connected");
-    if (pc_accept(&l, in, example_v1_Sample_TYPE_ID, env_window(), on_refused) != 0) die("accept", "no client");
+    if (pc_accept(&l, in, samples(), &opts, on_refused, NULL) != 0) die("accept", in->error);
     say("accepted");
     uint32_t n = 0;
     while (receive_checked(in, n, seed_in)) n++;
@@ -204,9 +208,9 @@ int main(int argc, char **argv) {
   }
 
   if (strcmp(mode, "serve") == 0) {
-    if (pc_accept(&l, in, example_v1_Sample_TYPE_ID, env_window(), on_refused) != 0) die("accept", "no client");
+    if (pc_accept(&l, in, samples(), &opts, on_refused, NULL) != 0) die("accept", in->error);
     say("accepted");
-    if (pc_connect(out, ts_name, example_v1_Sample_TYPE_ID, env_window()) != 0) die("connect", out->error);
+    if (pc_connect(out, ts_name, samples(), &opts) != 0) die("connect", out->error);
     say("connected");
     uint32_t n = 0;
     while (receive_checked(in, n, seed_in)) send_one(out, n++, seed_out);
