@@ -43,6 +43,18 @@ test("a user's own project installs the packed packages, generates and runs with
     sh("npm", ["pack", "--pack-destination", packs], root);
     sh("npm", ["pack", "--pack-destination", packs], join(root, "codegen"));
     assert.deepEqual(readdirSync(packs).sort(), ["protoc-gen-protochan-0.1.0.tgz", "protochan-0.1.0.tgz"]);
+    // The runtime ships what users run and link, nothing of this repository's own tests, benches or examples.
+    const files = sh("tar", ["tzf", join(packs, "protochan-0.1.0.tgz")], packs).stdout.trim().split("\n");
+    const stray = files.filter((f) => /^package\/(test|bench|examples|schema\/example|c\/fuzz|c\/build|codegen)\//.test(f));
+    assert.deepEqual(stray, []);
+    for (const f of ["package/dist/src/index.js", "package/dist/src/codegenv1.d.ts", "package/dist/src/cli/main.js",
+      "package/c/include/protochan/protochan.h", "package/schema/protochan/v1/options.proto", "package/generated/protochan/v1/wire.h",
+      "package/dist/generated/protochan/v1/handles_pb.js"]) {
+      assert.ok(files.includes(f), `${f} is not in the package`);
+    }
+    const plugin = sh("tar", ["tzf", join(packs, "protoc-gen-protochan-0.1.0.tgz")], packs).stdout;
+    assert.match(plugin, /package\/dist\/codegen\/bin\/protoc-gen-protochan\.js/);
+    assert.doesNotMatch(plugin, /\.ts\n/);
   });
 
   await t.test("install the tarballs into a fresh project", () => {
@@ -68,7 +80,7 @@ test("a user's own project installs the packed packages, generates and runs with
   await t.test("the user's own schema generates, with no copy of protochan's own types", () => {
     rmSync(join(project, "proto", "hello"), { recursive: true });
     cpSync(join(root, "test", "downstream", "project", "proto"), join(project, "proto"), { recursive: true });
-    cpSync(join(root, "test", "downstream", "project", "src"), join(project, "src"), { recursive: true });
+    for (const dir of ["src", "c"]) cpSync(join(root, "test", "downstream", "project", dir), join(project, dir), { recursive: true });
     sh("npx", ["buf", "generate"], project);
     const generated = filesUnder(join(project, "src", "gen")).map((f) => f.slice(project.length + 1)).sort();
     assert.deepEqual(generated, [
@@ -93,5 +105,16 @@ test("a user's own project installs the packed packages, generates and runs with
   await t.test("a WorkerSet of 2 answers a unary and a server-streaming method", () => {
     const out = sh(process.execPath, [join(project, "dist", "pool.js")], project, 60_000).stdout;
     assert.match(out, /quote for 20 = 5000 cents; answered by 2 workers; track steps 1,2,3,4/);
+  });
+
+  await t.test("a C program built with protochan c-flags fills the packet and talks to the TypeScript side", () => {
+    const flags = sh("npx", ["protochan", "c-flags"], project).stdout.trim().split(" ");
+    const sources = sh("npx", ["protochan", "c-flags", "--sources"], project).stdout.trim().split(" ");
+    for (const f of [...flags.map((x) => x.slice(2)), ...sources]) assert.ok(f.includes(join("node_modules", "protochan")), f);
+    const exe = join(project, "sensor");
+    sh("cc", ["-std=c11", "-Wall", "-Wextra", "-Werror", ...flags, "-Isrc/gen", "c/sensor.c", ...sources, "-o", exe], project);
+    const out = sh(process.execPath, [join(project, "dist", "sensor-host.js"), exe, "1000"], project, 60_000).stdout;
+    assert.match(out, /sensor: sent 1000 readings/);
+    assert.match(out, /host: 1000 of 1000 readings, all as sent; sensor exited with 0/);
   });
 });
