@@ -1,7 +1,8 @@
 // protochan runtime: typed channels between processes.
-export type { Codec } from "./codec/codec.js";
+export type { Codec, HandleDecoder, HandleEncoder } from "./codec/codec.js";
 export { ByteWriter } from "./wire/byte-writer.js";
 export { typeIdOf } from "./wire/type-id.js";
+export type { TypeIdHalves } from "./wire/header.js";
 export {
   AnyChannel,
   BytesChannel,
@@ -40,12 +41,13 @@ export { defineHandleChannel } from "./channel/channel-type.js";
 // Packet streaming (src/packet-stream/): PacketServer, PacketClient, pipeFrom.
 export * from "./packet-stream/index.js";
 // Services and worker pools.
-export type { CallOptions, Client, HandlerContext, ServiceImpl } from "./rpc/types.js";
+export type { CallOptions, Client, ClientMethod, HandlerContext, HandlerMethod, ServiceImpl } from "./rpc/types.js";
+export type { CallTransport, ReplyStream } from "./rpc/transport.js";
 export { RpcError, WorkerCrashedError, QueueFullError, WorkerSetClosedError } from "./rpc/errors.js";
 export { createClient } from "./rpc/client.js";
 export { serve } from "./rpc/serve.js";
-export { listenService, connectService, type ServiceServer } from "./rpc/service-server.js";
-export { CallChannel, type CallEnvelope, type ReplyFrame } from "./rpc/envelope.js";
+export { listenService, connectService, type ServiceServer, type ServiceConnection } from "./rpc/service-server.js";
+export { CallChannel, type CallEnvelope, type EncodedDetail, type ReplyFrame } from "./rpc/envelope.js";
 export { Server, type ServerEvents } from "./bootstrap/server.js";
 export { WorkerSet, type WorkerSetOptions, type WorkerSetEvents } from "./workers/worker-set.js";
 export { runWorker, WORKER_ENV } from "./workers/run-worker.js";
