@@ -27,7 +27,7 @@ export {
 export {
   PacketViewBase, type PacketLayout, type PacketMemberLayout, type PacketHandleSlot, type PacketNestedSlot,
 } from "./packet/view.js";
-export { PacketIO, checkInt, checkBigInt } from "./packet/io.js";
+export { PacketIO, checkInt, checkBigInt, type PacketScalar, type PacketScalar64 } from "./packet/io.js";
 export { PacketRangeError } from "./packet/errors.js";
 export { definePacketChannel } from "./packet/codec.js";
 // Services (<file>_rpc.ts).

@@ -5,6 +5,7 @@
 export { channel, type ChannelOptions } from "./channel/channel.js";
 export { AnyChannel, BytesChannel, defineCustomChannel, type ChannelSpec, type ChannelType } from "./channel/channel-type.js";
 export type { Codec, HandleDecoder, HandleEncoder } from "./codec/codec.js";
+export { ByteWriter } from "./wire/byte-writer.js";
 export type { Sendable, WithHandles } from "./codec/handle-fields.js";
 export { Sender } from "./channel/sender.js";
 export { Receiver } from "./channel/receiver.js";
@@ -12,6 +13,7 @@ export { ReceiverSet, type Selection } from "./channel/receiver-set.js";
 export type { WaitOptions } from "./channel/wait.js";
 export type { ChannelLimits } from "./channel/defaults.js";
 export { typeIdOf } from "./wire/type-id.js";
+export type { TypeIdHalves } from "./wire/header.js";
 // Connecting processes.
 export { OneShotServer, type Accepted, type ServerOptions } from "./bootstrap/one-shot-server.js";
 export { Server, type ServerEvents } from "./bootstrap/server.js";
@@ -23,19 +25,24 @@ export { DecodeError, EncodeError, type DecodeErrorReason } from "./codec/binary
 // C-layout packets and packet streaming.
 export { PacketBatch } from "./packet/batch.js";
 export { PacketRangeError, PacketSizeError } from "./packet/errors.js";
-export { HANDLE_NONE, type PacketViewClass } from "./packet/view.js";
+export { HANDLE_NONE, type PacketViewBase, type PacketViewClass, type PacketLayout, type PacketMemberLayout, type PacketHandleSlot, type PacketNestedSlot } from "./packet/view.js";
 export { packetCodec, packetBatchCodec } from "./packet/codec.js";
 export {
   PacketServer, PacketConnection, type PacketServerOptions, type PacketServerTypedOptions, type PipeOptions, type PacketSource,
 } from "./packet-stream/server.js";
 export { PacketClient, type PacketClientOptions, type PacketClientTypedOptions } from "./packet-stream/client.js";
 export { PacketDecodeError, PacketProducerLostError, type ProducerLostReason } from "./packet-stream/errors.js";
-export { ReceivedBatch, PacketFormat, copyPacket } from "./packet-stream/format.js";
+export { ReceivedBatch, copyPacket, type RecordLayoutChoice } from "./packet-stream/format.js";
+export type { DefaultPacket } from "./packet-stream/default-type.js";
+// The built-in packet type (protochan.v1.Packet, laid out like a pcap record).
+export { PacketView, PacketPacketChannel, type PacketObject } from "../generated/protochan/v1/packet_packet.js";
 // Services and worker pools.
-export type { CallOptions, Client, HandlerContext, ServiceImpl } from "./rpc/types.js";
+export type { CallOptions, Client, ClientMethod, HandlerContext, HandlerMethod, ServiceImpl } from "./rpc/types.js";
+export type { CallTransport, ReplyStream } from "./rpc/transport.js";
 export { RpcError, WorkerCrashedError, QueueFullError, WorkerSetClosedError } from "./rpc/errors.js";
 export { createClient } from "./rpc/client.js";
 export { serve } from "./rpc/serve.js";
-export { listenService, connectService, type ServiceServer } from "./rpc/service-server.js";
+export { listenService, connectService, type ServiceServer, type ServiceConnection } from "./rpc/service-server.js";
+export { CallChannel, type CallEnvelope, type EncodedDetail, type ReplyFrame } from "./rpc/envelope.js";
 export { WorkerSet, type WorkerSetOptions, type WorkerSetEvents } from "./workers/worker-set.js";
 export { runWorker, WORKER_ENV } from "./workers/run-worker.js";

@@ -7,7 +7,8 @@
 // bodies (byte for byte the records protochan sends) behind a 4-byte length
 // prefix, received as whole frames without looking inside.
 import { ByteWriter } from "protochan/codegenv1";
-import { PacketClient, PacketFormat, PacketServer } from "protochan";
+import { PacketClient, PacketServer } from "protochan";
+import { PacketFormat } from "../../src/packet-stream/format.js";
 import { PacketView } from "../../generated/protochan/v1/packet_packet.js";
 import { interleave, median, now, seconds, tellParent, withPeer, type Row, type RunOptions, type Workload } from "../harness.js";
 import { receiveRaw, sendRaw } from "../one-way.js";

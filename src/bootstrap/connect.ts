@@ -3,7 +3,7 @@
 import { toChannelType, type ChannelSpec } from "../channel/channel-type.js";
 import { resolveLimits, type ChannelLimits } from "../channel/defaults.js";
 import { Sender, SenderCore } from "../channel/sender.js";
-import type { WaitOptions } from "../channel/wait.js";
+import { abortedAlready, type WaitOptions } from "../channel/wait.js";
 import { OutRoute } from "../router/routes.js";
 import { globalKey } from "../router/keys.js";
 import { defaultRouter } from "../connection/net-router.js";
@@ -14,6 +14,9 @@ export interface ConnectOptions extends WaitOptions, Partial<ChannelLimits> {}
 /** Connects to the server named `name` and returns a sender to its receiver. */
 export async function connect<T>(spec: ChannelSpec<T>, name: string, options: ConnectOptions = {}): Promise<Sender<T>> {
   const type = toChannelType(spec);
+  // Checked before dialing: an aborted connect must not leave a socket behind.
+  const early = abortedAlready("connect", options);
+  if (early !== undefined) throw early;
   const router = defaultRouter();
   const { conn, welcome } = await clientHandshake(router, name, type.wireType, resolveLimits(options), options);
   // The bootstrap stream needs no OPEN: it is stream 0 of this process to the server's bootstrap port.

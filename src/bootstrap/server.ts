@@ -9,7 +9,7 @@ import { toChannelType, type ChannelSpec, type ChannelType } from "../channel/ch
 import { resolveLimits, type ChannelLimits } from "../channel/defaults.js";
 import { Receiver, ReceiverCore } from "../channel/receiver.js";
 import { StreamIn } from "../channel/stream.js";
-import { waitFor, type WaitOptions } from "../channel/wait.js";
+import { abortedAlready, waitFor, type WaitOptions } from "../channel/wait.js";
 import type { Connection } from "../connection/connection.js";
 import { defaultRouter } from "../connection/net-router.js";
 import { InRoute } from "../router/routes.js";
@@ -63,6 +63,8 @@ export class Server<T> extends EventEmitter<ServerEvents> implements AsyncDispos
 
   /** The next client's receiver (its first message is the first thing it sent). */
   async accept(options?: WaitOptions): Promise<Receiver<T>> {
+    const early = abortedAlready("accept", options);
+    if (early !== undefined) throw early;
     for (;;) {
       const next = this.arrived.shift();
       if (next !== undefined) return next;

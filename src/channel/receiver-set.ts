@@ -4,7 +4,7 @@
 // reported exactly once (the receiver then leaves the set).
 import { EndpointClosedError } from "../errors.js";
 import type { Receiver, ReceiverCore } from "./receiver.js";
-import { waitFor, type WaitOptions } from "./wait.js";
+import { abortedAlready, waitFor, type WaitOptions } from "./wait.js";
 
 export type Selection<T> =
   | { readonly kind: "message"; readonly id: number; readonly value: T }
@@ -14,6 +14,8 @@ export class ReceiverSet<T = unknown> implements Disposable {
   private readonly members = new Map<number, ReceiverCore<T>>();
   private nextId = 1;
   private wakeUp: (() => void) | undefined;
+  /** Rejects the select() in progress, if any (the set was closed under it). */
+  private stopWaiting: ((err: unknown) => void) | undefined;
   private closed = false;
 
   /** Takes over `receiver` (the handle becomes unusable) and returns its id in the set. */
@@ -48,22 +50,28 @@ export class ReceiverSet<T = unknown> implements Disposable {
   /** Waits until at least one event is available and returns all of them. */
   select(options?: WaitOptions): Promise<Selection<T>[]> {
     if (this.closed) return Promise.reject(new EndpointClosedError("receiver set was closed"));
+    const early = abortedAlready("select", options);
+    if (early !== undefined) return Promise.reject(early);
     const ready = this.trySelect();
     if (ready.length > 0 || this.members.size === 0) return Promise.resolve(ready);
-    return waitFor<Selection<T>[]>("select", options, (resolve) => {
+    return waitFor<Selection<T>[]>("select", options, (resolve, reject) => {
       this.wakeUp = () => {
         const events = this.trySelect();
         if (events.length === 0) return;
-        this.wakeUp = undefined;
+        this.wakeUp = this.stopWaiting = undefined;
         resolve(events);
       };
-      return () => (this.wakeUp = undefined);
+      this.stopWaiting = reject;
+      return () => (this.wakeUp = this.stopWaiting = undefined);
     });
   }
 
   /** Closes every receiver in the set. */
   close(): void {
     this.closed = true;
+    const stop = this.stopWaiting;
+    this.wakeUp = this.stopWaiting = undefined;
+    stop?.(new EndpointClosedError("receiver set was closed"));
     for (const core of this.members.values()) core.close();
     this.members.clear();
   }

@@ -12,7 +12,7 @@ import {
 import type { GlobalKey } from "../router/keys.js";
 import type { ChannelType } from "./channel-type.js";
 import type { Arrival, Completable, StreamIn, StreamSink } from "./stream.js";
-import { waitFor, type WaitOptions } from "./wait.js";
+import { abortedAlready, waitFor, type WaitOptions } from "./wait.js";
 
 interface Waiter<T> {
   /** 0 for recv(), the batch limit for recvMany(). */
@@ -190,6 +190,8 @@ export class ReceiverCore<T> implements StreamSink<T>, Completable {
     if (this.closed || this.moved) {
       return Promise.reject(this.moved ? this.movedError() : new EndpointClosedError(`${this.label} was closed`));
     }
+    const early = abortedAlready(max === 0 ? "recv" : "recvMany", options);
+    if (early !== undefined) return Promise.reject(early);
     if (this.waiters.length === 0) {
       if (this.queued > 0) return Promise.resolve(max === 0 ? this.take() : this.takeMany(max));
       if (this.disconnected) return Promise.reject(this.endError());

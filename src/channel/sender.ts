@@ -7,7 +7,7 @@ import { EndpointClosedError, ReceiverGoneError, type EndReason } from "../error
 import type { GlobalKey } from "../router/keys.js";
 import type { ChannelType } from "./channel-type.js";
 import type { Sendable } from "../codec/handle-fields.js";
-import { waitFor, type WaitOptions } from "./wait.js";
+import { abortedAlready, bounded, type WaitOptions } from "./wait.js";
 
 /** Where a sender's messages go: a local receiver or a remote route. */
 export interface Outlet<T> {
@@ -99,6 +99,8 @@ export class SenderCore<T> {
   /** Resolves when send() would return true again. */
   ready(options?: WaitOptions): Promise<void> {
     if (this.gone !== undefined) return Promise.reject(this.gone);
+    const early = abortedAlready("ready", options);
+    if (early !== undefined) return Promise.reject(early);
     if (this.outstanding < this.window && this.held.length === 0) return Promise.resolve();
     if (this.readyWait === undefined) {
       let resolve!: () => void;
@@ -110,15 +112,7 @@ export class SenderCore<T> {
       promise.catch(() => {}); // observed through the waits below
       this.readyWait = { promise, resolve, reject };
     }
-    const shared = this.readyWait.promise;
-    if (options === undefined) return shared;
-    return waitFor<void>("ready", options, (resolve, reject) => {
-      let cancelled = false;
-      shared.then(() => !cancelled && resolve(), (err) => !cancelled && reject(err));
-      return () => {
-        cancelled = true;
-      };
-    });
+    return bounded("ready", this.readyWait.promise, options);
   }
 
   /** The receiver consumed `bytes`; send what was held back. */
@@ -187,7 +181,10 @@ export class Sender<T> implements Disposable {
   private isClosed = false;
 
   /** @internal */
-  constructor(readonly core: SenderCore<T>) {}
+  constructor(
+    /** @internal */
+    readonly core: SenderCore<T>,
+  ) {}
 
   /**
    * Queues `value` for the receiver. Returns false when the receiver is
@@ -213,8 +210,8 @@ export class Sender<T> implements Disposable {
   }
 
   /** Resolves once everything sent so far has been handed to the OS (before process.exit()). */
-  flush(): Promise<void> {
-    return this.core.flush();
+  flush(options?: WaitOptions): Promise<void> {
+    return bounded("flush", this.core.flush(), options);
   }
 
   /**

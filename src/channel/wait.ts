@@ -9,6 +9,16 @@ export interface WaitOptions {
 }
 
 /**
+ * The error a wait rejects with when its signal was aborted before it began.
+ * Waits check it before their fast paths too, so a loop over an aborted
+ * signal stops even while items are queued.
+ */
+export function abortedAlready(what: string, options: WaitOptions | undefined): AbortedError | undefined {
+  const signal = options?.signal;
+  return signal?.aborted ? new AbortedError(`${what} aborted`, { cause: signal.reason }) : undefined;
+}
+
+/**
  * Runs `start`, which gets resolve/reject and returns a cancel function that
  * withdraws the wait; adds the timeout and abort handling around it.
  */
@@ -18,7 +28,8 @@ export function waitFor<T>(
   start: (resolve: (value: T) => void, reject: (err: unknown) => void) => () => void,
 ): Promise<T> {
   const { timeoutMs, signal } = options ?? {};
-  if (signal?.aborted) return Promise.reject(new AbortedError(`${what} aborted`, { cause: signal.reason }));
+  const early = abortedAlready(what, options);
+  if (early !== undefined) return Promise.reject(early);
   return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const cleanup = () => {
@@ -45,5 +56,17 @@ export function waitFor<T>(
     if (timeoutMs !== undefined) {
       timer = setTimeout(() => giveUp(new TimeoutError(`${what} timed out after ${timeoutMs} ms`)), timeoutMs);
     }
+  });
+}
+
+/** Bounds a wait that is already running (`promise`) by `options`; giving up leaves it running. */
+export function bounded<T>(what: string, promise: Promise<T>, options: WaitOptions | undefined): Promise<T> {
+  if (options?.timeoutMs === undefined && options?.signal === undefined) return promise;
+  return waitFor<T>(what, options, (resolve, reject) => {
+    let withdrawn = false;
+    promise.then((value) => !withdrawn && resolve(value), (err) => !withdrawn && reject(err));
+    return () => {
+      withdrawn = true;
+    };
   });
 }

@@ -8,7 +8,7 @@ import { OneShotServer } from "../bootstrap/one-shot-server.js";
 import { connect } from "../bootstrap/connect.js";
 import type { Receiver } from "../channel/receiver.js";
 import type { Sender } from "../channel/sender.js";
-import type { WaitOptions } from "../channel/wait.js";
+import { abortedAlready, type WaitOptions } from "../channel/wait.js";
 import { AbortedError, DisconnectedError, ReceiverGoneError, TimeoutError } from "../errors.js";
 import type { PacketViewBase, PacketViewClass } from "../packet/view.js";
 import { HEADER_SIZE } from "../wire/header.js";
@@ -48,7 +48,7 @@ export class PacketClient<V extends PacketViewBase> implements AsyncIterable<V>,
 
   private constructor(
     private readonly rx: Receiver<DataMessage<V>>,
-    readonly format: PacketFormat<V>,
+    /** @internal How packets are laid out in batches. */ readonly format: PacketFormat<V>,
   ) {}
 
   /** Connects to the packet server named `name` and waits until its producer has opened the stream. */
@@ -117,6 +117,8 @@ export class PacketClient<V extends PacketViewBase> implements AsyncIterable<V>,
    */
   receivePackets(max: number, options?: WaitOptions): Promise<V[] | null> {
     checkMax(max);
+    const early = abortedAlready("receivePackets", options);
+    if (early !== undefined) return Promise.reject(early);
     if (this.pending === undefined) {
       const got = this.takeBuffered(max);
       if (got.length > 0) return Promise.resolve(got);
@@ -142,6 +144,8 @@ export class PacketClient<V extends PacketViewBase> implements AsyncIterable<V>,
    * you call get() or iterate.
    */
   receiveBatch(options?: WaitOptions): Promise<ReceivedBatch<V> | null> {
+    const early = abortedAlready("receiveBatch", options);
+    if (early !== undefined) return Promise.reject(early);
     return this.serialize(async () => {
       for (;;) {
         const cur = this.current;

@@ -1,6 +1,5 @@
 // The built-in packet type, protochan.v1.Packet, used when no packet type is
-// given. Referenced lazily: the generated view imports "protochan" itself, so
-// it must not be touched while the runtime's modules are still loading.
+// given.
 import { PacketView } from "../../generated/protochan/v1/packet_packet.js";
 
 export type DefaultPacket = PacketView;

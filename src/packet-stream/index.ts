@@ -6,6 +6,9 @@ export { PacketDecodeError, PacketProducerLostError, type ProducerLostReason } f
 export {
   ReceivedBatch, PacketFormat, copyPacket, trimPointOf,
   BATCH_MAGIC, BATCH_HEADER_SIZE, RECORD_HEADER_SIZE, StreamKind, RecordLayout,
-  type RecordLayoutChoice, type TrimPoint,
+  type RecordLayoutChoice, type TrimPoint, type DecodedMessage,
 } from "./format.js";
+// The default packet type (protochan.v1.Packet): a type only, as its module imports the runtime.
+export type { DefaultPacket } from "./default-type.js";
+export type { PacketObject, PacketView } from "../../generated/protochan/v1/packet_packet.js";
 export { CONTROL_PREFIX, DATA_PREFIX, STREAM_VERSION } from "./channels.js";

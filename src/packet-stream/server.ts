@@ -3,12 +3,14 @@
 // message names the client's own one-shot server; the producer connects there
 // and streams OPEN, batches and END on that data channel, whose per-route
 // window is the client's buffer bound (docs/packet-streaming.md).
+import { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
 import { OneShotServer } from "../bootstrap/one-shot-server.js";
+import type { ServerEvents } from "../bootstrap/server.js";
 import { connect } from "../bootstrap/connect.js";
 import type { ChannelType } from "../channel/channel-type.js";
 import type { Sender } from "../channel/sender.js";
-import type { WaitOptions } from "../channel/wait.js";
+import { bounded, type WaitOptions } from "../channel/wait.js";
 import { EndpointClosedError, type ReceiverGoneError } from "../errors.js";
 import { PacketSizeError } from "../packet/errors.js";
 import type { PacketViewBase, PacketViewClass } from "../packet/view.js";
@@ -31,12 +33,16 @@ export interface PacketServerTypedOptions<V extends PacketViewBase> extends Pack
   readonly packetType: PacketViewClass<V>;
 }
 
-export class PacketServer<V extends PacketViewBase> implements AsyncDisposable {
+/** Emits `rejected` for every client refused (wrong token, wrong packet type, garbage), like OneShotServer. */
+export class PacketServer<V extends PacketViewBase> extends EventEmitter<ServerEvents> implements AsyncDisposable {
   private constructor(
     private readonly control: OneShotServer<StreamHello>,
-    readonly format: PacketFormat<V>,
+    /** @internal How packets are laid out in batches. */ readonly format: PacketFormat<V>,
     private readonly data: ChannelType<DataMessage<V>>,
-  ) {}
+  ) {
+    super();
+    control.on("rejected", (err) => this.emit("rejected", err));
+  }
 
   /** Listens under a fresh one-shot name ("<address>#<token>"); give `name` to the one client. */
   static create(options?: PacketServerOptions): Promise<{ server: PacketServer<DefaultPacket>; name: string }>;
@@ -82,7 +88,12 @@ export class PacketServer<V extends PacketViewBase> implements AsyncDisposable {
   }
 }
 
-export interface PipeOptions {
+/**
+ * `timeoutMs` bounds each wait for room in the client's buffer (as for send());
+ * `signal` stops the pipe at any point, also while the source is producing.
+ * Either closes the stream without an end and rejects.
+ */
+export interface PipeOptions extends WaitOptions {
   /** Most packets per batch (default 1,000). */
   readonly batchSize?: number;
   /** A packet waits at most this long for others to join its batch (default 5 ms). */
@@ -103,7 +114,7 @@ export class PacketConnection<V extends PacketViewBase> implements Disposable {
   /** @internal */
   constructor(
     private readonly tx: Sender<DataMessage<V>>,
-    readonly format: PacketFormat<V>,
+    /** @internal How packets are laid out in batches. */ readonly format: PacketFormat<V>,
     /** The largest batch body the client accepts. */
     readonly maxBatchBytes: number,
   ) {}
@@ -159,13 +170,15 @@ export class PacketConnection<V extends PacketViewBase> implements Disposable {
       due = undefined;
       const batch = builder.take();
       if (batch === undefined) return;
-      await this.tx.ready();
+      await this.tx.ready(options);
       this.checkOpen();
       this.tx.send(batch);
     };
+    const stop = options.signal === undefined ? undefined : { signal: options.signal };
     try {
       for (;;) {
-        const next = it.next();
+        const next = bounded("pipeFrom", Promise.resolve(it.next()), stop);
+        next.catch(() => {}); // awaited below, unless a flush fails first
         let r = due === undefined ? await next : await Promise.race([next, due]);
         if (r === FLUSH) {
           await flush();
@@ -183,11 +196,10 @@ export class PacketConnection<V extends PacketViewBase> implements Disposable {
       await flush();
     } catch (err) {
       if (timer !== undefined) clearTimeout(timer);
-      try {
-        await it.return?.();
-      } catch {
-        // the source's own cleanup failed; the original error is the one to report
-      }
+      // The source's own cleanup may fail; the original error is the one to report.
+      const cleanup = Promise.resolve(it.return?.()).catch(() => {});
+      // Stopped by the signal mid-pull: an async generator's return() waits for that pull, so do not wait for it.
+      if (!options.signal?.aborted) await cleanup;
       if (!this.ended) this.close();
       throw err;
     }

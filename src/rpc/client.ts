@@ -25,6 +25,9 @@ export function createClient<S extends DescService>(service: S, via: CallTranspo
 
 type Init = object;
 
+/** The replies of a call whose signal was aborted before it began: it is never sent. */
+const NOT_SENT: ReplyStream = { next: () => new Promise(() => {}), close: () => {} };
+
 function methodCaller(transport: CallTransport, method: DescMethod, oneWay: boolean): unknown {
   switch (method.methodKind) {
     case "unary":
@@ -56,8 +59,9 @@ class Call {
   ) {
     const timeoutMs = options?.timeoutMs;
     this.deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    options?.signal?.throwIfAborted?.();
-    this.replies = transport.start(method, (reply) => ({ method: method.name, ...body, reply, timeoutMs }));
+    this.replies = options?.signal?.aborted
+      ? NOT_SENT
+      : transport.start(method, (reply) => ({ method: method.name, ...body, reply, timeoutMs }));
     const signal = options?.signal;
     if (signal !== undefined) {
       const onAbort = () => this.finish();
@@ -87,6 +91,7 @@ class Call {
 
   /** A one-way call: resolves once handed over; the handler runs on its own. */
   async handedOver(): Promise<Message> {
+    if (this.options?.signal?.aborted) throw this.cancelled();
     return decodeMessage(this.method.output, new Uint8Array(0));
   }
 
@@ -117,19 +122,25 @@ class Call {
 
   private async next(): Promise<Extract<ReplyFrame, { ok: unknown } | { end: unknown }>> {
     const signal = this.options?.signal;
-    if (signal?.aborted) throw new AbortedError(`${this.method.name} cancelled`, { cause: signal.reason });
+    if (signal?.aborted) throw this.cancelled();
     const timeoutMs = this.deadline === undefined ? undefined : Math.max(0, this.deadline - Date.now());
     let frame: ReplyFrame;
     try {
       frame = await this.replies.next({ timeoutMs, signal });
     } catch (err) {
       if (err instanceof TimeoutError) throw this.deadlineExceeded();
+      // The abort closed the replies before this wait heard of it.
+      if (signal?.aborted) throw this.cancelled();
       throw err;
     }
     // Taken from the queue after the deadline (a busy event loop runs the timer late): too late all the same.
     if (this.deadline !== undefined && Date.now() > this.deadline) throw this.deadlineExceeded();
     if ("error" in frame) throw errorOf(frame);
     return frame;
+  }
+
+  private cancelled(): AbortedError {
+    return new AbortedError(`${this.method.name} cancelled`, { cause: this.options?.signal?.reason });
   }
 
   private deadlineExceeded(): TimeoutError {

@@ -33,7 +33,8 @@ export type ReplyFrame =
   | { readonly error: { readonly code: string; readonly message: string; readonly details: readonly EncodedDetail[] } }
   | { readonly end: true };
 
-interface EncodedDetail {
+/** An error detail as it travels: a protobuf message, by type name and bytes. */
+export interface EncodedDetail {
   readonly type: string;
   readonly value: Uint8Array;
 }

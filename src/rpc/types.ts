@@ -13,7 +13,8 @@ type OutInit<M extends GenServiceMethods[string]> = MessageInitShape<M["output"]
 /** Per-call options: a deadline (`timeoutMs`) and cancellation (`signal`). Both reach the handler. */
 export type CallOptions = WaitOptions;
 
-type ClientMethod<M extends GenServiceMethods[string]> = M["methodKind"] extends "unary"
+/** The client function of one method, by its kind. */
+export type ClientMethod<M extends GenServiceMethods[string]> = M["methodKind"] extends "unary"
   ? (request: InInit<M>, options?: CallOptions) => Promise<Out<M>>
   : M["methodKind"] extends "server_streaming"
     ? (request: InInit<M>, options?: CallOptions) => AsyncIterable<Out<M>>
@@ -31,7 +32,8 @@ export interface HandlerContext {
   readonly method: DescMethod;
 }
 
-type HandlerMethod<M extends GenServiceMethods[string]> = M["methodKind"] extends "unary"
+/** The handler of one method, by its kind. */
+export type HandlerMethod<M extends GenServiceMethods[string]> = M["methodKind"] extends "unary"
   ? (request: In<M>, ctx: HandlerContext) => Promise<OutInit<M>> | OutInit<M>
   : M["methodKind"] extends "server_streaming"
     ? (request: In<M>, ctx: HandlerContext) => AsyncIterable<OutInit<M>>

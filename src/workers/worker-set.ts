@@ -18,7 +18,7 @@ import { OneShotServer } from "../bootstrap/one-shot-server.js";
 import { channel } from "../channel/channel.js";
 import type { Receiver } from "../channel/receiver.js";
 import type { Sender } from "../channel/sender.js";
-import { waitFor, type WaitOptions } from "../channel/wait.js";
+import { abortedAlready, waitFor, type WaitOptions } from "../channel/wait.js";
 import { ReplyChannel, type CallEnvelope, type ReplyFrame } from "../rpc/envelope.js";
 import { QueueFullError, WorkerCrashedError, WorkerSetClosedError } from "../rpc/errors.js";
 import { createClient } from "../rpc/client.js";
@@ -151,6 +151,8 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
   private readonly count: number;
   /** Resolves close() once nothing is queued or running. */
   private onDrained: (() => void) | undefined;
+  /** The one close in progress: close() again waits for it. */
+  private closed: Promise<void> | undefined;
 
   private constructor(private readonly options: WorkerSetOptions<S>) {
     super();
@@ -169,6 +171,8 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
   /** Resolves once `count` workers are up and not starting. */
   ready(options?: WaitOptions): Promise<void> {
     const full = () => [...this.workers.values()].filter((w) => w.state !== "starting" && w.state !== "gone").length >= this.count;
+    const early = abortedAlready("ready", options);
+    if (early !== undefined) return Promise.reject(early);
     if (full()) return Promise.resolve();
     return waitFor<void>("ready", options, (resolve) => {
       const check = () => {
@@ -422,8 +426,13 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
     }
   }
 
-  /** Stops taking calls, lets queued and running ones finish, then stops the workers. */
-  async close(): Promise<void> {
+  /** Stops taking calls, lets queued and running ones finish, then stops the workers. Idempotent. */
+  close(): Promise<void> {
+    this.closed ??= this.drainAndStop();
+    return this.closed;
+  }
+
+  private async drainAndStop(): Promise<void> {
     this.closing = true;
     await new Promise<void>((resolve) => {
       this.onDrained = resolve;

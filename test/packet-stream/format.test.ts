@@ -4,7 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ByteWriter } from "protochan/codegenv1";
-import { copyPacket, PacketDecodeError, PacketFormat, PacketSizeError, type ReceivedBatch } from "protochan";
+import { copyPacket, PacketDecodeError, PacketSizeError, type ReceivedBatch } from "protochan";
+import { PacketFormat } from "../../src/packet-stream/format.js";
 import { RecordLayout } from "../../src/packet-stream/format.js";
 import { SampleView } from "../../generated/example/v1/packets_packet.js";
 import { PacketView } from "../../generated/protochan/v1/packet_packet.js";
