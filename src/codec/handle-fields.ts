@@ -32,7 +32,7 @@ declare const plainMessage: unique symbol;
 
 /**
  * The message type with its handle fields typed as channel ends. The hidden,
- * optional key only lets {@link Sendable} find the plain message again.
+ * optional key only lets `Sendable` find the plain message again.
  */
 export type WithHandles<M, H> = Omit<M, keyof H> & H & { readonly [plainMessage]?: M };
 

@@ -89,7 +89,7 @@ function resize(p: PacketViewBase, lenOff: number, dataOff: number, cap: number,
 }
 
 export const PacketIO = {
-  /** A string field: UTF-8 of `len` bytes, or up to the first NUL when fixed (lenOff < 0). */
+  /** A string field: UTF-8 of `len` bytes, or up to the first NUL when fixed (a negative lenOff). */
   getString(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, field: string): string {
     let n = used(p, lenOff, cap, field);
     if (lenOff < 0) {

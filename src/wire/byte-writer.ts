@@ -57,7 +57,7 @@ export class ByteWriter {
     this.pos += v.length;
   }
 
-  /** Unsigned varint of a number < 2^32. */
+  /** Unsigned varint of a number below 2^32. */
   varint32(v: number): void {
     this.ensure(5);
     const buf = this.buf;

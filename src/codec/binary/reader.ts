@@ -86,7 +86,7 @@ export class ProtoReader {
 
   // ---- Tags and unknown fields ----
 
-  /** Reads a tag (field number << 3 | wire type); rejects field 0 and wire types 6, 7. */
+  /** Reads a tag (the field number shifted left by 3, OR-ed with the wire type); rejects field 0 and wire types 6, 7. */
   tag(): number {
     const pos = this.pos;
     if (pos < this.len) {
@@ -153,7 +153,7 @@ export class ProtoReader {
 
   /**
    * Reads an unknown field into `list` (created if undefined) and returns the
-   * list, like @bufbuild/protobuf's `$unknown`.
+   * list, like `$unknown` in `@bufbuild/protobuf`.
    */
   unknown(list: UnknownField[] | undefined, tag: number): UnknownField[] {
     const data = this.skip(tag);

@@ -55,7 +55,7 @@ export function readWrapped<V>(schema: DescMessage, r: ProtoReader, end: number,
   return (readReflective(schema, r, end, init) as unknown as { value: V }).value;
 }
 
-/** A MessageCodec for messages the generator leaves to @bufbuild/protobuf. */
+/** A MessageCodec for messages the generator leaves to `@bufbuild/protobuf`. */
 export function reflectiveMessageCodec<Desc extends DescMessage>(schema: Desc): MessageCodec<MessageShape<Desc>> {
   return {
     encode: (value, w) => writeReflective(schema, value, w),
