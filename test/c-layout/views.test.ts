@@ -2,7 +2,7 @@
 // oneof and optional handling, batches, and the packet channel codec.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ByteWriter, HANDLE_NONE, PacketBatch, PacketRangeError, PacketSizeError, handleOffsets, packetBatchCodec } from "protochan";
+import { ByteWriter, HANDLE_NONE, PacketBatch, PacketRangeError, PacketSizeError, ProtochanError, handleOffsets, packetBatchCodec } from "protochan";
 import { MailboxView, SampleView, SamplePacketChannel, Vec2View } from "../../generated/example/v1/packets_packet.js";
 import { FrameHeaderView, FrameHeaderPacketChannel } from "../../generated/protochan/v1/wire_packet.js";
 import { PacketView } from "../../generated/protochan/v1/packet_packet.js";
@@ -10,7 +10,7 @@ import { sampleA, sampleAObject } from "./samples.js";
 
 function rangeError(field: string) {
   return (err: unknown) => {
-    assert.ok(err instanceof PacketRangeError && err instanceof RangeError, String(err));
+    assert.ok(err instanceof PacketRangeError && err instanceof ProtochanError, String(err));
     assert.equal(err.code, "PACKET_RANGE");
     assert.equal(err.field, field);
     return true;
