@@ -22,9 +22,19 @@ export function parseName(name: string): ServerName {
   const hash = name.lastIndexOf("#");
   const hex = hash < 0 ? "" : name.slice(hash + 1);
   if (!/^[0-9a-f]{64}$/i.test(hex)) {
-    throw new AddressError(`not a protochan server name (expected "<address>#<64 hex digits>"): "${name}"`);
+    throw new AddressError(`not a protochan server name (expected "<address>#<64 hex digits>"): "${redactName(name)}"`);
   }
   return { address: name.slice(0, hash), token: new Uint8Array(Buffer.from(hex, "hex")) };
+}
+
+/**
+ * A name or address fit for an error message or a log: the token (whatever
+ * follows the first "#") is left out. Without a "#", long runs of hex digits
+ * are left out too, in case a token was passed on its own.
+ */
+export function redactName(name: string): string {
+  const hash = name.indexOf("#");
+  return hash < 0 ? name.replace(/[0-9a-f]{32,}/gi, "…") : `${name.slice(0, hash)}#…`;
 }
 
 export function tokensEqual(a: Uint8Array, b: Uint8Array): boolean {
