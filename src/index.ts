@@ -41,7 +41,10 @@ export { defineHandleChannel } from "./channel/channel-type.js";
 export * from "./packet-stream/index.js";
 // Services and worker pools.
 export type { CallOptions, Client, HandlerContext, ServiceImpl } from "./rpc/types.js";
-export { RpcError, WorkerCrashedError, QueueFullError, WorkerSetClosedError } from "./rpc/errors.js";
+export {
+  RpcError, RPC_CODES, isRpcCode, rpcCodeOf, WorkerCrashedError, QueueFullError, WorkerSetClosedError,
+  type RpcCode, type RawDetail, type DetailInit, type OutgoingDetail, type RpcErrorDetail,
+} from "./rpc/errors.js";
 export { createClient } from "./rpc/client.js";
 export { serve } from "./rpc/serve.js";
 export { listenService, connectService, type ServiceServer } from "./rpc/service-server.js";
