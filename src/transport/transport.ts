@@ -51,15 +51,25 @@ export async function dial(address: string): Promise<Socket> {
   }
 }
 
-/** Listens on `address`; a system error (in use, no permission …) becomes a ListenFailedError with it as the cause. */
+/**
+ * Listens on `address`; a system error (in use, no permission …) becomes a
+ * ListenFailedError with it as the cause. An address with a "#" is refused:
+ * in a server name the "#" starts the token.
+ */
 export async function listen(address: string, onConnection: (socket: Socket) => void): Promise<Listener> {
   const { transport, rest } = transportFor(address);
+  let listener: Listener;
   try {
-    return await transport.listen(rest, onConnection);
+    listener = await transport.listen(rest, onConnection);
   } catch (err) {
     if (err instanceof ProtochanError) throw err;
     throw new ListenFailedError(`cannot listen on ${redactName(address)}: ${messageOf(err)}`, { cause: err });
   }
+  if (listener.address.includes("#")) {
+    await listener.close();
+    throw new AddressError(`cannot serve on ${listener.address}: an address must not contain "#" (it starts the token of a server name)`);
+  }
+  return listener;
 }
 
 function messageOf(err: unknown): string {
