@@ -19,7 +19,7 @@ import { CallChannel, ReplyChannel } from "../../src/rpc/envelope.js";
 import { controlChannel, dataChannel } from "../../src/packet-stream/channels.js";
 import { PacketFormat } from "../../src/packet-stream/format.js";
 import { packetBatchCodec, packetCodec } from "../../src/packet/codec.js";
-import type { PacketViewBase } from "../../src/packet/view.js";
+import type { PacketViewBase, PacketViewClass } from "../../src/packet/view.js";
 import { decodeHandoff, decodeNodeAddress, decodeOpen, HANDOFF_SIZE, NODE_ADDRESS_SIZE, OPEN_SIZE, readHandleEntry } from "../../src/router/bodies.js";
 import { decodeHello, decodeWelcome, HELLO_SIZE, WELCOME_SIZE } from "../../src/bootstrap/handshake.js";
 import { AllTypesCodec } from "../../generated/example/v1/all_types_codec.js";
@@ -132,7 +132,7 @@ function readAll(p: PacketViewBase): void {
 }
 
 test("packet views, batches and packet-stream bodies: corrupt lengths, cases and sizes", () => {
-  for (const type of [SampleView, MailboxView]) {
+  for (const type of [SampleView, MailboxView] as PacketViewClass<PacketViewBase>[]) {
     const size = type.layout.size;
     fc.assert(fc.property(nearly(size), (b) => onlyOurs(() => readAll(packetCodec(type).decode(b)))), RUNS);
     fc.assert(
