@@ -1,8 +1,48 @@
 // Every error protochan throws is a ProtochanError with a stable `code`, so
-// callers can branch on `err.code` rather than on message text.
+// callers can branch on `err.code` rather than on message text. The codes form
+// one closed union, ErrorCode; docs/errors.md has a row for each (a test
+// keeps the two equal).
+
+/** Every code a ProtochanError can have, in the order of docs/errors.md. */
+export const ERROR_CODES = [
+  // channels
+  "DISCONNECTED",
+  "RECEIVER_GONE",
+  "ENDPOINT_CLOSED",
+  "ENDPOINT_MOVED",
+  "HANDLE_CYCLE",
+  "TOO_MANY_HANDLES",
+  "TIMEOUT",
+  "ABORTED",
+  "INVALID_ARGUMENT",
+  // connections
+  "PROTOCOL_ERROR",
+  "FRAME_TOO_LARGE",
+  "CONNECTION_LOST",
+  "HANDSHAKE_REFUSED",
+  "BAD_ADDRESS",
+  "CONNECT_FAILED",
+  "LISTEN_FAILED",
+  // codecs
+  "DECODE_ERROR",
+  "ENCODE_ERROR",
+  // packets and packet streams
+  "PACKET_RANGE",
+  "PACKET_SIZE",
+  "PACKET_PRODUCER_LOST",
+  "PACKET_DECODE",
+  // services and workers
+  "RPC_ERROR",
+  "WORKER_CRASHED",
+  "QUEUE_FULL",
+  "WORKER_SET_CLOSED",
+] as const;
+
+/** The stable code of a ProtochanError. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export abstract class ProtochanError extends Error {
-  abstract readonly code: string;
+  abstract readonly code: ErrorCode;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
@@ -70,9 +110,18 @@ export class AbortedError extends ProtochanError {
   readonly code = "ABORTED";
 }
 
+/**
+ * An argument the calling code passed is invalid (an option out of range, a
+ * channel end encoded outside a channel). Thrown at the call, never caused by
+ * a peer: fix the calling code.
+ */
+export class InvalidArgumentError extends ProtochanError {
+  readonly code = "INVALID_ARGUMENT";
+}
+
 /** The peer sent something that breaks the protocol; its connection is closed. */
 export class ProtocolError extends ProtochanError {
-  readonly code: string = "PROTOCOL_ERROR";
+  readonly code: "PROTOCOL_ERROR" | "FRAME_TOO_LARGE" = "PROTOCOL_ERROR";
 }
 
 /** A frame larger than the configured maximum (sent or received). */
@@ -90,9 +139,19 @@ export class HandshakeError extends ProtochanError {
   readonly code = "HANDSHAKE_REFUSED";
 }
 
-/** An address or name string that cannot be parsed. */
+/** An address or name string that cannot be parsed (its token is never quoted). */
 export class AddressError extends ProtochanError {
   readonly code = "BAD_ADDRESS";
+}
+
+/** Dialing an address failed (no such socket, refused, unreachable); `cause` is the system error. */
+export class ConnectFailedError extends ProtochanError {
+  readonly code = "CONNECT_FAILED";
+}
+
+/** Listening on an address failed (in use, no permission); `cause` is the system error. */
+export class ListenFailedError extends ProtochanError {
+  readonly code = "LISTEN_FAILED";
 }
 
 function causeText(options?: ErrorOptions): string {

@@ -39,7 +39,10 @@ export { PacketView, PacketPacketChannel, type PacketObject } from "../generated
 // Services and worker pools.
 export type { CallOptions, Client, ClientMethod, HandlerContext, HandlerMethod, ServiceImpl } from "./rpc/types.js";
 export type { CallTransport, ReplyStream } from "./rpc/transport.js";
-export { RpcError, WorkerCrashedError, QueueFullError, WorkerSetClosedError } from "./rpc/errors.js";
+export {
+  RpcError, RPC_CODES, isRpcCode, rpcCodeOf, WorkerCrashedError, QueueFullError, WorkerSetClosedError,
+  type RpcCode, type RawDetail, type DetailInit, type OutgoingDetail, type RpcErrorDetail,
+} from "./rpc/errors.js";
 export { createClient } from "./rpc/client.js";
 export { serve } from "./rpc/serve.js";
 export { listenService, connectService, type ServiceServer, type ServiceConnection } from "./rpc/service-server.js";

@@ -1,6 +1,6 @@
 // A Calculator worker: started by host.ts through a WorkerSet, it connects
 // back with runWorker() and serves calls until the host is done with it.
-import { RpcError, runWorker } from "protochan";
+import { RpcError, rpcCodeOf, runWorker } from "protochan";
 import { CalculatorService } from "../../generated/example/v1/calculator_pb.js";
 import type { CalculatorServiceHandler } from "../../generated/example/v1/calculator_rpc.js";
 import "../../generated/example/v1/calculator_chan.js";
@@ -15,7 +15,7 @@ const calculator: CalculatorServiceHandler = {
   add: (req) => ({ sum: req.a + req.b, workerPid: process.pid }),
   async work(req, ctx) {
     await sleep(req.millis, ctx.signal);
-    if (req.failCode !== "") throw new RpcError(req.failCode, `work ${req.tag} failed`);
+    if (req.failCode !== "") throw new RpcError(rpcCodeOf(req.failCode), `work ${req.tag} failed`);
     return { workerPid: process.pid, tag: req.tag, cancelled: ctx.signal.aborted };
   },
   async workIdempotent(req, ctx) {

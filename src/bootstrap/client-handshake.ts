@@ -4,7 +4,7 @@ import type { ChannelLimits } from "../channel/defaults.js";
 import { waitFor, type WaitOptions } from "../channel/wait.js";
 import { Connection } from "../connection/connection.js";
 import type { Router } from "../router/router.js";
-import { transportFor } from "../transport/transport.js";
+import { dial } from "../transport/transport.js";
 import "../transport/net-transports.js";
 import { parseName } from "../transport/name.js";
 import { Kind, PROTOCOL_VERSION, type TypeIdHalves } from "../wire/header.js";
@@ -18,8 +18,7 @@ export async function clientHandshake(
   options: WaitOptions,
 ): Promise<{ conn: Connection; welcome: Welcome }> {
   const { address, token } = parseName(name);
-  const { transport, rest } = transportFor(address);
-  const socket = await transport.dial(rest);
+  const socket = await dial(address);
   return waitFor("connect", options, (resolve, reject) => {
     const conn: Connection = new Connection(socket, router, limits, (kind, body) => {
       if (kind === Kind.Error) {

@@ -14,7 +14,7 @@ import type { Connection } from "../connection/connection.js";
 import { defaultRouter } from "../connection/net-router.js";
 import { InRoute } from "../router/routes.js";
 import { globalKey } from "../router/keys.js";
-import { transportFor, type Listener } from "../transport/transport.js";
+import { listen, type Listener } from "../transport/transport.js";
 import "../transport/net-transports.js";
 import { formatName, newToken } from "../transport/name.js";
 import { BOOTSTRAP_ROUTE } from "./handshake.js";
@@ -56,8 +56,7 @@ export class Server<T> extends EventEmitter<ServerEvents> implements AsyncDispos
   /** Listens under a fresh name; give `name` to clients (argv, env, a message). */
   static async create<T>(spec: ChannelSpec<T>, options: ServerOptions = {}): Promise<{ server: Server<T>; name: string }> {
     const server = new Server(toChannelType(spec), resolveLimits(options), newToken(), options);
-    const { transport, rest } = transportFor(options.address ?? "unix");
-    server.listener = await transport.listen(rest, (socket) => server.onSocket(socket));
+    server.listener = await listen(options.address ?? "unix", (socket) => server.onSocket(socket));
     return { server, name: formatName(server.listener.address, server.token) };
   }
 

@@ -1,4 +1,5 @@
 // Limits every channel and connection starts with; all can be overridden.
+import { InvalidArgumentError } from "../errors.js";
 import { HEADER_SIZE } from "../wire/header.js";
 
 export interface ChannelLimits {
@@ -24,10 +25,10 @@ export function resolveLimits(overrides?: Partial<ChannelLimits>): ChannelLimits
   };
   for (const [key, value] of Object.entries(limits)) {
     if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-      throw new RangeError(`${key} must be an integer in 0..2^32-1, got ${value}`);
+      throw new InvalidArgumentError(`${key} must be an integer in 0..2^32-1, got ${value}`);
     }
   }
-  if (limits.maxFrameSize < HEADER_SIZE) throw new RangeError(`maxFrameSize must be at least ${HEADER_SIZE}`);
+  if (limits.maxFrameSize < HEADER_SIZE) throw new InvalidArgumentError(`maxFrameSize must be at least ${HEADER_SIZE}`);
   return limits;
 }
 

@@ -7,6 +7,7 @@ import {
   DisconnectedError,
   EndpointClosedError,
   EndpointMovedError,
+  InvalidArgumentError,
   type EndReason,
 } from "../errors.js";
 import type { GlobalKey } from "../router/keys.js";
@@ -124,7 +125,7 @@ export class ReceiverCore<T> implements StreamSink<T>, Completable {
   }
 
   recvMany(max: number, options?: WaitOptions): Promise<T[]> {
-    if (!(max >= 1)) throw new RangeError(`recvMany: max must be >= 1, got ${max}`);
+    if (!(max >= 1)) throw new InvalidArgumentError(`recvMany: max must be >= 1, got ${max}`);
     return this.wait(max, options) as Promise<T[]>;
   }
 

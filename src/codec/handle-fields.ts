@@ -6,6 +6,7 @@
 import type { Sender } from "../channel/sender.js";
 import type { Receiver } from "../channel/receiver.js";
 import type { ChannelType } from "../channel/channel-type.js";
+import { InvalidArgumentError, ProtocolError } from "../errors.js";
 import type { Codec, HandleDecoder, HandleEncoder } from "./codec.js";
 import { EncodeError } from "./binary/errors.js";
 
@@ -84,7 +85,7 @@ function replaceField(m: AnyRecord, f: HandleField, replace: (v: unknown) => unk
 }
 
 function put(f: HandleField, end: unknown, handles: HandleEncoder | undefined): number {
-  if (handles === undefined) throw new TypeError(`field ${f.name}: channel ends can only be sent over a channel`);
+  if (handles === undefined) throw new InvalidArgumentError(`field ${f.name}: channel ends can only be sent over a channel`);
   if (typeof end !== "object" || end === null || "$typeName" in end) {
     // create(Schema, { field: {...} }) makes a handle message, not a channel end.
     throw new EncodeError(`field ${f.name} must hold a ${f.kind === "sender" ? "Sender" : "Receiver"} (or be unset)`);
@@ -93,6 +94,6 @@ function put(f: HandleField, end: unknown, handles: HandleEncoder | undefined): 
 }
 
 function take(f: HandleField, index: number, handles: HandleDecoder | undefined): unknown {
-  if (handles === undefined) throw new RangeError(`field ${f.name}: handle ${index} but the frame has no handle table`);
+  if (handles === undefined) throw new ProtocolError(`field ${f.name}: handle ${index} but the frame has no handle table`);
   return f.kind === "sender" ? handles.sender(index, f.payload()) : handles.receiver(index, f.payload());
 }

@@ -7,6 +7,7 @@
 import { addExtension, Packr, Unpackr } from "msgpackr";
 import { Sender } from "../channel/sender.js";
 import { Receiver } from "../channel/receiver.js";
+import { InvalidArgumentError, ProtocolError, ProtochanError } from "../errors.js";
 import type { Codec, HandleDecoder, HandleEncoder } from "./codec.js";
 
 const packr = new Packr({ useRecords: false, moreTypes: true });
@@ -15,21 +16,25 @@ const unpackr = new Unpackr({ useRecords: false, moreTypes: true });
 let encoding: HandleEncoder | undefined;
 let decoding: HandleDecoder | undefined;
 
-function noContext(): never {
-  throw new TypeError("channel ends can only be sent over a channel");
+function notOverAChannel(): never {
+  throw new InvalidArgumentError("channel ends can only be sent over a channel");
+}
+
+function noHandleTable(): never {
+  throw new ProtocolError("a channel end in a frame that has no handle table");
 }
 
 addExtension({
   Class: Sender,
   type: 0x50,
-  write: (s: Sender<unknown>) => (encoding ?? noContext()).sender(s),
-  read: (index: number) => (decoding ?? noContext()).sender(index),
+  write: (s: Sender<unknown>) => (encoding ?? notOverAChannel()).sender(s),
+  read: (index: number) => (decoding ?? noHandleTable()).sender(index),
 });
 addExtension({
   Class: Receiver,
   type: 0x51,
-  write: (r: Receiver<unknown>) => (encoding ?? noContext()).receiver(r),
-  read: (index: number) => (decoding ?? noContext()).receiver(index),
+  write: (r: Receiver<unknown>) => (encoding ?? notOverAChannel()).receiver(r),
+  read: (index: number) => (decoding ?? noHandleTable()).receiver(index),
 });
 
 export const msgpackCodec: Codec<unknown> = {
@@ -38,6 +43,9 @@ export const msgpackCodec: Codec<unknown> = {
     encoding = handles;
     try {
       out.bytes(packr.pack(value));
+    } catch (err) {
+      if (err instanceof ProtochanError) throw err;
+      throw new InvalidArgumentError(`cannot encode the value as msgpack: ${messageOf(err)}`, { cause: err });
     } finally {
       encoding = outer;
     }
@@ -47,8 +55,15 @@ export const msgpackCodec: Codec<unknown> = {
     decoding = handles;
     try {
       return unpackr.unpack(bytes);
+    } catch (err) {
+      if (err instanceof ProtochanError) throw err;
+      throw new ProtocolError(`cannot decode msgpack: ${messageOf(err)}`, { cause: err });
     } finally {
       decoding = outer;
     }
   },
 };
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -5,7 +5,7 @@ import type { Socket } from "node:net";
 import { resolveLimits } from "../channel/defaults.js";
 import { Router, type RouterIO } from "../router/router.js";
 import type { Link } from "../router/link.js";
-import { transportFor, type Listener } from "../transport/transport.js";
+import { listen, type Listener } from "../transport/transport.js";
 import "../transport/net-transports.js";
 import { formatName, newToken } from "../transport/name.js";
 import { clientHandshake } from "../bootstrap/client-handshake.js";
@@ -27,8 +27,7 @@ class NetRouterIO implements RouterIO {
   }
 
   private async start(): Promise<string> {
-    const { transport, rest } = transportFor(process.env.PROTOCHAN_LINK_ADDRESS ?? "unix");
-    this.listener = await transport.listen(rest, (socket: Socket) =>
+    this.listener = await listen(process.env.PROTOCHAN_LINK_ADDRESS ?? "unix", (socket: Socket) =>
       serverHandshake(
         socket,
         this.router,

@@ -47,10 +47,13 @@ const helloCodec: Codec<StreamHello> = {
     if (version !== STREAM_VERSION) throw new PacketDecodeError(`stream hello of version ${version}, expected ${STREAM_VERSION}`);
     const length = v.getUint32(8, true);
     if (length > MAX_NAME || HELLO_FIXED + length !== bytes.length) throw new PacketDecodeError("stream hello: bad name length");
-    return {
-      maxBatchBytes: v.getUint32(4, true),
-      dataName: new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(HELLO_FIXED)),
-    };
+    let dataName: string;
+    try {
+      dataName = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(HELLO_FIXED));
+    } catch (err) {
+      throw new PacketDecodeError("stream hello: the name is not UTF-8", { cause: err });
+    }
+    return { maxBatchBytes: v.getUint32(4, true), dataName };
   },
 };
 

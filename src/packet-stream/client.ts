@@ -9,7 +9,7 @@ import { connect } from "../bootstrap/connect.js";
 import type { Receiver } from "../channel/receiver.js";
 import type { Sender } from "../channel/sender.js";
 import { abortedAlready, type WaitOptions } from "../channel/wait.js";
-import { AbortedError, DisconnectedError, ReceiverGoneError, TimeoutError } from "../errors.js";
+import { AbortedError, DisconnectedError, InvalidArgumentError, ProtochanError, ReceiverGoneError, TimeoutError } from "../errors.js";
 import type { PacketViewBase, PacketViewClass } from "../packet/view.js";
 import { HEADER_SIZE } from "../wire/header.js";
 import { controlChannel, dataChannel, type DataMessage, type StreamHello } from "./channels.js";
@@ -62,9 +62,9 @@ export class PacketClient<V extends PacketViewBase> implements AsyncIterable<V>,
     const format = new PacketFormat(type);
     const maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     const buffered = options.maxBufferedBatches ?? DEFAULT_BUFFERED_BATCHES;
-    if (!(Number.isInteger(buffered) && buffered >= 1)) throw new RangeError(`maxBufferedBatches must be a positive integer, got ${buffered}`);
+    if (!(Number.isInteger(buffered) && buffered >= 1)) throw new InvalidArgumentError(`maxBufferedBatches must be a positive integer, got ${buffered}`);
     if (!(Number.isInteger(maxBatchBytes) && maxBatchBytes >= 16 && maxBatchBytes + HEADER_SIZE <= 0xffffffff)) {
-      throw new RangeError(`maxBatchBytes must be an integer in 16..2^32-41, got ${maxBatchBytes}`);
+      throw new InvalidArgumentError(`maxBatchBytes must be an integer in 16..2^32-41, got ${maxBatchBytes}`);
     }
     const window = Math.min(0xffffffff, buffered * (maxBatchBytes + HEADER_SIZE));
     const started = Date.now();
@@ -295,11 +295,11 @@ export class PacketClient<V extends PacketViewBase> implements AsyncIterable<V>,
 }
 
 function checkMax(max: number): void {
-  if (!(Number.isInteger(max) && max >= 1)) throw new RangeError(`max must be a positive integer, got ${max}`);
+  if (!(Number.isInteger(max) && max >= 1)) throw new InvalidArgumentError(`max must be a positive integer, got ${max}`);
 }
 
 /** Turns how the data channel ended into the packet stream's error classes. */
-function mapEnd(err: unknown, typeName: string, when: string): Error {
+function mapEnd(err: unknown, typeName: string, when: string): ProtochanError {
   const what = `packet stream of ${typeName}`;
   if (err instanceof PacketDecodeError || err instanceof PacketProducerLostError) return err;
   if (err instanceof DisconnectedError || err instanceof ReceiverGoneError) {
@@ -313,7 +313,8 @@ function mapEnd(err: unknown, typeName: string, when: string): Error {
     }
     return new PacketProducerLostError("closed-without-end", `${what}: the producer closed ${when}`, { cause: err });
   }
-  return err instanceof Error ? err : new Error(String(err));
+  if (err instanceof ProtochanError) return err; // a timeout, an abort, a refused handshake …
+  return new PacketDecodeError(`${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }
 
 function findCause<E extends Error>(err: unknown, type: abstract new (...args: never[]) => E): E | undefined {

@@ -11,7 +11,7 @@ import { connect } from "../bootstrap/connect.js";
 import type { ChannelType } from "../channel/channel-type.js";
 import type { Sender } from "../channel/sender.js";
 import { bounded, type WaitOptions } from "../channel/wait.js";
-import { EndpointClosedError, type ReceiverGoneError } from "../errors.js";
+import { EndpointClosedError, InvalidArgumentError, type ReceiverGoneError } from "../errors.js";
 import { PacketSizeError } from "../packet/errors.js";
 import type { PacketViewBase, PacketViewClass } from "../packet/view.js";
 import { ByteWriter } from "../wire/byte-writer.js";
@@ -156,8 +156,8 @@ export class PacketConnection<V extends PacketViewBase> implements Disposable {
   async pipeFrom(source: PacketSource<V>, options: PipeOptions = {}): Promise<number> {
     const batchSize = options.batchSize ?? 1000;
     const interval = options.flushIntervalMs ?? 5;
-    if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
-    if (!(interval >= 0)) throw new RangeError(`flushIntervalMs must be >= 0, got ${interval}`);
+    if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new InvalidArgumentError(`batchSize must be a positive integer, got ${batchSize}`);
+    if (!(interval >= 0)) throw new InvalidArgumentError(`flushIntervalMs must be >= 0, got ${interval}`);
     this.checkOpen();
     const builder = new BatchBuilder(this.format, this.maxBatchBytes);
     const it = iteratorOf(source);

@@ -1,7 +1,7 @@
 // Bodies of the routing frames and the handle-table entry, at the offsets of
 // protochan.v1.Open / NodeAddress / HandleEntry in wire.proto (a test checks
 // them against the generated layout tables).
-import { ProtocolError } from "../errors.js";
+import { AddressError, ProtocolError } from "../errors.js";
 import { globalKey, NODE_ID_SIZE, type GlobalKey } from "./keys.js";
 
 export const OPEN_SIZE = 56;
@@ -106,7 +106,7 @@ export interface NodeAddress {
 
 export function encodeNodeAddress(a: NodeAddress): Uint8Array {
   const name = new TextEncoder().encode(a.name);
-  if (name.length > NAME_MAX) throw new RangeError(`node name longer than ${NAME_MAX} bytes`);
+  if (name.length > NAME_MAX) throw new AddressError(`node name longer than ${NAME_MAX} bytes`);
   const out = new Uint8Array(NODE_ADDRESS_SIZE);
   out.set(a.node, 0);
   viewOf(out).setUint32(16, name.length, true);

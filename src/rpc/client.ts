@@ -8,6 +8,7 @@ import { channel } from "../channel/channel.js";
 import type { Sender } from "../channel/sender.js";
 import { ProtochanOptions } from "../schema/options.js";
 import { decodeMessage, encodeMessage, errorOf, type CallEnvelope, type ReplyFrame } from "./envelope.js";
+import { RpcError } from "./errors.js";
 import { channelTransport, type CallTransport, type ReplyStream } from "./transport.js";
 import type { CallOptions, Client } from "./types.js";
 
@@ -98,10 +99,10 @@ class Call {
   async single(): Promise<Message> {
     try {
       const first = await this.next();
-      if ("end" in first) throw new TypeError(`${this.method.name}: the handler ended without a response`);
+      if ("end" in first) throw new RpcError("internal", `${this.method.name}: the handler ended without a response`);
       const response = decodeMessage(this.method.output, first.ok);
       // Read through to the end, so that finishing early always means cancelling.
-      if (!("end" in (await this.next()))) throw new TypeError(`${this.method.name}: more than one response`);
+      if (!("end" in (await this.next()))) throw new RpcError("internal", `${this.method.name}: more than one response`);
       return response;
     } finally {
       this.finish();

@@ -2,17 +2,19 @@
 // service's call channel; it carries the sender for its replies (and, for
 // client and bidi streaming, a receiver of requests), so a call needs no
 // setup of its own and a worker can answer it from anywhere. Bodies are the
-// protobuf encodings of the request and response messages.
-import { create, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { channelTypeById, defineCustomChannel, type ChannelType } from "../channel/channel-type.js";
-import type { Receiver } from "../channel/receiver.js";
-import type { Sender } from "../channel/sender.js";
+// protobuf encodings of the request and response messages. Envelopes are
+// msgpack, so their shape is checked on arrival: a peer sending another shape
+// breaks the protocol (ProtocolError), it cannot make a handler or a caller
+// trip over a missing field.
+import { defineCustomChannel, type ChannelType } from "../channel/channel-type.js";
+import { Receiver } from "../channel/receiver.js";
+import { Sender } from "../channel/sender.js";
 import type { Codec } from "../codec/codec.js";
 import { msgpackCodec } from "../codec/msgpack.js";
-import { reflectiveCodec } from "../codec/protobuf.js";
-import { ByteWriter } from "../wire/byte-writer.js";
-import { typeIdOf } from "../wire/type-id.js";
-import { RpcError } from "./errors.js";
+import { ProtocolError } from "../errors.js";
+import { RpcError, rpcCodeOf } from "./errors.js";
+
+export { decodeMessage, encodeMessage } from "./messages.js";
 
 export interface CallEnvelope {
   /** The method's name in the schema, e.g. "Add". */
@@ -30,6 +32,7 @@ export interface CallEnvelope {
 /** A response, an error, or the end of the responses. */
 export type ReplyFrame =
   | { readonly ok: Uint8Array }
+  // `code` is an RpcCode when we send it; a peer may send any string.
   | { readonly error: { readonly code: string; readonly message: string; readonly details: readonly EncodedDetail[] } }
   | { readonly end: true };
 
@@ -39,47 +42,63 @@ export interface EncodedDetail {
   readonly value: Uint8Array;
 }
 
+/** msgpack, and on decoding the shape check `valid` (a failure is the peer's protocol error). */
+function checkedMsgpack<T>(what: string, valid: (v: Record<string, unknown>) => boolean): Codec<T> {
+  return {
+    encode: (value, out, handles) => msgpackCodec.encode(value, out, handles),
+    decode(bytes, handles) {
+      const value = msgpackCodec.decode(bytes, handles);
+      if (!isRecord(value) || !valid(value)) throw new ProtocolError(`${what} of an unexpected shape`);
+      return value as T;
+    },
+  };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+const optional = (v: unknown, check: (v: unknown) => boolean) => v === undefined || check(v);
+const isBytes = (v: unknown) => v instanceof Uint8Array;
+
+function isCall(c: Record<string, unknown>): boolean {
+  return typeof c.method === "string"
+    && c.reply instanceof Sender
+    && optional(c.request, isBytes)
+    && optional(c.requests, (r) => r instanceof Receiver)
+    && optional(c.timeoutMs, (t) => typeof t === "number" && t >= 0);
+}
+
+function isReply(r: Record<string, unknown>): boolean {
+  if ("ok" in r) return isBytes(r.ok);
+  if ("end" in r) return r.end === true;
+  const e = r.error;
+  return isRecord(e)
+    && typeof e.message === "string"
+    && Array.isArray(e.details)
+    && e.details.every((d) => isRecord(d) && typeof d.type === "string" && isBytes(d.value));
+}
+
 export const CallChannel: ChannelType<CallEnvelope> = defineCustomChannel(
   "protochan.rpc.Call",
-  msgpackCodec as Codec<CallEnvelope>,
+  checkedMsgpack<CallEnvelope>("call", isCall),
   true,
 );
-export const ReplyChannel: ChannelType<ReplyFrame> = defineCustomChannel("protochan.rpc.Reply", msgpackCodec as Codec<ReplyFrame>);
-
-/** The codec of a message type: its generated one if a _chan.ts registered it. */
-function codecOf(desc: DescMessage): Codec<Message> {
-  return (channelTypeById(typeIdOf(desc.typeName))?.codec ?? reflectiveCodec(desc)) as Codec<Message>;
-}
-
-export function encodeMessage(desc: DescMessage, value: object): Uint8Array {
-  const message = "$typeName" in value ? (value as Message) : create(desc, value as never);
-  const w = new ByteWriter(256);
-  codecOf(desc).encode(message, w);
-  return w.take();
-}
-
-export function decodeMessage(desc: DescMessage, bytes: Uint8Array): Message {
-  return codecOf(desc).decode(bytes);
-}
+export const ReplyChannel: ChannelType<ReplyFrame> = defineCustomChannel(
+  "protochan.rpc.Reply",
+  checkedMsgpack<ReplyFrame>("reply", isReply),
+);
 
 export function errorFrame(err: unknown): ReplyFrame {
   if (err instanceof RpcError) {
-    const details = err.details.map((d) => {
-      const type = channelTypeById(typeIdOf(d.$typeName));
-      const w = new ByteWriter(64);
-      (type?.codec as Codec<Message> | undefined)?.encode(d, w);
-      return { type: d.$typeName, value: w.take() };
-    });
-    return { error: { code: err.code, message: err.message, details } };
+    const details = err.rawDetails.map((d) => ({ type: d.typeName, value: d.value }));
+    return { error: { code: err.rpcCode, message: err.message, details } };
   }
-  const message = err instanceof Error ? err.message : String(err);
-  return { error: { code: "INTERNAL", message, details: [] } };
+  return { error: { code: "internal", message: err instanceof Error ? err.message : String(err), details: [] } };
 }
 
+/** The caller's RpcError for an error reply; a code it does not know is "unknown". */
 export function errorOf(frame: Extract<ReplyFrame, { error: unknown }>): RpcError {
-  const details = frame.error.details.flatMap((d) => {
-    const type = channelTypeById(typeIdOf(d.type));
-    return type === undefined ? [] : [type.codec.decode(d.value) as Message];
-  });
-  return new RpcError(frame.error.code, frame.error.message, details);
+  const { code, message, details } = frame.error;
+  return new RpcError(rpcCodeOf(code), message, details.map((d) => ({ typeName: d.type, value: d.value })));
 }

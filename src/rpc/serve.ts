@@ -42,7 +42,7 @@ export async function serve<S extends DescService>(
 }
 
 async function refuse(call: CallEnvelope, message: string): Promise<void> {
-  sendQuietly(call.reply, { error: { code: "UNIMPLEMENTED", message, details: [] } });
+  sendQuietly(call.reply, { error: { code: "unimplemented", message, details: [] } });
   call.reply.close();
   call.requests?.close();
 }

@@ -2,7 +2,8 @@
 // address is a plain string "<scheme>:<rest>" so it can travel through argv
 // or an environment variable.
 import type { Socket } from "node:net";
-import { AddressError } from "../errors.js";
+import { AddressError, ConnectFailedError, ListenFailedError, ProtochanError } from "../errors.js";
+import { redactName } from "./name.js";
 
 export interface Listener {
   /** The address clients dial, e.g. "unix:/tmp/protochan-x1/s" or "tcp:127.0.0.1:4100". */
@@ -33,8 +34,44 @@ export function transportFor(address: string): { transport: Transport; rest: str
   const transport = transports.get(scheme);
   if (transport === undefined) {
     throw new AddressError(
-      `unknown transport "${scheme}" in address "${address}" (known: ${[...transports.keys()].join(", ")})`,
+      `unknown transport "${redactName(scheme)}" in address "${redactName(address)}" (known: ${[...transports.keys()].join(", ")})`,
     );
   }
   return { transport, rest: colon < 0 ? "" : address.slice(colon + 1) };
+}
+
+/** Dials `address`; a system error (no such socket, refused …) becomes a ConnectFailedError with it as the cause. */
+export async function dial(address: string): Promise<Socket> {
+  const { transport, rest } = transportFor(address);
+  try {
+    return await transport.dial(rest);
+  } catch (err) {
+    if (err instanceof ProtochanError) throw err;
+    throw new ConnectFailedError(`cannot connect to ${redactName(address)}: ${messageOf(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Listens on `address`; a system error (in use, no permission …) becomes a
+ * ListenFailedError with it as the cause. An address with a "#" is refused:
+ * in a server name the "#" starts the token.
+ */
+export async function listen(address: string, onConnection: (socket: Socket) => void): Promise<Listener> {
+  const { transport, rest } = transportFor(address);
+  let listener: Listener;
+  try {
+    listener = await transport.listen(rest, onConnection);
+  } catch (err) {
+    if (err instanceof ProtochanError) throw err;
+    throw new ListenFailedError(`cannot listen on ${redactName(address)}: ${messageOf(err)}`, { cause: err });
+  }
+  if (listener.address.includes("#")) {
+    await listener.close();
+    throw new AddressError(`cannot serve on ${listener.address}: an address must not contain "#" (it starts the token of a server name)`);
+  }
+  return listener;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

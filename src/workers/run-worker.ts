@@ -1,6 +1,7 @@
 // The worker side of a WorkerSet: connect to the host named in the
 // environment, hand it a sender of calls, and serve until the host closes it.
 import type { DescService } from "@bufbuild/protobuf";
+import { AddressError } from "../errors.js";
 import { connect } from "../bootstrap/connect.js";
 import { channel } from "../channel/channel.js";
 import { defineCustomChannel, type ChannelType } from "../channel/channel-type.js";
@@ -28,7 +29,7 @@ export const WorkerHelloChannel: ChannelType<WorkerHello> = defineCustomChannel(
 /** Serves `impl` for the WorkerSet that started this process; resolves when the host is done with it. */
 export async function runWorker<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): Promise<void> {
   const name = process.env[WORKER_ENV];
-  if (name === undefined) throw new Error(`runWorker: ${WORKER_ENV} is not set (start this program through a WorkerSet)`);
+  if (name === undefined) throw new AddressError(`runWorker: ${WORKER_ENV} is not set (start this program through a WorkerSet)`);
   const [calls, incoming] = channel(CallChannel);
   const hello = await connect(WorkerHelloChannel, name);
   hello.send({ calls, pid: process.pid });

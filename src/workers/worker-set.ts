@@ -335,17 +335,32 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
 
   private async spawnWorker(): Promise<void> {
     const id = this.nextId++;
-    const { server, name } = await OneShotServer.create(WorkerHelloChannel);
+    // No socket for the worker to call back on (ListenFailedError): a failed start, retried after a backoff.
+    const created = await OneShotServer.create(WorkerHelloChannel).catch(() => undefined);
+    if (created === undefined) {
+      this.crashesInARow++;
+      if (!this.closing) this.scheduleReplacement();
+      return;
+    }
+    const { server, name } = created;
     const proc = spawn(process.execPath, [...(this.options.execArgv ?? process.execArgv), this.options.entry, ...(this.options.args ?? [])], {
       env: { ...process.env, ...this.options.env, [WORKER_ENV]: name },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+    let resolveExited!: () => void;
+    const exited = new Promise<void>((resolve) => (resolveExited = resolve));
     const worker: Worker = { id, proc, state: "starting", exited, expectedExit: false };
     this.workers.set(id, worker);
     this.emit("spawn", { id, pid: proc.pid! });
     this.forwardOutput(worker);
-    proc.once("exit", (code, signal) => this.onExit(worker, code, signal));
+    const gone = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (worker.state === "gone") return;
+      resolveExited();
+      this.onExit(worker, code, signal);
+    };
+    proc.once("exit", gone);
+    // A process that could not be started (EAGAIN, EMFILE …) may never emit "exit"; unheard, "error" would crash us.
+    proc.on("error", () => proc.pid === undefined && gone(null, null));
     try {
       const { first } = await server.accept({ timeoutMs: this.options.startTimeoutMs ?? 20_000 });
       if (worker.state !== "starting") {

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ByteWriter } from "protochan/codegenv1";
-import { HANDLE_NONE, PacketBatch, PacketRangeError, PacketSizeError, packetBatchCodec } from "protochan";
+import { HANDLE_NONE, PacketBatch, PacketRangeError, PacketSizeError, ProtochanError, packetBatchCodec } from "protochan";
 import { handleOffsets } from "../../src/packet/view.js";
 import { MailboxView, SampleView, SamplePacketChannel, Vec2View } from "../../generated/example/v1/packets_packet.js";
 import { FrameHeaderView, FrameHeaderPacketChannel } from "../../generated/protochan/v1/wire_packet.js";
@@ -12,7 +12,7 @@ import { sampleA, sampleAObject } from "./samples.js";
 
 function rangeError(field: string) {
   return (err: unknown) => {
-    assert.ok(err instanceof PacketRangeError && err instanceof RangeError, String(err));
+    assert.ok(err instanceof PacketRangeError && err instanceof ProtochanError, String(err));
     assert.equal(err.code, "PACKET_RANGE");
     assert.equal(err.field, field);
     return true;

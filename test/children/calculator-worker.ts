@@ -1,7 +1,8 @@
 // A worker of the example Calculator service, run by WorkerSets in the tests.
 // It prints what it starts and finishes, so tests can synchronise on events.
 import { create } from "@bufbuild/protobuf";
-import { RpcError, runWorker } from "protochan";
+import { StringValueSchema } from "@bufbuild/protobuf/wkt";
+import { RpcError, rpcCodeOf, runWorker } from "protochan";
 import { CalculatorService, WorkFailureSchema } from "../../generated/example/v1/calculator_pb.js";
 import "../../generated/example/v1/calculator_chan.js";
 import type { CalculatorServiceHandler } from "../../generated/example/v1/calculator_rpc.js";
@@ -20,7 +21,11 @@ async function work(req: { millis: number; crash: boolean; failCode: string; tag
   const completed = await pause(req.millis, signal);
   if (!completed) console.log(`cancelled ${req.tag}: ${(signal.reason as Error).message}`);
   if (req.failCode !== "") {
-    throw new RpcError(req.failCode, `work ${req.tag} failed`, [create(WorkFailureSchema, { tag: req.tag, workerPid: process.pid })]);
+    // Two details: one of a type the caller registered, one (a wrapper) of a type it did not.
+    throw new RpcError(rpcCodeOf(req.failCode), `work ${req.tag} failed`, [
+      create(WorkFailureSchema, { tag: req.tag, workerPid: process.pid }),
+      { desc: StringValueSchema, value: { value: `tag ${req.tag}` } },
+    ]);
   }
   console.log(`finished ${req.tag}`);
   return { workerPid: process.pid, tag: req.tag, cancelled: !completed };

@@ -14,6 +14,8 @@ import { globalKey } from "../../src/router/keys.js";
 import { create } from "@bufbuild/protobuf";
 import { ExchangeCodec } from "../../generated/example/v1/requests_codec.js";
 import { ExchangeSchema, type Exchange } from "../../generated/example/v1/requests_pb.js";
+import { PingCodec } from "../../generated/example/v1/example_codec.js";
+import { PingSchema } from "../../generated/example/v1/example_pb.js";
 import { ReceiverHandleSchema, SenderHandleSchema } from "../../generated/protochan/v1/handles_pb.js";
 
 const { address, token } = parseName(process.env.PROTOCHAN_NAME!);
@@ -26,7 +28,9 @@ function frame(kind: Kind, routeId: number, seq: number, body: Uint8Array, type 
   return out;
 }
 
-const channelType = mode.startsWith("handle-") ? "protochan.any" : mode.startsWith("oneof-") ? "example.v1.Exchange" : "example.v1.Ping";
+// CHANNEL: the type the server's channel carries, if not what the mode implies.
+const channelType = process.env.CHANNEL
+  ?? (mode.startsWith("handle-") ? "protochan.any" : mode.startsWith("oneof-") ? "example.v1.Exchange" : "example.v1.Ping");
 const hello = frame(
   Kind.Hello,
   0,
@@ -69,6 +73,35 @@ const garbage = new Uint8Array(4096).map((_, i) => (i * 131 + 17) & 0xff);
 const oversized = frame(Kind.Message, 1, 1, new Uint8Array(0), splitTypeId(typeIdOf("example.v1.Ping")));
 new DataView(oversized.buffer).setUint32(Off.bodyLength, 0x40000000, true); // claims 1 GiB
 
+// A MESSAGE on the bootstrap route (1) of the server's channel type.
+function message(body: Uint8Array, seq = 1, type = channelType, route = 1): Uint8Array {
+  return frame(Kind.Message, route, seq, body, splitTypeId(typeIdOf(type)));
+}
+
+function msgpack(value: unknown): Uint8Array {
+  const w = new ByteWriter(64);
+  msgpackCodec.encode(value, w);
+  return w.take();
+}
+
+const pingBody = (() => {
+  const w = new ByteWriter(16);
+  PingCodec.encode(create(PingSchema, { seq: 1n }), w);
+  return w.take();
+})();
+
+// Protocol violations after a good HELLO, by mode.
+const violations: Record<string, () => Uint8Array> = {
+  "msgpack-garbage": () => message(new Uint8Array([0xc1, 0xc1, 0xc1])), // 0xc1 is never used in msgpack
+  "wrong-type": () => message(pingBody, 1, "example.v1.Pong"),
+  "out-of-sequence": () => message(pingBody, 5),
+  "unknown-route": () => message(pingBody, 1, channelType, 99),
+  "unknown-kind": () => frame(200 as Kind, 0, 0, new Uint8Array(0)),
+  "bad-protobuf": () => message(new Uint8Array([0x08, 0xff, 0xff])), // a varint cut short
+  "bad-call": () => message(msgpack({ method: 5, reply: "not a sender" })),
+  "truncated": () => message(pingBody).subarray(0, HEADER_SIZE + 1),
+};
+
 const socket = createConnection({ path: address.slice("unix:".length) });
 let received = Buffer.alloc(0);
 socket.on("data", (d) => (received = Buffer.concat([received, d])));
@@ -94,5 +127,8 @@ socket.on("connect", () => {
   else if (mode === "oneof-out-of-range") socket.write(Buffer.concat([hello, oneofFrame("reply", 3, 1, "example.v1.Answer")]));
   else if (mode === "oneof-wrong-type") socket.write(Buffer.concat([hello, oneofFrame("reply", 0, 1, "protochan.any")]));
   else if (mode === "oneof-wrong-kind") socket.write(Buffer.concat([hello, oneofFrame("inbox", 0, 1, "example.v1.Answer")]));
-  else throw new Error(`unknown MODE ${mode}`);
+  else if (mode in violations) {
+    socket.write(Buffer.concat([hello, violations[mode]!()]));
+    if (mode === "truncated") socket.end(); // and leave in the middle of the frame
+  } else throw new Error(`unknown MODE ${mode}`);
 });

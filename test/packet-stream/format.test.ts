@@ -4,9 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ByteWriter } from "protochan/codegenv1";
-import { copyPacket, PacketDecodeError, PacketSizeError, type ReceivedBatch } from "protochan";
-import { PacketFormat } from "../../src/packet-stream/format.js";
-import { RecordLayout } from "../../src/packet-stream/format.js";
+import { copyPacket, PacketDecodeError, PacketRangeError, PacketSizeError, type ReceivedBatch } from "protochan";
+import { PacketFormat, RecordLayout } from "../../src/packet-stream/format.js";
 import { SampleView } from "../../generated/example/v1/packets_packet.js";
 import { PacketView } from "../../generated/protochan/v1/packet_packet.js";
 import { checkPacket, checkSample, fillSample, makePacket, payloadLength } from "./fixtures.js";
@@ -55,7 +54,7 @@ test("trimmed Packet records: 8-byte header + used bytes padded to 8; views cove
   assert.equal(checkPacket(batch.get(7), 7), undefined, "the received packet is unchanged");
   // A received batch can be sent on as it is.
   assert.deepEqual(encode(f, batch), body);
-  assert.throws(() => batch.get(50), RangeError);
+  assert.throws(() => batch.get(50), PacketRangeError);
 });
 
 test("fixed Sample batches are the C array; a longer struct (later layout_version) is accepted, a shorter refused", () => {
@@ -120,5 +119,5 @@ test("usedLength refuses a stored length above the capacity when sending", () =>
   const f = new PacketFormat(PacketView);
   const p = makePacket(0, 4);
   p.view.setUint32(16, 70000, true);
-  assert.throws(() => encode(f, [p]), RangeError);
+  assert.throws(() => encode(f, [p]), PacketRangeError);
 });

@@ -2,8 +2,10 @@
 // multi-client server with 20 client processes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AbortedError, listenService, RpcError, TimeoutError } from "protochan";
-import { CalculatorService, type WorkFailure } from "../../generated/example/v1/calculator_pb.js";
+import { fromBinary } from "@bufbuild/protobuf";
+import { StringValueSchema } from "@bufbuild/protobuf/wkt";
+import { AbortedError, CallChannel, channel, createClient, listenService, RpcError, TimeoutError } from "protochan";
+import { CalculatorService, WorkFailureSchema, type WorkFailure } from "../../generated/example/v1/calculator_pb.js";
 import "../../generated/example/v1/calculator_chan.js";
 import { Child } from "../helpers/child.js";
 import { startCalculators, type CalculatorSet } from "./harness.js";
@@ -43,14 +45,46 @@ test("server streaming, client streaming and bidi streaming through workers", T,
 
 test("a handler's typed error reaches the caller with code, message and details", T, () =>
   withSet(async (set) => {
-    const err = await set.client.work({ millis: 1, tag: "t1", failCode: "RESOURCE_EXHAUSTED" }).catch((e: unknown) => e);
+    const err = await set.client.work({ millis: 1, tag: "t1", failCode: "resource_exhausted" }).catch((e: unknown) => e);
     assert.ok(err instanceof RpcError, String(err));
-    assert.equal(err.code, "RESOURCE_EXHAUSTED");
+    assert.equal(err.code, "RPC_ERROR");
+    assert.equal(err.rpcCode, "resource_exhausted");
     assert.equal(err.message, "work t1 failed");
     const detail = err.findDetail<WorkFailure>("example.v1.WorkFailure");
     assert.equal(detail?.tag, "t1");
     assert.ok(set.pids.includes(detail!.workerPid));
   }));
+
+test("a detail whose type the caller has not registered arrives as its type name and bytes", T, () =>
+  withSet(async (set) => {
+    const err = await set.client.work({ millis: 1, tag: "t2", failCode: "failed_precondition" }).catch((e: unknown) => e);
+    assert.ok(err instanceof RpcError, String(err));
+    assert.equal(err.rpcCode, "failed_precondition");
+    assert.equal(err.details.length, 2, "no detail is dropped");
+    const raw = err.details[1]!;
+    assert.ok(!("$typeName" in raw), "StringValue is not registered in this process, so it stays raw");
+    assert.equal(raw.typeName, "google.protobuf.StringValue");
+    assert.equal(fromBinary(StringValueSchema, raw.value).value, "tag t2");
+    // Decoded on demand with the schema, registered or not.
+    assert.equal(err.findDetail(StringValueSchema)?.value, "tag t2");
+    assert.equal(err.findDetail(WorkFailureSchema)?.tag, "t2");
+  }));
+
+test("a code a peer sends that is not an RpcCode becomes unknown; gRPC's spelling maps", T, async () => {
+  for (const [sent, expected] of [["TEAPOT", "unknown"], [42, "unknown"], ["RESOURCE_EXHAUSTED", "resource_exhausted"], ["CANCELLED", "canceled"], ["not_found", "not_found"]] as const) {
+    const [calls, incoming] = channel(CallChannel);
+    const client = createClient(CalculatorService, calls);
+    const answered = incoming.recv().then((call) => {
+      call.reply.send({ error: { code: sent as string, message: "no", details: [] } });
+      call.reply.close();
+    });
+    const err = await client.add({ a: 1n, b: 2n }).catch((e: unknown) => e);
+    await answered;
+    assert.ok(err instanceof RpcError, String(err));
+    assert.equal(err.rpcCode, expected, `sent ${sent}`);
+    calls.close();
+  }
+});
 
 test("cancelling a call (AbortSignal) reaches the handler; so does a deadline", T, () =>
   withSet(async (set, printed) => {

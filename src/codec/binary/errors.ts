@@ -32,7 +32,7 @@ export class DecodeError extends ProtochanError {
 export class EncodeError extends ProtochanError {
   readonly code = "ENCODE_ERROR";
 
-  constructor(message: string) {
-    super(`cannot encode protobuf binary: ${message}`);
+  constructor(message: string, options?: ErrorOptions) {
+    super(`cannot encode protobuf binary: ${message}`, options);
   }
 }
