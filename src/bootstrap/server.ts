@@ -42,6 +42,7 @@ export class Server<T> extends EventEmitter<ServerEvents> implements AsyncDispos
   private clients = 0;
   private pending = 0;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private listener: Listener | undefined;
 
   private constructor(
@@ -86,11 +87,16 @@ export class Server<T> extends EventEmitter<ServerEvents> implements AsyncDispos
     }
   }
 
-  /** Stops listening (clients that got in keep their channels). */
-  async close(): Promise<void> {
+  /**
+   * Stops listening (clients that got in keep their channels). Every call
+   * returns the same promise: it settles once the listener and anything it
+   * created (a Unix socket's private directory) are gone.
+   */
+  close(): Promise<void> {
     this.closed = true;
     this.wakeAll();
-    await this.listener?.close();
+    this.closing ??= this.listener?.close() ?? Promise.resolve();
+    return this.closing;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
