@@ -1,6 +1,9 @@
 // Runs a TypeScript program from test/children/ as a real child process and
 // talks to it through JSON lines on stdout. Every wait is bounded.
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -19,9 +22,19 @@ export class Child {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(program: string, env: Record<string, string> = {}) {
+    // A directory of its own for what the child leaves behind: a killed child cannot
+    // clean up, so its directory is removed here; a child that exits must leave it clean.
+    const tmp = mkdtempSync(join(tmpdir(), "child-"));
+    // tsx keeps its compile cache in the temporary directory: share it.
+    const cache = `tsx-${process.getuid?.() ?? ""}`;
+    mkdirSync(join(tmpdir(), cache), { recursive: true });
+    symlinkSync(join(tmpdir(), cache), join(tmp, cache));
     this.proc = spawn(process.execPath, ["--conditions=source", "--import", "tsx", childrenDir + program], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, TMPDIR: tmp, ...env },
       stdio: ["pipe", "pipe", "pipe"],
+    });
+    this.proc.once("exit", (_code, signal) => {
+      if (signal !== null) rmSync(tmp, { recursive: true, force: true });
     });
     this.proc.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
     createInterface({ input: this.proc.stdout! }).on("line", (line) => {
