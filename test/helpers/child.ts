@@ -19,6 +19,8 @@ export class Child {
   private readonly events: ChildEvent[] = [];
   private waiting: (() => void) | undefined;
   stderr = "";
+  /** The child exited and everything it printed has been read. */
+  private outputClosed = false;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(program: string, env: Record<string, string> = {}) {
@@ -42,6 +44,7 @@ export class Child {
       this.events.push(JSON.parse(line) as ChildEvent);
       this.waiting?.();
     });
+    this.proc.once("close", () => (this.outputClosed = true));
     this.exited = new Promise((resolve) => this.proc.on("exit", (code, signal) => resolve({ code, signal })));
   }
 
@@ -59,13 +62,14 @@ export class Child {
           clearTimeout(timer);
           resolve();
         };
-        this.proc.once("exit", () => {
+        // "close", not "exit": lines the child printed just before exiting may still be in the pipe.
+        this.proc.once("close", () => {
           clearTimeout(timer);
           resolve();
         });
       });
       this.waiting = undefined;
-      if (this.proc.exitCode !== null && !this.events.some((e) => e.event === name)) {
+      if (this.outputClosed && !this.events.some((e) => e.event === name)) {
         throw new Error(`child exited (${this.proc.exitCode}) before "${name}"; stderr:\n${this.stderr}`);
       }
     }
