@@ -10,7 +10,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import os from "node:os";
-import { createInterface } from "node:readline";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { DisconnectedError, TimeoutError } from "../errors.js";
@@ -25,6 +24,10 @@ import { createClient } from "../rpc/client.js";
 import type { CallTransport, ReplyStream } from "../rpc/transport.js";
 import type { Client } from "../rpc/types.js";
 import { WORKER_ENV, WorkerHelloChannel } from "./run-worker.js";
+import { LineSplitter } from "./output-lines.js";
+
+/** Longest worker output line passed on, unless WorkerSetOptions.outputLineLimit says otherwise. */
+export const DEFAULT_OUTPUT_LINE_LIMIT = 64 * 1024;
 
 export interface WorkerSetOptions<S extends DescService> {
   readonly service: S;
@@ -43,6 +46,13 @@ export interface WorkerSetOptions<S extends DescService> {
   readonly onTimeout?: "restart" | "error";
   /** Worker output: prefixed with "[worker N] " and forwarded (default), or emitted as "output" events. */
   readonly output?: "forward" | "capture";
+  /**
+   * Longest output line passed on, in bytes (default 64 KiB). A longer line
+   * is cut there (flagged `cut`, or marked "[cut at N bytes]" when forwarded)
+   * and the rest of it dropped, so a worker writing without newlines cannot
+   * make the host hold its output.
+   */
+  readonly outputLineLimit?: number;
   /** Backoff before replacing a crashed worker: base × 2^(crashes in a row − 1), at most max (ms). */
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
   /** At most this many replacements per window; beyond, they wait (and "restart-limited" is emitted). */
@@ -59,7 +69,7 @@ export interface WorkerSetEvents {
   "restart-limited": [info: { waitMs: number; restartsInWindow: number }];
   timeout: [info: { id: number; method: string; action: "restart" | "error" }];
   queue: [info: { length: number }];
-  output: [info: { id: number; stream: "stdout" | "stderr"; line: string }];
+  output: [info: { id: number; stream: "stdout" | "stderr"; line: string; cut: boolean }];
 }
 
 type WorkerState = "starting" | "idle" | "busy" | "quarantined" | "retiring" | "gone";
@@ -440,11 +450,15 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
   }
 
   private forwardOutput(worker: Worker): void {
+    const limit = this.options.outputLineLimit ?? DEFAULT_OUTPUT_LINE_LIMIT;
     for (const stream of ["stdout", "stderr"] as const) {
-      createInterface({ input: worker.proc[stream]! }).on("line", (line) => {
-        if (this.options.output === "capture") this.emit("output", { id: worker.id, stream, line });
-        else process[stream].write(`[worker ${worker.id}] ${line}\n`);
+      const lines = new LineSplitter(limit, (line, cut) => {
+        if (this.options.output === "capture") this.emit("output", { id: worker.id, stream, line, cut });
+        else process[stream].write(`[worker ${worker.id}] ${line}${cut ? ` [cut at ${limit} bytes]` : ""}\n`);
       });
+      const input = worker.proc[stream]!;
+      input.on("data", (chunk: Buffer) => lines.push(chunk));
+      input.on("end", () => lines.end());
     }
   }
 

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { QueueFullError, TimeoutError, WorkerCrashedError } from "protochan";
+import { DEFAULT_OUTPUT_LINE_LIMIT } from "../../src/workers/worker-set.js";
 import { startCalculators } from "./harness.js";
 
 const T = { timeout: 90_000 };
@@ -181,5 +182,22 @@ test("ready() after a SIGKILL resolves only once every listed worker can take a 
   // Plain calls (not retried elsewhere): one sent to a dead worker would fail.
   const sums = await Promise.all([set.client.add({ a: 1n, b: 2n }), set.client.add({ a: 3n, b: 4n })]);
   assert.deepEqual(sums.map((r) => r.sum), [3n, 7n]);
+  await set.close();
+});
+
+test("a worker writing 1 GiB to stdout without a newline: the host stays up, the line is cut at the limit", { timeout: 120_000 }, async () => {
+  const rssBefore = process.memoryUsage().rss;
+  const { set, printed } = startCalculators({ count: 1, entry: new URL("../children/chatty-worker.ts", import.meta.url).pathname });
+  const lines: { length: number; cut: boolean }[] = [];
+  let peak = rssBefore;
+  set.on("output", ({ line, cut }) => {
+    lines.push({ length: line.length, cut });
+    peak = Math.max(peak, process.memoryUsage().rss);
+  });
+  await printed("after");
+  await set.ready({ timeoutMs: 60_000 });
+  assert.deepEqual(lines.slice(0, 2), [{ length: DEFAULT_OUTPUT_LINE_LIMIT, cut: true }, { length: 5, cut: false }]);
+  assert.ok(peak - rssBefore < 256 * 1024 * 1024, `the host grew by ${(peak - rssBefore) >> 20} MiB`);
+  assert.equal((await set.client.add({ a: 2n, b: 2n })).sum, 4n);
   await set.close();
 });
