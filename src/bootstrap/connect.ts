@@ -9,16 +9,25 @@ import { globalKey } from "../router/keys.js";
 import { defaultRouter } from "../connection/net-router.js";
 import { clientHandshake } from "./client-handshake.js";
 
+/** How long connect() waits for the server, dialling and handshake together, unless told otherwise. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
 export interface ConnectOptions extends WaitOptions, Partial<ChannelLimits> {}
 
-/** Connects to the server named `name` and returns a sender to its receiver. */
+/**
+ * Connects to the server named `name` and returns a sender to its receiver.
+ * Dialling and the handshake must be done within `options.timeoutMs`
+ * (default {@link DEFAULT_CONNECT_TIMEOUT_MS}, 10 s), else it fails with a
+ * TimeoutError; `options.signal` aborts it (AbortedError).
+ */
 export async function connect<T>(spec: ChannelSpec<T>, name: string, options: ConnectOptions = {}): Promise<Sender<T>> {
   const type = toChannelType(spec);
   // Checked before dialing: an aborted connect must not leave a socket behind.
   const early = abortedAlready("connect", options);
   if (early !== undefined) throw early;
   const router = defaultRouter();
-  const { conn, welcome } = await clientHandshake(router, name, type.wireType, resolveLimits(options), options);
+  const wait = { timeoutMs: options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, signal: options.signal };
+  const { conn, welcome } = await clientHandshake(router, name, type.wireType, resolveLimits(options), wait);
   // The bootstrap stream needs no OPEN: it is stream 0 of this process to the server's bootstrap port.
   const stream = globalKey(router.node, 0);
   const route = new OutRoute(conn, type, globalKey(welcome.node, welcome.bootstrapPort), stream, { presetId: welcome.bootstrapRoute });

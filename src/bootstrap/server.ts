@@ -18,14 +18,18 @@ import { listen, type Listener } from "../transport/transport.js";
 import "../transport/net-transports.js";
 import { formatName, newToken } from "../transport/name.js";
 import { BOOTSTRAP_ROUTE } from "./handshake.js";
-import { serverHandshake, type OnClient } from "./server-handshake.js";
+import { PendingHandshakes, serverHandshake, type OnClient } from "./server-handshake.js";
 
 export interface ServerOptions extends Partial<ChannelLimits> {
   /** Where to listen: "unix" (default: a fresh private socket), "tcp:127.0.0.1:0", "pipe", … */
   readonly address?: string;
   /** A client must complete its handshake within this time (default 10 s). */
   readonly handshakeTimeoutMs?: number;
-  /** Most clients in the middle of a handshake at once; more are dropped (default 16). */
+  /**
+   * Most clients in the middle of a handshake at once (default 16). A newer
+   * one displaces the oldest, which is refused: each costs only its socket
+   * until its HELLO (at most one HELLO frame is read from it) checks out.
+   */
   readonly maxPendingHandshakes?: number;
   /** Stop listening after this many clients (default: no limit). */
   readonly maxClients?: number;
@@ -40,8 +44,9 @@ export class Server<T> extends EventEmitter<ServerEvents> implements AsyncDispos
   private readonly arrived: Receiver<T>[] = [];
   private readonly waiting = new Set<() => void>();
   private clients = 0;
-  private pending = 0;
+  private readonly pending: PendingHandshakes;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private listener: Listener | undefined;
 
   private constructor(
@@ -51,6 +56,7 @@ export class Server<T> extends EventEmitter<ServerEvents> implements AsyncDispos
     private readonly options: ServerOptions,
   ) {
     super();
+    this.pending = new PendingHandshakes(options.maxPendingHandshakes ?? 16);
   }
 
   /** Listens under a fresh name; give `name` to clients (argv, env, a message). */
@@ -87,11 +93,16 @@ export class Server<T> extends EventEmitter<ServerEvents> implements AsyncDispos
     }
   }
 
-  /** Stops listening (clients that got in keep their channels). */
-  async close(): Promise<void> {
+  /**
+   * Stops listening (clients that got in keep their channels). Every call
+   * returns the same promise: it settles once the listener and anything it
+   * created (a Unix socket's private directory) are gone.
+   */
+  close(): Promise<void> {
     this.closed = true;
     this.wakeAll();
-    await this.listener?.close();
+    this.closing ??= this.listener?.close() ?? Promise.resolve();
+    return this.closing;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -104,30 +115,25 @@ export class Server<T> extends EventEmitter<ServerEvents> implements AsyncDispos
   }
 
   private onSocket(socket: Socket): void {
-    if (this.closed || this.pending >= (this.options.maxPendingHandshakes ?? 16)) {
+    if (this.closed) {
       socket.destroy();
       return;
     }
-    this.pending++;
-    serverHandshake(
-      socket,
-      defaultRouter(),
-      {
-        token: this.token,
-        type: this.type.wireType,
-        typeName: this.type.typeName,
-        limits: this.limits,
-        timeoutMs: this.options.handshakeTimeoutMs ?? 10_000,
-      },
-      (conn) => {
-        const outcome = this.onClient(conn);
-        if (!("refusal" in outcome)) this.pending--; // a refusal is counted by the next callback
-        return outcome;
-      },
-      (err) => {
-        this.pending--;
-        this.emit("rejected", err);
-      },
+    this.pending.admit((onSettled) =>
+      serverHandshake(
+        socket,
+        defaultRouter(),
+        {
+          token: this.token,
+          type: this.type.wireType,
+          typeName: this.type.typeName,
+          limits: this.limits,
+          timeoutMs: this.options.handshakeTimeoutMs ?? 10_000,
+        },
+        (conn) => this.onClient(conn),
+        (err) => this.emit("rejected", err),
+        onSettled,
+      ),
     );
   }
 

@@ -14,7 +14,7 @@ export class ReceiverSet<T = unknown> implements Disposable {
   private readonly members = new Map<number, ReceiverCore<T>>();
   private nextId = 1;
   private wakeUp: (() => void) | undefined;
-  /** Rejects the select() in progress, if any (the set was closed under it). */
+  /** Rejects the select() under way (the set was closed). */
   private stopWaiting: ((err: unknown) => void) | undefined;
   private closed = false;
 
@@ -25,6 +25,7 @@ export class ReceiverSet<T = unknown> implements Disposable {
     const id = this.nextId++;
     this.members.set(id, core);
     core.onEvent = () => this.wakeUp?.();
+    this.wakeUp?.(); // it may hold messages already
     return id;
   }
 
@@ -47,22 +48,33 @@ export class ReceiverSet<T = unknown> implements Disposable {
     return out;
   }
 
-  /** Waits until at least one event is available and returns all of them. */
+  /**
+   * Waits until at least one event is available and returns all of them. An
+   * empty set waits too (a receiver may be added meanwhile), until the
+   * timeout or the signal.
+   */
   select(options?: WaitOptions): Promise<Selection<T>[]> {
     if (this.closed) return Promise.reject(new EndpointClosedError("receiver set was closed"));
     const early = abortedAlready("select", options);
     if (early !== undefined) return Promise.reject(early);
     const ready = this.trySelect();
-    if (ready.length > 0 || this.members.size === 0) return Promise.resolve(ready);
+    if (ready.length > 0) return Promise.resolve(ready);
     return waitFor<Selection<T>[]>("select", options, (resolve, reject) => {
+      const done = () => {
+        this.wakeUp = undefined;
+        this.stopWaiting = undefined;
+      };
       this.wakeUp = () => {
         const events = this.trySelect();
         if (events.length === 0) return;
-        this.wakeUp = this.stopWaiting = undefined;
+        done();
         resolve(events);
       };
-      this.stopWaiting = reject;
-      return () => (this.wakeUp = this.stopWaiting = undefined);
+      this.stopWaiting = (err) => {
+        done();
+        reject(err);
+      };
+      return done;
     });
   }
 

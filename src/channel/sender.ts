@@ -44,6 +44,10 @@ export class SenderCore<T> {
   stream: GlobalKey | undefined;
   private outstanding = 0;
   private held: Uint8Array[] = [];
+  /** True while a message of this stream is being encoded and written. */
+  private writing = false;
+  /** Values with channel ends sent while another message was being written. */
+  private reentered: T[] = [];
   private readyWait: Deferred | undefined;
   private closeRequested = false;
   private goneWatchers: ((err: ReceiverGoneError) => void)[] = [];
@@ -83,17 +87,44 @@ export class SenderCore<T> {
     this.credit(0);
   }
 
+  /**
+   * Sequence numbers follow the order in which send() calls begin. A send
+   * that begins while another of this stream is still encoding (a getter the
+   * codec reads sends on a clone) cannot write into the frame under way: it
+   * waits until that one is written, and follows it.
+   */
   send(value: T): boolean {
     if (this.gone !== undefined) throw this.gone;
+    if (this.writing) return this.sendReentered(value);
     if ((this.outstanding >= this.window || this.held.length > 0) && !this.neverHold) {
       this.held.push(this.outlet.encodeDetached(value));
       return false;
     }
     // The sequence number is taken only once the write succeeded: a refused
     // message (a cycle, too many handles, too large) must not leave a gap.
-    this.outstanding += this.outlet.write(value, this.seq + 1);
-    this.seq++;
-    return this.outstanding < this.window;
+    this.writing = true;
+    try {
+      this.outstanding += this.outlet.write(value, this.seq + 1);
+      this.seq++;
+    } finally {
+      this.writing = false;
+      this.sendWaiting();
+    }
+    return this.outstanding < this.window && this.held.length === 0;
+  }
+
+  /** A send from inside another's encoding: encoded now (snapshot), written after it. */
+  private sendReentered(value: T): boolean {
+    // Channel ends move only when their message is written, so such a value waits as it is.
+    if (this.neverHold) this.reentered.push(value);
+    else this.held.push(this.outlet.encodeDetached(value));
+    return false;
+  }
+
+  /** After a write: what was sent from inside it goes out now (held bytes as the window allows). */
+  private sendWaiting(): void {
+    if (this.held.length > 0) this.credit(0);
+    while (this.reentered.length > 0 && this.gone === undefined) this.send(this.reentered.shift()!);
   }
 
   /** Resolves when send() would return true again. */
@@ -118,7 +149,7 @@ export class SenderCore<T> {
   /** The receiver consumed `bytes`; send what was held back. */
   credit(bytes: number): void {
     this.outstanding -= bytes;
-    while (this.held.length > 0 && this.outstanding < this.window && this.gone === undefined) {
+    while (this.held.length > 0 && this.outstanding < this.window && this.gone === undefined && !this.writing) {
       this.outstanding += this.outlet.writeEncoded(this.held[0]!, this.seq + 1);
       this.held.shift();
       this.seq++;

@@ -10,7 +10,7 @@ import "../transport/net-transports.js";
 import { formatName, newToken } from "../transport/name.js";
 import { clientHandshake } from "../bootstrap/client-handshake.js";
 import { LINK_ONLY } from "../bootstrap/handshake.js";
-import { serverHandshake } from "../bootstrap/server-handshake.js";
+import { PendingHandshakes, serverHandshake } from "../bootstrap/server-handshake.js";
 import type { Connection } from "./connection.js";
 
 const limits = resolveLimits();
@@ -19,6 +19,7 @@ class NetRouterIO implements RouterIO {
   private listening: Promise<string> | undefined;
   private listener: Listener | undefined;
   private readonly token = newToken();
+  private readonly pending = new PendingHandshakes(16);
   router!: Router;
 
   listen(): Promise<string> {
@@ -28,15 +29,18 @@ class NetRouterIO implements RouterIO {
 
   private async start(): Promise<string> {
     this.listener = await listen(process.env.PROTOCHAN_LINK_ADDRESS ?? "unix", (socket: Socket) =>
-      serverHandshake(
-        socket,
-        this.router,
-        { token: this.token, type: LINK_ONLY, typeName: "(router link)", limits, timeoutMs: 10_000 },
-        (conn) => {
-          conn.closeWhenIdle = false; // a direct link: kept while the processes live (see Connection.routeEnded)
-          return { bootstrapPort: 0 };
-        },
-        () => {},
+      this.pending.admit((onSettled) =>
+        serverHandshake(
+          socket,
+          this.router,
+          { token: this.token, type: LINK_ONLY, typeName: "(router link)", limits, timeoutMs: 10_000 },
+          (conn) => {
+            conn.closeWhenIdle = false; // a direct link: kept while the processes live (see Connection.routeEnded)
+            return { bootstrapPort: 0 };
+          },
+          () => {},
+          onSettled,
+        ),
       ),
     );
     this.listener.unref?.();

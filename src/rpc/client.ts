@@ -129,7 +129,9 @@ class Call {
     try {
       frame = await this.replies.next({ timeoutMs, signal });
     } catch (err) {
-      if (err instanceof TimeoutError) throw this.deadlineExceeded();
+      // Only our own wait ends at the deadline; a TimeoutError from the transport (a worker
+      // set's own call limit) keeps its message.
+      if (err instanceof TimeoutError && this.deadline !== undefined && Date.now() >= this.deadline) throw this.deadlineExceeded();
       // The abort closed the replies before this wait heard of it.
       if (signal?.aborted) throw this.cancelled();
       throw err;

@@ -2,6 +2,7 @@
 // node:net. A Unix listener lives in a fresh 0700 directory that is removed
 // with it, so its path is neither predictable nor reachable by other users.
 import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,8 +22,12 @@ function listenOn(server: Server, target: string | { host: string; port: number 
   });
 }
 
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
+/**
+ * Stops accepting at once. Connections already made stay up, so this does not
+ * wait for them (server.close()'s callback would, for as long as they live).
+ */
+async function closeServer(server: Server): Promise<void> {
+  if (server.listening) server.close();
 }
 
 function dialSocket(options: { path: string } | { host: string; port: number }): Promise<Socket> {
@@ -36,24 +41,43 @@ function dialSocket(options: { path: string } | { host: string; port: number }):
   });
 }
 
+/** Private directories of open Unix listeners: removed at exit if still there. */
+const privateDirs = new Set<string>();
+// Ahead of other exit handlers: one that throws must not keep these on disk.
+process.prependOnceListener("exit", () => {
+  for (const dir of privateDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+async function removeDir(dir: string | undefined): Promise<void> {
+  if (dir === undefined) return;
+  await rm(dir, { recursive: true, force: true });
+  privateDirs.delete(dir);
+}
+
 export const unixTransport: Transport = {
   scheme: "unix",
   async listen(rest, onConnection) {
     // A given path is used as is; otherwise a fresh private directory.
     const dir = rest === "" ? await mkdtemp(join(tmpdir(), "protochan-")) : undefined;
     const path = dir === undefined ? rest : join(dir, "s");
+    if (dir !== undefined) privateDirs.add(dir);
     const server = createServer({ noDelay: true }, onConnection);
-    await listenOn(server, path);
-    let closed = false;
+    try {
+      await listenOn(server, path);
+    } catch (err) {
+      await removeDir(dir);
+      throw err;
+    }
+    let closing: Promise<void> | undefined;
     return {
       address: `unix:${path}`,
       unref: () => server.unref(),
-      async close() {
-        if (closed) return;
-        closed = true;
-        await closeServer(server); // node unlinks the socket file
-        if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-      },
+      // Every caller waits for the same close, so none returns before the directory is gone.
+      close: () =>
+        (closing ??= (async () => {
+          await closeServer(server);
+          await removeDir(dir);
+        })()),
     } satisfies Listener;
   },
   dial(rest) {

@@ -10,7 +10,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import os from "node:os";
-import { createInterface } from "node:readline";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { DisconnectedError, TimeoutError } from "../errors.js";
@@ -25,6 +24,10 @@ import { createClient } from "../rpc/client.js";
 import type { CallTransport, ReplyStream } from "../rpc/transport.js";
 import type { Client } from "../rpc/types.js";
 import { WORKER_ENV, WorkerHelloChannel } from "./run-worker.js";
+import { LineSplitter } from "./output-lines.js";
+
+/** Longest worker output line passed on, unless WorkerSetOptions.outputLineLimit says otherwise. */
+export const DEFAULT_OUTPUT_LINE_LIMIT = 64 * 1024;
 
 export interface WorkerSetOptions<S extends DescService> {
   readonly service: S;
@@ -43,6 +46,13 @@ export interface WorkerSetOptions<S extends DescService> {
   readonly onTimeout?: "restart" | "error";
   /** Worker output: prefixed with "[worker N] " and forwarded (default), or emitted as "output" events. */
   readonly output?: "forward" | "capture";
+  /**
+   * Longest output line passed on, in bytes (default 64 KiB). A longer line
+   * is cut there (flagged `cut`, or marked "[cut at N bytes]" when forwarded)
+   * and the rest of it dropped, so a worker writing without newlines cannot
+   * make the host hold its output.
+   */
+  readonly outputLineLimit?: number;
   /** Backoff before replacing a crashed worker: base × 2^(crashes in a row − 1), at most max (ms). */
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
   /** At most this many replacements per window; beyond, they wait (and "restart-limited" is emitted). */
@@ -59,7 +69,7 @@ export interface WorkerSetEvents {
   "restart-limited": [info: { waitMs: number; restartsInWindow: number }];
   timeout: [info: { id: number; method: string; action: "restart" | "error" }];
   queue: [info: { length: number }];
-  output: [info: { id: number; stream: "stdout" | "stderr"; line: string }];
+  output: [info: { id: number; stream: "stdout" | "stderr"; line: string; cut: boolean }];
 }
 
 type WorkerState = "starting" | "idle" | "busy" | "quarantined" | "retiring" | "gone";
@@ -70,6 +80,11 @@ interface Worker {
   state: WorkerState;
   calls?: Sender<CallEnvelope>;
   current?: PoolCall;
+  /** Calls given to it, and handlers it reported finished (see runWorker). */
+  started: number;
+  finished: number;
+  /** Its current call was cancelled: it takes no other until its handler reports the end. */
+  awaitingFinish: boolean;
   readonly exited: Promise<void>;
   expectedExit: boolean;
 }
@@ -86,6 +101,8 @@ class PoolCall implements ReplyStream {
   /** The current attempt's reply receiver (closing it cancels the handler). */
   replies?: Receiver<ReplyFrame>;
   timer?: NodeJS.Timeout;
+  /** When the caller made the call: time in the queue counts against its deadline. */
+  readonly madeAt = Date.now();
 
   constructor(
     readonly method: DescMethod,
@@ -168,8 +185,35 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
     return set;
   }
 
-  /** Resolves once `count` workers are up and not starting. */
-  ready(options?: WaitOptions): Promise<void> {
+  /**
+   * Resolves once `count` workers are listed, none is starting, and each has
+   * answered a probe: a worker killed a moment ago (its exit not seen yet)
+   * holds it back until it is replaced.
+   */
+  async ready(options?: WaitOptions): Promise<void> {
+    const deadline = options?.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+    const within = (): WaitOptions => ({
+      timeoutMs: deadline === undefined ? undefined : Math.max(0, deadline - Date.now()),
+      signal: options?.signal,
+    });
+    for (;;) {
+      await this.fullPool(within());
+      const listed = [...this.workers.values()].filter((w) => w.state !== "starting" && w.state !== "gone");
+      const answers = await waitFor<boolean[]>("ready", within(), (resolve, reject) => {
+        Promise.all(listed.map((w) => this.answers(w))).then(resolve, reject);
+        return () => {};
+      });
+      const dead = listed.filter((_, i) => !answers[i]);
+      if (dead.length === 0) return;
+      // Gone but still listed: wait until its exit is seen (it leaves the list), then for its replacement.
+      await waitFor<void>("ready", within(), (resolve) => {
+        void Promise.all(dead.map((w) => w.exited)).then(() => resolve());
+        return () => {};
+      });
+    }
+  }
+
+  private fullPool(options: WaitOptions): Promise<void> {
     const full = () => [...this.workers.values()].filter((w) => w.state !== "starting" && w.state !== "gone").length >= this.count;
     const early = abortedAlready("ready", options);
     if (early !== undefined) return Promise.reject(early);
@@ -183,6 +227,23 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
       this.on("ready", check);
       return () => this.off("ready", check);
     });
+  }
+
+  /** Whether the worker's process answers (a call to no method gets UNIMPLEMENTED back at once). */
+  private async answers(worker: Worker): Promise<boolean> {
+    if (worker.calls === undefined || worker.state === "gone") return false;
+    const [reply, replies] = channel(ReplyChannel);
+    try {
+      worker.calls.send({ method: "", reply });
+      reply.close();
+      await replies.recv();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      reply.close();
+      replies.close();
+    }
   }
 
   /** Workers alive (starting or running). */
@@ -237,15 +298,17 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
     worker.state = "busy";
     worker.current = call;
     call.attempts++;
+    worker.started++;
     const [reply, replies] = channel(ReplyChannel);
     call.replies = replies;
     try {
-      worker.calls!.send(call.build(reply));
+      worker.calls!.send(withDeadlineLeft(call.build(reply), call.madeAt));
     } catch {
       // The worker is going away; its exit puts the call back or fails it.
     } finally {
       reply.close();
     }
+    // The worker's own limit runs from now, whatever the caller's deadline: a cancel does not stop it.
     const timeoutMs = this.options.callTimeoutMs;
     if (timeoutMs !== undefined) call.timer = setTimeout(() => this.timedOut(worker, call, timeoutMs), timeoutMs);
     void this.pump(worker, call, replies);
@@ -268,12 +331,36 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
       // Closed by cancel(), or the worker's process went away before the end.
       if (!(err instanceof DisconnectedError) || call.cancelled) finished = true;
     }
+    const limited = this.options.callTimeoutMs !== undefined;
+    if (finished && call.cancelled && limited && worker.current === call && worker.finished < worker.started) {
+      // The handler was told to stop; until it reports that it has, the worker may be hung
+      // (its own time limit then acts on it).
+      worker.awaitingFinish = true;
+      return;
+    }
     clearTimeout(call.timer);
     if (finished) {
       this.crashesInARow = 0;
       this.release(worker, call);
     } else {
       this.crashed(worker, call);
+    }
+  }
+
+  /** The worker reports each handler's end; one a cancelled call was waiting for frees it. */
+  private async watchFinished(worker: Worker, finished: Receiver<unknown>): Promise<void> {
+    try {
+      for await (const _ of finished) {
+        worker.finished++;
+        const call = worker.current;
+        if (!worker.awaitingFinish || call === undefined || worker.finished < worker.started) continue;
+        worker.awaitingFinish = false;
+        clearTimeout(call.timer);
+        this.crashesInARow = 0;
+        this.release(worker, call);
+      }
+    } catch {
+      // The worker's process went away: its exit is handled elsewhere.
     }
   }
 
@@ -304,10 +391,11 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
   }
 
   private cancel(call: PoolCall): void {
-    clearTimeout(call.timer);
     const i = this.queue.indexOf(call);
     if (i >= 0) this.queue.splice(i, 1);
-    call.replies?.close(); // the handler sees its call cancelled; pump() then frees the worker
+    // The handler sees its call cancelled; the worker is free once it reports its end, or
+    // its own time limit (still running) acts on it.
+    call.replies?.close();
   }
 
   private timedOut(worker: Worker, call: PoolCall, timeoutMs: number): void {
@@ -349,7 +437,7 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
     });
     let resolveExited!: () => void;
     const exited = new Promise<void>((resolve) => (resolveExited = resolve));
-    const worker: Worker = { id, proc, state: "starting", exited, expectedExit: false };
+    const worker: Worker = { id, proc, state: "starting", exited, expectedExit: false, started: 0, finished: 0, awaitingFinish: false };
     this.workers.set(id, worker);
     this.emit("spawn", { id, pid: proc.pid! });
     this.forwardOutput(worker);
@@ -365,9 +453,11 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
       const { first } = await server.accept({ timeoutMs: this.options.startTimeoutMs ?? 20_000 });
       if (worker.state !== "starting") {
         first.calls.close();
+        first.finished.close();
         return;
       }
       worker.calls = first.calls;
+      void this.watchFinished(worker, first.finished);
       worker.state = "idle";
       this.emit("ready", { id, pid: proc.pid! });
       this.dispatch();
@@ -379,11 +469,15 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
   }
 
   private forwardOutput(worker: Worker): void {
+    const limit = this.options.outputLineLimit ?? DEFAULT_OUTPUT_LINE_LIMIT;
     for (const stream of ["stdout", "stderr"] as const) {
-      createInterface({ input: worker.proc[stream]! }).on("line", (line) => {
-        if (this.options.output === "capture") this.emit("output", { id: worker.id, stream, line });
-        else process[stream].write(`[worker ${worker.id}] ${line}\n`);
+      const lines = new LineSplitter(limit, (line, cut) => {
+        if (this.options.output === "capture") this.emit("output", { id: worker.id, stream, line, cut });
+        else process[stream].write(`[worker ${worker.id}] ${line}${cut ? ` [cut at ${limit} bytes]` : ""}\n`);
       });
+      const input = worker.proc[stream]!;
+      input.on("data", (chunk: Buffer) => lines.push(chunk));
+      input.on("end", () => lines.end());
     }
   }
 
@@ -460,4 +554,10 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** The caller's deadline less the time the call waited for a worker. */
+function withDeadlineLeft(envelope: CallEnvelope, madeAt: number): CallEnvelope {
+  if (envelope.timeoutMs === undefined) return envelope;
+  return { ...envelope, timeoutMs: Math.max(1, envelope.timeoutMs - (Date.now() - madeAt)) };
 }

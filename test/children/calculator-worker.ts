@@ -18,6 +18,7 @@ function pause(ms: number, signal: AbortSignal): Promise<boolean> {
 async function work(req: { millis: number; crash: boolean; failCode: string; tag: string }, signal: AbortSignal) {
   console.log(`started ${req.tag}`);
   if (req.crash) process.kill(process.pid, "SIGKILL");
+  if (req.tag === "hang") for (;;); // hung for good: deaf to cancellation, only a kill ends it
   const completed = await pause(req.millis, signal);
   if (!completed) console.log(`cancelled ${req.tag}: ${(signal.reason as Error).message}`);
   if (req.failCode !== "") {

@@ -95,6 +95,40 @@ switch (mode) {
     }
     break;
   }
+  case "timed": {
+    // How long connect() takes (the server may be under a flood of strangers).
+    const t0 = performance.now();
+    const tx = await connect(PingChannel, name, { timeoutMs: 10_000 });
+    report("connected", { ms: performance.now() - t0 });
+    tx.send(ping(1, "in"));
+    tx.close();
+    await tx.flush();
+    break;
+  }
+  case "reentrant": {
+    // The codec reads `text` through a getter that sends on a clone of the
+    // very sender that is encoding: "inner" (sent from inside) and "outer".
+    const tx = await connect(PingChannel, name);
+    const clone = tx.clone();
+    const outer = ping(2);
+    let innerSent = false;
+    Object.defineProperty(outer, "text", {
+      enumerable: true,
+      get() {
+        if (!innerSent) {
+          innerSent = true;
+          clone.send(ping(1, "inner"));
+        }
+        return "outer";
+      },
+    });
+    tx.send(outer);
+    tx.send(ping(3, "after"));
+    clone.close();
+    tx.close();
+    await tx.flush();
+    break;
+  }
   default:
     throw new Error(`unknown MODE ${mode}`);
 }

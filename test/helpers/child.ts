@@ -1,6 +1,9 @@
 // Runs a TypeScript program from test/children/ as a real child process and
 // talks to it through JSON lines on stdout. Every wait is bounded.
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -16,12 +19,24 @@ export class Child {
   private readonly events: ChildEvent[] = [];
   private waiting: (() => void) | undefined;
   stderr = "";
+  /** The child exited and everything it printed has been read. */
+  private outputClosed = false;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(program: string, env: Record<string, string> = {}) {
+    // A directory of its own for what the child leaves behind: a killed child cannot
+    // clean up, so its directory is removed here; a child that exits must leave it clean.
+    const tmp = mkdtempSync(join(tmpdir(), "child-"));
+    // tsx keeps its compile cache in the temporary directory: share it.
+    const cache = `tsx-${process.getuid?.() ?? ""}`;
+    mkdirSync(join(tmpdir(), cache), { recursive: true });
+    symlinkSync(join(tmpdir(), cache), join(tmp, cache));
     this.proc = spawn(process.execPath, ["--conditions=source", "--import", "tsx", childrenDir + program], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, TMPDIR: tmp, ...env },
       stdio: ["pipe", "pipe", "pipe"],
+    });
+    this.proc.once("exit", (_code, signal) => {
+      if (signal !== null) rmSync(tmp, { recursive: true, force: true });
     });
     this.proc.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
     createInterface({ input: this.proc.stdout! }).on("line", (line) => {
@@ -29,6 +44,7 @@ export class Child {
       this.events.push(JSON.parse(line) as ChildEvent);
       this.waiting?.();
     });
+    this.proc.once("close", () => (this.outputClosed = true));
     this.exited = new Promise((resolve) => this.proc.on("exit", (code, signal) => resolve({ code, signal })));
   }
 
@@ -46,13 +62,14 @@ export class Child {
           clearTimeout(timer);
           resolve();
         };
-        this.proc.once("exit", () => {
+        // "close", not "exit": lines the child printed just before exiting may still be in the pipe.
+        this.proc.once("close", () => {
           clearTimeout(timer);
           resolve();
         });
       });
       this.waiting = undefined;
-      if (this.proc.exitCode !== null && !this.events.some((e) => e.event === name)) {
+      if (this.outputClosed && !this.events.some((e) => e.event === name)) {
         throw new Error(`child exited (${this.proc.exitCode}) before "${name}"; stderr:\n${this.stderr}`);
       }
     }

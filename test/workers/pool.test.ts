@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { QueueFullError, TimeoutError, WorkerCrashedError } from "protochan";
+import { DEFAULT_OUTPUT_LINE_LIMIT } from "../../src/workers/worker-set.js";
 import { startCalculators } from "./harness.js";
 
 const T = { timeout: 90_000 };
@@ -73,7 +74,8 @@ test("timeout with action restart: the call fails, its worker is killed and repl
   const [before] = set.pids;
   const slow = set.client.work({ millis: 10_000, tag: "slow" });
   await printed("started slow");
-  await assert.rejects(slow, TimeoutError);
+  // The worker set's limit, not a caller's deadline (the caller gave none): the message names it.
+  await assert.rejects(slow, (err: unknown) => err instanceof TimeoutError && /Work took longer than 300 ms on worker 1/.test(err.message));
   await once(set, "ready");
   assert.notEqual(set.pids[0], before);
   assert.equal((await set.client.add({ a: 2n, b: 3n })).sum, 5n);
@@ -144,4 +146,59 @@ test("restart() replaces every worker without growing the pool; close() drains r
   await set.close();
   assert.equal((await draining).tag, "draining");
   assert.equal(set.size, 0);
+});
+
+/** `promise`, or a clear failure after `ms`. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+test("a hung worker is restarted by its own time limit although every caller's deadline is shorter; calls after it succeed", T, async () => {
+  const { set, printed } = startCalculators({ count: 1, callTimeoutMs: 1_000, onTimeout: "restart", backoff: { baseMs: 1, maxMs: 10 } });
+  await set.ready({ timeoutMs: 30_000 });
+  const [before] = set.pids;
+  const timedOut = once(set, "timeout") as Promise<[{ action: string }]>;
+  const hung = set.client.work({ millis: 1, tag: "hang" }, { timeoutMs: 200 });
+  await printed("started hang");
+  await assert.rejects(hung, TimeoutError);
+  // Callers with short deadlines keep coming while the worker hangs: their cancels must not free it.
+  const during = Array.from({ length: 5 }, (_, i) => set.client.add({ a: BigInt(i), b: 1n }, { timeoutMs: 200 }).catch(() => undefined));
+  const [info] = await within(timedOut, 10_000, "the hung worker's own time limit");
+  assert.equal(info.action, "restart");
+  await Promise.all(during);
+  await set.ready({ timeoutMs: 30_000 });
+  assert.notEqual(set.pids[0], before, "the hung worker was not replaced");
+  const after = await Promise.all(Array.from({ length: 35 }, (_, i) => set.client.add({ a: BigInt(i), b: 1n }, { timeoutMs: 10_000 })));
+  assert.deepEqual(after.map((r) => r.sum), Array.from({ length: 35 }, (_, i) => BigInt(i) + 1n));
+  await set.close();
+});
+
+test("ready() after a SIGKILL resolves only once every listed worker can take a call", T, async () => {
+  const { set } = startCalculators({ count: 2, backoff: { baseMs: 1, maxMs: 10 } });
+  await set.ready({ timeoutMs: 30_000 });
+  for (const pid of set.pids) process.kill(pid, "SIGKILL");
+  await set.ready({ timeoutMs: 30_000 });
+  // Plain calls (not retried elsewhere): one sent to a dead worker would fail.
+  const sums = await Promise.all([set.client.add({ a: 1n, b: 2n }), set.client.add({ a: 3n, b: 4n })]);
+  assert.deepEqual(sums.map((r) => r.sum), [3n, 7n]);
+  await set.close();
+});
+
+test("a worker writing 1 GiB to stdout without a newline: the host stays up, the line is cut at the limit", { timeout: 120_000 }, async () => {
+  const rssBefore = process.memoryUsage().rss;
+  const { set, printed } = startCalculators({ count: 1, entry: new URL("../children/chatty-worker.ts", import.meta.url).pathname });
+  const lines: { length: number; cut: boolean }[] = [];
+  let peak = rssBefore;
+  set.on("output", ({ line, cut }) => {
+    lines.push({ length: line.length, cut });
+    peak = Math.max(peak, process.memoryUsage().rss);
+  });
+  await printed("after");
+  await set.ready({ timeoutMs: 60_000 });
+  assert.deepEqual(lines.slice(0, 2), [{ length: DEFAULT_OUTPUT_LINE_LIMIT, cut: true }, { length: 5, cut: false }]);
+  assert.ok(peak - rssBefore < 256 * 1024 * 1024, `the host grew by ${(peak - rssBefore) >> 20} MiB`);
+  assert.equal((await set.client.add({ a: 2n, b: 2n })).sum, 4n);
+  await set.close();
 });

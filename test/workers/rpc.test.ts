@@ -124,3 +124,36 @@ test("a multi-client server: 20 client processes call concurrently, each isolate
   await Promise.all(clients.map((c) => c.succeeded()));
   await server.close();
 });
+
+test("a multi-client server: while 20 clients call, one is killed and another sends garbage; the 20 complete", T, async () => {
+  const server = await listenService(CalculatorService, {
+    add: (req) => ({ sum: req.a + req.b, workerPid: process.pid }),
+  });
+  const start = (mode: string) => new Child("calculator-client.ts", { PROTOCHAN_NAME: server.name, CALLS: "200", MODE: mode });
+  const clients = Array.from({ length: 20 }, () => start("halfway"));
+  const victim = start("busy");
+  const vandal = start("garbage");
+  const everyone = [...clients, victim, vandal];
+  try {
+    await Promise.all(everyone.map((c) => c.next("halfway", 60_000)));
+    // Mid-run: the 20 go on calling while one client dies mid-call and another breaks the protocol.
+    victim.tell("go");
+    for (const c of clients) c.tell("go");
+    vandal.tell("go");
+    setTimeout(() => victim.kill("SIGKILL"), 20);
+    const cut = await vandal.next("cut", 30_000);
+    assert.notEqual(cut.code, "none", "the server answered a client that sent garbage");
+    const reports = await Promise.all(clients.map((c) => c.next("done", 60_000)));
+    for (const r of reports) assert.deepEqual({ calls: r.calls, wrong: r.wrong }, { calls: 200, wrong: 0 });
+    await Promise.all(clients.map((c) => c.succeeded()));
+    // The server still takes new clients.
+    const late = start("halfway");
+    await late.next("halfway", 60_000);
+    late.tell("go");
+    assert.deepEqual(await late.next("done", 60_000), { event: "done", calls: 200, wrong: 0 });
+    await late.succeeded();
+  } finally {
+    for (const c of everyone) c.kill();
+    await server.close();
+  }
+});
