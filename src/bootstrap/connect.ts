@@ -17,7 +17,7 @@ export interface ConnectOptions extends WaitOptions, Partial<ChannelLimits> {}
 /**
  * Connects to the server named `name` and returns a sender to its receiver.
  * Dialling and the handshake must be done within `options.timeoutMs`
- * (default {@link DEFAULT_CONNECT_TIMEOUT_MS}, 10 s), else it fails with a
+ * (default 10 s), else it fails with a
  * TimeoutError; `options.signal` aborts it (AbortedError).
  */
 export async function connect<T>(spec: ChannelSpec<T>, name: string, options: ConnectOptions = {}): Promise<Sender<T>> {

@@ -11,7 +11,11 @@ export function packageRoot(): string {
     const manifest = join(dir, "package.json");
     if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "protochan") return dir;
     const up = dirname(dir);
-    if (up === dir) throw new Error("protochan: cannot find the package's own package.json above " + fileURLToPath(import.meta.url));
+    if (up === dir) {
+      // A broken install, not a caller's mistake: the CLI says so and stops.
+      process.stderr.write(`protochan: cannot find the package's own package.json above ${fileURLToPath(import.meta.url)}\n`);
+      process.exit(2);
+    }
     dir = up;
   }
 }

@@ -99,6 +99,12 @@ test("a C server refuses a TypeScript client of another type, naming its own", T
     const name = await peer.next("name");
     await assert.rejects(connect(BytesChannel, name, { timeoutMs: 10_000 }), /handshake refused: this server's channel carries example\.v1\.Ping, the client's another type/);
     assert.match(await peer.next("refused"), /carries example\.v1\.Ping/);
+    // The refusal left the C server listening: the right client still gets in, and the server
+    // exits cleanly (a killed one would leave its private directory behind).
+    const sender = await connect(opsOf("ping").channel, name, { timeoutMs: 10_000 });
+    sender.close();
+    assert.equal(await peer.next("done"), "0");
+    await peer.succeeded();
   } finally {
     peer.kill();
   }
