@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   // connections
   "PROTOCOL_ERROR",
   "FRAME_TOO_LARGE",
+  "RESOURCE_LIMIT",
   "CONNECTION_LOST",
   "HANDSHAKE_REFUSED",
   "BAD_ADDRESS",
@@ -127,6 +128,24 @@ export class ProtocolError extends ProtochanError {
 /** A frame larger than the configured maximum (sent or received). */
 export class FrameTooLargeError extends ProtocolError {
   override readonly code = "FRAME_TOO_LARGE";
+}
+
+/**
+ * A bound on what one side may make the other hold was reached: from a peer
+ * (routes, unconsumed bytes, parked streams, unread output) it ends that
+ * connection; from this process (send() past its window while ignoring
+ * `false`) only that call fails. `limit` names the bound.
+ */
+export class ResourceLimitError extends ProtochanError {
+  readonly code = "RESOURCE_LIMIT";
+  constructor(
+    /** The bound that was reached, as its option is named (e.g. `maxRoutes`). */
+    readonly limit: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 /** The peer's connection ended without closing its channels (crash, kill, network). */

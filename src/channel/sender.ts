@@ -3,7 +3,8 @@
 // byte window: send() returns false once the receiver holds `window` bytes it
 // has not consumed, and ready() resolves when it has room again. Sends past
 // that point are encoded at once (the value is snapshotted) and held here.
-import { EndpointClosedError, ReceiverGoneError, type EndReason } from "../errors.js";
+import { EndpointClosedError, ReceiverGoneError, ResourceLimitError, type EndReason } from "../errors.js";
+import { heldLimit } from "./defaults.js";
 import type { GlobalKey } from "../router/keys.js";
 import type { ChannelType } from "./channel-type.js";
 import type { Sendable } from "../codec/handle-fields.js";
@@ -44,6 +45,10 @@ export class SenderCore<T> {
   stream: GlobalKey | undefined;
   private outstanding = 0;
   private held: Uint8Array[] = [];
+  /** Bytes in `held`: bounded by heldLimit(window). */
+  private heldBytes = 0;
+  /** Never-held messages written since send() first returned false (reset once there is room). */
+  private overrunBytes = 0;
   /** True while a message of this stream is being encoded and written. */
   private writing = false;
   /** Values with channel ends sent while another message was being written. */
@@ -97,14 +102,21 @@ export class SenderCore<T> {
     if (this.gone !== undefined) throw this.gone;
     if (this.writing) return this.sendReentered(value);
     if ((this.outstanding >= this.window || this.held.length > 0) && !this.neverHold) {
-      this.held.push(this.outlet.encodeDetached(value));
+      this.hold(this.outlet.encodeDetached(value));
       return false;
     }
+    // Never held (its handles move at once): a caller ignoring `false` for a
+    // window's worth would make the receiver drop the connection.
+    const pastWindow = this.outstanding >= this.window;
+    if (!pastWindow) this.overrunBytes = 0;
+    else if (this.overrunBytes >= this.window) throw this.overrun(this.overrunBytes);
     // The sequence number is taken only once the write succeeded: a refused
     // message (a cycle, too many handles, too large) must not leave a gap.
     this.writing = true;
     try {
-      this.outstanding += this.outlet.write(value, this.seq + 1);
+      const charge = this.outlet.write(value, this.seq + 1);
+      this.outstanding += charge;
+      if (pastWindow) this.overrunBytes += charge;
       this.seq++;
     } finally {
       this.writing = false;
@@ -117,8 +129,22 @@ export class SenderCore<T> {
   private sendReentered(value: T): boolean {
     // Channel ends move only when their message is written, so such a value waits as it is.
     if (this.neverHold) this.reentered.push(value);
-    else this.held.push(this.outlet.encodeDetached(value));
+    else this.hold(this.outlet.encodeDetached(value));
     return false;
+  }
+
+  /** Keeps an encoded message until the window has room; a caller ignoring `false` hits a bound. */
+  private hold(body: Uint8Array): void {
+    if (this.heldBytes + body.length > heldLimit(this.window)) throw this.overrun(this.heldBytes);
+    this.held.push(body);
+    this.heldBytes += body.length;
+  }
+
+  private overrun(bytes: number): ResourceLimitError {
+    return new ResourceLimitError(
+      "window",
+      `send() was called on after it returned false: ${bytes} bytes wait beyond the window of ${this.window} bytes; await ready() first`,
+    );
   }
 
   /** After a write: what was sent from inside it goes out now (held bytes as the window allows). */
@@ -151,7 +177,7 @@ export class SenderCore<T> {
     this.outstanding -= bytes;
     while (this.held.length > 0 && this.outstanding < this.window && this.gone === undefined && !this.writing) {
       this.outstanding += this.outlet.writeEncoded(this.held[0]!, this.seq + 1);
-      this.held.shift();
+      this.heldBytes -= this.held.shift()!.length;
       this.seq++;
     }
     if (this.held.length === 0) {
@@ -165,6 +191,7 @@ export class SenderCore<T> {
     if (this.gone !== undefined) return;
     this.gone = new ReceiverGoneError(reason, cause === undefined ? undefined : { cause });
     this.held = [];
+    this.heldBytes = 0;
     // Heard through another path (a route it handed off): the route it sends on now ends too.
     this.outlet.close(this.seq);
     this.settleReady(this.gone);
@@ -220,7 +247,11 @@ export class Sender<T> implements Disposable {
   /**
    * Queues `value` for the receiver. Returns false when the receiver is
    * `window` bytes behind: await ready() before sending more to keep memory
-   * bounded. Throws ReceiverGoneError once the receiver is known to be gone.
+   * bounded. Throws ReceiverGoneError once the receiver is known to be gone,
+   * and ResourceLimitError (`limit: "window"`) when sends keep coming after
+   * `false` until four windows (at least 1 MiB) wait here — or, on a channel
+   * whose messages may carry handles (never held back), once another window's
+   * worth was sent past the window.
    */
   send(value: Sendable<T>): boolean {
     this.checkOpen();

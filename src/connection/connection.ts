@@ -10,13 +10,14 @@ import {
   FrameTooLargeError,
   ProtocolError,
   ProtochanError,
+  ResourceLimitError,
   type EndReason,
 } from "../errors.js";
 import { ByteWriter } from "../wire/byte-writer.js";
 import { FrameParser } from "../wire/frame-parser.js";
 import { HANDLE_ENTRY_SIZE, HEADER_SIZE, Kind, NO_TYPE, splitTypeId, writeHeader, type TypeIdHalves } from "../wire/header.js";
 import type { ChannelType } from "../channel/channel-type.js";
-import type { ChannelLimits } from "../channel/defaults.js";
+import { windowCharge, type ChannelLimits } from "../channel/defaults.js";
 import { writeHandleEntry } from "../router/bodies.js";
 import { ExportContext, type ExportVia } from "../router/handles.js";
 import { hex } from "../router/keys.js";
@@ -51,6 +52,7 @@ export class Connection implements Link {
   highestInbound = 1;
   expectedOpens = 0;
   draining = 0;
+  unconsumed = 0;
   /** Set until the handshake completes; then frames go to the router. */
   handshake: HandshakeHandler | undefined;
   peer: Uint8Array = EMPTY;
@@ -97,6 +99,14 @@ export class Connection implements Link {
     return this.limits.window;
   }
 
+  get maxRoutes(): number {
+    return this.limits.maxRoutes;
+  }
+
+  get maxConnectionBytes(): number {
+    return this.limits.maxConnectionBytes;
+  }
+
   /** The handshake is done: frames now go to the router. */
   established(peer: Uint8Array, peerMaxFrameSize: number, sendWindow: number): void {
     this.handshake = undefined;
@@ -136,7 +146,7 @@ export class Connection implements Link {
     }
     writeHeader(w.view, start, Kind.Message, routeId, bodyLength, seq, type);
     this.wrote();
-    return bodyLength;
+    return windowCharge(bodyLength);
   }
 
   /** Header, handle table, body: the body is encoded first to learn the table. */
@@ -163,13 +173,13 @@ export class Connection implements Link {
     this.wrote();
     // A moved receiver's queue may be written from here, through this same scratch body.
     for (const after of ctx.after) after();
-    return bodyLength;
+    return windowCharge(bodyLength, ctx.entries.length);
   }
 
   writeBody<T>(routeId: number, seq: number, channel: ChannelType<T>, body: Uint8Array): number {
     if (HEADER_SIZE + body.length > this.peerMaxFrameSize) throw this.tooLarge(body.length);
     this.frame(Kind.Message, routeId, seq, halves(channel), body, 0);
-    return body.length;
+    return windowCharge(body.length);
   }
 
   writeFrame(kind: Kind, routeId: number, seq: number, body: Uint8Array = EMPTY, flags = 0, typeId?: bigint): void {
@@ -225,11 +235,27 @@ export class Connection implements Link {
     this.chunkedBytes = 0;
     if (chunks.length === 1) {
       this.socket.write(chunks[0]!);
-      return;
+    } else {
+      this.socket.cork();
+      for (const c of chunks) this.socket.write(c);
+      this.socket.uncork();
     }
-    this.socket.cork();
-    for (const c of chunks) this.socket.write(c);
-    this.socket.uncork();
+    if (this.socket.writableLength > this.limits.maxWriteBacklog) this.backlogExceeded();
+  }
+
+  /**
+   * The peer does not read what we write (messages are bounded by windows,
+   * but replies to its frames are not): it loses the connection. Failed
+   * after the current frame's handling, never from inside the router.
+   */
+  private backlogExceeded(): void {
+    const queued = this.socket.writableLength;
+    queueMicrotask(() =>
+      this.fail(
+        new ResourceLimitError("maxWriteBacklog", `peer does not read: ${queued} bytes wait for it (maxWriteBacklog is ${this.limits.maxWriteBacklog})`),
+        "protocol-error",
+      ),
+    );
   }
 
   /** Resolves when everything written so far has been handed to the OS. */

@@ -24,16 +24,22 @@ export interface Link {
   /** Routes that ended here but still owe the peer credit (a proxy there relays it): the link must stay up. */
   draining: number;
   readonly outbound: Map<number, OutRoute<unknown>>;
+  /** Routes this link may have (inbound, outbound, promised and draining together). */
+  readonly maxRoutes: number;
+  /** Charged bytes the peer may leave unconsumed here, over all routes. */
+  readonly maxConnectionBytes: number;
+  /** Charged bytes the peer sent here and we have not credited back yet. */
+  unconsumed: number;
   readonly failure: ProtochanError | undefined;
   /** Frames and messages this link carried, for diagnostics. */
   readonly stats: { framesIn: number; framesOut: number };
   allocRouteId(): number;
   /**
-   * Writes a MESSAGE; returns its body length. Channel ends found while
-   * encoding go into the frame's handle table.
+   * Writes a MESSAGE; returns its window charge (see windowCharge). Channel
+   * ends found while encoding go into the frame's handle table.
    */
   writeMessage<T>(routeId: number, seq: number, type: ChannelType<T>, value: T, via: ExportVia): number;
-  /** A MESSAGE whose body is already encoded (and carries no handles). */
+  /** A MESSAGE whose body is already encoded (and carries no handles); returns its window charge. */
   writeBody<T>(routeId: number, seq: number, type: ChannelType<T>, body: Uint8Array): number;
   /** A frame other than MESSAGE. */
   writeFrame(kind: Kind, routeId: number, seq: number, body?: Uint8Array, flags?: number, typeId?: bigint): void;

@@ -6,7 +6,7 @@
 // new place (REDIRECT), the sender switches over (HANDOFF + OPEN), and the
 // receiver merges both paths by sequence number. No sockets or timers here:
 // links and the RouterIO are supplied by the I/O layer (or by a test).
-import { ProtocolError, ReceiverGoneError, type EndReason, type ProtochanError } from "../errors.js";
+import { ProtocolError, ReceiverGoneError, ResourceLimitError, type EndReason, type ProtochanError } from "../errors.js";
 import type { ChannelType } from "../channel/channel-type.js";
 import { Receiver, ReceiverCore } from "../channel/receiver.js";
 import { Sender, SenderCore, type Outlet } from "../channel/sender.js";
@@ -90,6 +90,8 @@ export class Router {
   private readonly joins = new Map<string, StreamIn<unknown>>();
   /** Continuations that arrived before their HANDOFF, each in a stream of its own until joined. */
   private readonly parked = new Map<string, StreamIn<unknown>>();
+  /** How many of `parked` each connection brought: a peer may park at most MAX_WAITING. */
+  private readonly parkedOn = new Map<Link, number>();
   /** Late HANDOFFs whose continuation has not come yet: it will be refused. */
   private readonly refusedJoins = new Set<string>();
   /** Continuations joined at once by a sender here (switchToLocal): their HANDOFF finds nothing to do. */
@@ -232,6 +234,7 @@ export class Router {
     if (h.routeId <= link.highestInbound) throw new ProtocolError(`OPEN of route ${h.routeId}, which was opened before`);
     link.highestInbound = h.routeId;
     if (o.base && link.expectedOpens > 0) link.expectedOpens--;
+    else claimRoutes(link, 1);
     if (o.parent !== undefined) this.openChild(link, h, o, o.parent);
     else if (o.base) this.openMoved(link, h, o);
     else this.openContinuation(link, h, o);
@@ -268,8 +271,12 @@ export class Router {
     if (this.refusedJoins.delete(key)) return this.refuse(link, h);
     const stream = this.joins.get(key);
     if (stream === undefined) {
-      if (this.parked.size >= MAX_WAITING) throw new ProtocolError(`more than ${MAX_WAITING} continuations wait for their HANDOFF`);
-      const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, () => this.parked.delete(key)), undefined);
+      const parkedHere = this.parkedOn.get(link) ?? 0;
+      if (parkedHere >= MAX_WAITING) {
+        throw new ResourceLimitError("maxParked", `more than ${MAX_WAITING} continuations from one connection wait for their HANDOFF`);
+      }
+      this.parkedOn.set(link, parkedHere + 1);
+      const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, link, () => this.unpark(key)), undefined);
       this.parked.set(key, waiting);
       new InRoute(link, h.routeId, waiting, type, undefined);
       return;
@@ -288,7 +295,7 @@ export class Router {
       this.joins.set(key, stream);
       return;
     }
-    this.parked.delete(key);
+    this.unpark(key);
     this.joined(stream, this.place(waiting, stream));
   }
 
@@ -320,8 +327,19 @@ export class Router {
 
   private refuseParkedKey(key: string): void {
     const waiting = this.parked.get(key)!;
-    this.parked.delete(key);
+    this.unpark(key);
     this.place(waiting, undefined);
+  }
+
+  /** A parked continuation leaves the waiting room (joined, refused or ended). */
+  private unpark(key: string): void {
+    const waiting = this.parked.get(key);
+    if (waiting === undefined) return;
+    this.parked.delete(key);
+    const link = (waiting.sink as Parked).link;
+    const left = (this.parkedOn.get(link) ?? 1) - 1;
+    if (left > 0) this.parkedOn.set(link, left);
+    else this.parkedOn.delete(link);
   }
 
   /**
@@ -376,7 +394,7 @@ export class Router {
     const type = this.typeOf(o.port);
     if (type === undefined) return this.refuse(link, h);
     checkType(h, type);
-    const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, () => {}), undefined);
+    const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, link, () => {}), undefined);
     new InRoute(link, h.routeId, waiting, type, o.firstSeq);
     at.whenPlaced((into) => {
       const place = into === undefined ? undefined : placeOf(into);
@@ -453,6 +471,7 @@ export class Router {
 
   importSender(link: Link, entry: HandleEntry, type: ChannelType<unknown>): Sender<unknown> {
     if (entry.gone === true) return goneSender(type, entry.port);
+    claimRoutes(link, 1); // its stream opens back to the peer
     const stream = this.newKey();
     const route = new OutRoute(link, type, entry.port, stream, { firstSeq: 1, base: true, parent: { hold: entry.hold } });
     const core = new SenderCore(route, link.sendWindow, type.handles);
@@ -463,6 +482,7 @@ export class Router {
 
   importReceiver(link: Link, entry: HandleEntry, type: ChannelType<unknown>): Receiver<unknown> {
     if (this.ports.has(entry.port.id)) throw new ProtocolError("a receiver arrived that is already here");
+    claimRoutes(link, entry.streamCount); // its streams will open here
     const core = new ReceiverCore<unknown>(type);
     core.pendingOpens = entry.streamCount;
     link.expectedOpens += entry.streamCount;
@@ -627,6 +647,8 @@ class Parked implements StreamSink<unknown> {
   constructor(
     /** The receiver's port id. */
     readonly port: string,
+    /** The connection its first route came over (parked streams are counted per connection). */
+    readonly link: Link,
     private readonly onEnd: () => void,
   ) {}
 
@@ -683,8 +705,16 @@ function startStream(core: ReceiverCore<unknown>, o: Open): StreamIn<unknown> {
   return started;
 }
 
-/** Streams parked at once (continuations before their HANDOFF); a peer sending more is hostile. */
+/** Streams parked at once per connection (continuations before their HANDOFF); a peer sending more is hostile. */
 const MAX_WAITING = 4096;
+
+/** A peer asks for `count` more routes on `link` (OPENs, sender clones, a moved receiver's streams). */
+function claimRoutes(link: Link, count: number): void {
+  const routes = link.inbound.size + link.outbound.size + link.expectedOpens + link.draining;
+  if (routes + count > link.maxRoutes) {
+    throw new ResourceLimitError("maxRoutes", `peer would have ${routes + count} routes on one connection (maxRoutes is ${link.maxRoutes})`);
+  }
+}
 
 /** Adds `key`, forgetting the oldest past MAX_WAITING (late HANDOFFs are peer input). */
 function remember(set: Set<string>, key: string): void {

@@ -4,7 +4,7 @@
 //   LocalRoute — a sender and its receiver in the same process.
 // A route's owner is the stream's origin (a SenderCore) or a Forwarder (a
 // proxy left behind by a receiver that moved).
-import { ProtocolError, type EndReason, type ProtochanError } from "../errors.js";
+import { ProtocolError, ResourceLimitError, type EndReason, type ProtochanError } from "../errors.js";
 import type { ChannelType } from "../channel/channel-type.js";
 import { windowCharge } from "../channel/defaults.js";
 import { SenderCore, type Outlet } from "../channel/sender.js";
@@ -78,7 +78,7 @@ export class OutRoute<T> implements Outlet<T> {
       this.owner.markGone("connection-lost", this.link.failure);
       return 0;
     }
-    const charge = windowCharge(this.link.writeMessage(this.id, seq, this.channel, value, { owner: this.owner, port: this.portKey }));
+    const charge = this.link.writeMessage(this.id, seq, this.channel, value, { owner: this.owner, port: this.portKey });
     this.outstanding += charge;
     return charge;
   }
@@ -93,7 +93,7 @@ export class OutRoute<T> implements Outlet<T> {
       this.owner.markGone("connection-lost", this.link.failure);
       return 0;
     }
-    const charge = windowCharge(this.link.writeBody(this.id, seq, this.channel, body));
+    const charge = this.link.writeBody(this.id, seq, this.channel, body);
     this.outstanding += charge;
     return charge;
   }
@@ -213,7 +213,7 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     }
     // Twice the window: a proxy may forward a full window while its origin starts another.
     if (this.inFlight >= 2 * this.link.recvWindow) {
-      throw new ProtocolError(`route ${this.id}: peer ignored flow control (${this.inFlight} bytes unconsumed)`);
+      throw new ResourceLimitError("window", `route ${this.id}: peer ignored flow control (${this.inFlight} bytes unconsumed)`);
     }
     this.nextSeq = h.seq + 1;
     const imported = h.handleCount === 0 ? undefined : importHandles(this.link, handles, h.handleCount);
@@ -228,8 +228,9 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
         { cause: err },
       );
     }
-    const charge = windowCharge(body.length);
+    const charge = windowCharge(body.length, h.handleCount);
     this.inFlight += charge;
+    chargeLink(this.link, charge);
     const ends = imported?.finish();
     const waitFor = ends === undefined ? undefined : incompleteReceivers(ends);
     this.stream.accept({ value, size: charge, seq: h.seq, via: this, stream: this.stream, handles: ends, waitFor });
@@ -287,6 +288,7 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     if (this.pendingCredit === 0 || this.link.failure !== undefined) return;
     this.link.writeFrame(Kind.Credit, this.id, this.pendingCredit);
     this.inFlight -= this.pendingCredit;
+    this.link.unconsumed -= this.pendingCredit;
     this.pendingCredit = 0;
     if (this.draining && this.inFlight <= 0) {
       this.draining = false;
@@ -306,6 +308,20 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
       this.link.draining++;
     }
     this.link.routeEnded();
+  }
+}
+
+/**
+ * Counts bytes the peer left unconsumed on the whole connection: each route
+ * keeps to its window, and this bounds their sum (many routes, each full).
+ */
+function chargeLink(link: Link, bytes: number): void {
+  link.unconsumed += bytes;
+  if (link.unconsumed > link.maxConnectionBytes) {
+    throw new ResourceLimitError(
+      "maxConnectionBytes",
+      `peer left ${link.unconsumed} bytes unconsumed on one connection (maxConnectionBytes is ${link.maxConnectionBytes})`,
+    );
   }
 }
 
@@ -355,9 +371,10 @@ export class LocalRoute<T> implements Outlet<T>, FeedingRoute, CreditTarget {
     // take() hands out a region that is never written again, so the decoded
     // value may keep views into it.
     const body = w.take();
-    const charge = windowCharge(body.length);
     const copy = this.channel.codec.decode(body, handles.decoder);
-    this.stream.accept({ value: copy, size: charge, seq, via: this, stream: this.stream, handles: handles.decoder.finish() });
+    const ends = handles.decoder.finish();
+    const charge = windowCharge(body.length, ends?.length ?? 0);
+    this.stream.accept({ value: copy, size: charge, seq, via: this, stream: this.stream, handles: ends });
     return charge;
   }
 

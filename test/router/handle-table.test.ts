@@ -31,6 +31,9 @@ class RecordingLink implements Link {
   highestInbound = 1;
   expectedOpens = 0;
   draining = 0;
+  unconsumed = 0;
+  readonly maxRoutes = 8192;
+  readonly maxConnectionBytes = 1 << 28;
   readonly failure: ProtochanError | undefined = undefined;
   readonly stats = { framesIn: 0, framesOut: 0 };
   readonly frames: { kind: number; routeId: number; seq: number }[] = [];

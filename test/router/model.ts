@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { DisconnectedError, HandleCycleError, ReceiverGoneError } from "../../src/errors.js";
 import { AnyChannel } from "../../src/channel/channel-type.js";
-import type { ChannelLimits } from "../../src/channel/defaults.js";
+import { resolveLimits, type ChannelLimits } from "../../src/channel/defaults.js";
 import type { Receiver } from "../../src/channel/receiver.js";
 import type { Sender, SenderCore } from "../../src/channel/sender.js";
 import { SimNetwork } from "../helpers/sim-link.js";
@@ -540,7 +540,7 @@ export function edgesOf(nodes: number, topology: Scenario["topology"]): [number,
 /** Runs one scenario; throws (with the operation log attached) on the first violation. */
 export async function runScenario(sc: Scenario): Promise<RunResult> {
   const net = new SimNetwork(sc.netSeed);
-  const limits: ChannelLimits = { maxFrameSize: 1 << 20, maxHandles: 64, window: sc.linkWindow };
+  const limits: ChannelLimits = resolveLimits({ maxFrameSize: 1 << 20, maxHandles: 64, window: sc.linkWindow });
   let world: World | undefined;
   try {
     const cluster = await buildCluster(net, sc.nodes, edgesOf(sc.nodes, sc.topology), limits);

@@ -11,6 +11,6 @@ try {
   console.log(log.join("\n"));
   console.log("ok", JSON.stringify(stats));
 } catch (err) {
-  console.log(err instanceof Error ? err.message : err);
+  console.log(err instanceof Error ? (process.env.STACK ? err.stack : err.message) : err);
   process.exitCode = 1;
 }
