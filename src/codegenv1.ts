@@ -5,11 +5,12 @@
 // gets a new entry and old generated code keeps working.
 
 // Channels of generated message types.
-export { defineChannel, defineHandleChannel, type ChannelType } from "./channel/channel-type.js";
-export { withHandleFields, type HandleField, type WithHandles } from "./codec/handle-fields.js";
+export { defineChannel, defineHandleChannel, type ChannelType } from "./codec/channel-type.js";
+export { withHandleFields, type HandleField } from "./codec/handle-fields.js";
+export type { WithHandles } from "./ends/sendable.js";
 export { reflectiveCodec } from "./codec/protobuf.js";
-export type { Sender } from "./channel/sender.js";
-export type { Receiver } from "./channel/receiver.js";
+export type { Sender } from "./ends/sender.js";
+export type { Receiver } from "./ends/receiver.js";
 // Protobuf binary codecs (<file>_codec.ts).
 export type { MessageCodec } from "./codec/binary/message-codec.js";
 export { ByteWriter } from "./wire/byte-writer.js";

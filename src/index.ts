@@ -2,16 +2,16 @@
 // call; what generated code needs is in "protochan/codegenv1".
 
 // Channels and their ends.
-export { channel, type ChannelOptions } from "./channel/channel.js";
-export { AnyChannel, BytesChannel, defineCustomChannel, type ChannelSpec, type ChannelType } from "./channel/channel-type.js";
+export { channel, type ChannelOptions } from "./routing/channel.js";
+export { AnyChannel, BytesChannel, defineCustomChannel, type ChannelSpec, type ChannelType } from "./codec/channel-type.js";
 export type { Codec, HandleDecoder, HandleEncoder } from "./codec/codec.js";
 export { ByteWriter } from "./wire/byte-writer.js";
-export type { Sendable, WithHandles } from "./codec/handle-fields.js";
-export { Sender } from "./channel/sender.js";
-export { Receiver } from "./channel/receiver.js";
-export { ReceiverSet, type Selection } from "./channel/receiver-set.js";
-export type { WaitOptions } from "./channel/wait.js";
-export type { ChannelLimits } from "./channel/defaults.js";
+export type { Sendable, WithHandles } from "./ends/sendable.js";
+export { Sender } from "./ends/sender.js";
+export { Receiver } from "./ends/receiver.js";
+export { ReceiverSet, type Selection } from "./ends/receiver-set.js";
+export type { WaitOptions } from "./ends/wait.js";
+export type { ChannelLimits } from "./routing/defaults.js";
 export { typeIdOf } from "./wire/type-id.js";
 export type { TypeIdHalves } from "./wire/header.js";
 // Connecting processes.

@@ -1,10 +1,10 @@
 // The client half of the handshake: dial, present the token, wait for WELCOME.
 import type { Socket } from "node:net";
 import { HandshakeError, ProtocolError } from "../errors.js";
-import type { ChannelLimits } from "../channel/defaults.js";
-import { waitFor, type WaitOptions } from "../channel/wait.js";
+import type { ChannelLimits } from "../routing/defaults.js";
+import { waitFor, type WaitOptions } from "../ends/wait.js";
 import { Connection } from "../connection/connection.js";
-import type { Router } from "../router/router.js";
+import type { Router } from "../routing/router.js";
 import { dial } from "../transport/transport.js";
 import "../transport/net-transports.js";
 import { parseName } from "../transport/name.js";

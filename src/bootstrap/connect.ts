@@ -1,12 +1,13 @@
 // connect(): the client side of a one-shot server. Presents the token from
 // the name, waits for WELCOME, and returns a sender on the bootstrap channel.
-import { toChannelType, type ChannelSpec } from "../channel/channel-type.js";
-import { resolveLimits, type ChannelLimits } from "../channel/defaults.js";
-import { Sender, SenderCore } from "../channel/sender.js";
-import { abortedAlready, type WaitOptions } from "../channel/wait.js";
-import { OutRoute } from "../router/routes.js";
-import { globalKey } from "../router/keys.js";
-import { defaultRouter } from "../connection/net-router.js";
+import { toChannelType, type ChannelSpec } from "../codec/channel-type.js";
+import { resolveLimits, type ChannelLimits } from "../routing/defaults.js";
+import { Sender } from "../ends/sender.js";
+import { SenderCore } from "../routing/sender-core.js";
+import { abortedAlready, type WaitOptions } from "../ends/wait.js";
+import { OutRoute } from "../routing/routes.js";
+import { globalKey } from "../routing/keys.js";
+import { netRouter } from "./net-router.js";
 import { clientHandshake } from "./client-handshake.js";
 
 /** How long connect() waits for the server, dialling and handshake together, unless told otherwise. */
@@ -25,7 +26,7 @@ export async function connect<T>(spec: ChannelSpec<T>, name: string, options: Co
   // Checked before dialing: an aborted connect must not leave a socket behind.
   const early = abortedAlready("connect", options);
   if (early !== undefined) throw early;
-  const router = defaultRouter();
+  const router = netRouter();
   const wait = { timeoutMs: options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, signal: options.signal };
   const { conn, welcome } = await clientHandshake(router, name, type.wireType, resolveLimits(options), wait);
   // The bootstrap stream needs no OPEN: it is stream 0 of this process to the server's bootstrap port.

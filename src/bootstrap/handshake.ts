@@ -2,7 +2,7 @@
 // test checks these offsets against the generated layout tables).
 import { ProtocolError } from "../errors.js";
 import { TOKEN_SIZE } from "../transport/name.js";
-import { NODE_ID_SIZE } from "../router/keys.js";
+import { NODE_ID_SIZE } from "../routing/keys.js";
 import { PROTOCOL_VERSION, type TypeIdHalves } from "../wire/header.js";
 
 export const HELLO_SIZE = 72;

@@ -3,9 +3,9 @@
 // server's receiver, and its first message is handed to accept() with it.
 // Connections with a wrong token are refused while the server keeps waiting.
 import { EventEmitter } from "node:events";
-import type { ChannelSpec } from "../channel/channel-type.js";
-import type { Receiver } from "../channel/receiver.js";
-import type { WaitOptions } from "../channel/wait.js";
+import type { ChannelSpec } from "../codec/channel-type.js";
+import type { Receiver } from "../ends/receiver.js";
+import type { WaitOptions } from "../ends/wait.js";
 import { Server, type ServerEvents, type ServerOptions } from "./server.js";
 
 export type { ServerOptions } from "./server.js";

@@ -10,8 +10,8 @@
 import type { Socket } from "node:net";
 import { ProtocolError } from "../errors.js";
 import { Connection } from "../connection/connection.js";
-import type { ChannelLimits } from "../channel/defaults.js";
-import type { Router } from "../router/router.js";
+import type { ChannelLimits } from "../routing/defaults.js";
+import type { Router } from "../routing/router.js";
 import { tokensEqual } from "../transport/name.js";
 import { HEADER_SIZE, Kind, MAGIC, NO_TYPE, Off, PROTOCOL_VERSION, writeHeader, type TypeIdHalves } from "../wire/header.js";
 import { BOOTSTRAP_ROUTE, HELLO_SIZE, decodeHello, encodeWelcome, type Hello } from "./handshake.js";

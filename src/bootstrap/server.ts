@@ -5,15 +5,16 @@
 import type { Socket } from "node:net";
 import { EventEmitter } from "node:events";
 import { EndpointClosedError, type ProtocolError } from "../errors.js";
-import { toChannelType, type ChannelSpec, type ChannelType } from "../channel/channel-type.js";
-import { resolveLimits, type ChannelLimits } from "../channel/defaults.js";
-import { Receiver, ReceiverCore } from "../channel/receiver.js";
-import { StreamIn } from "../channel/stream.js";
-import { abortedAlready, waitFor, type WaitOptions } from "../channel/wait.js";
+import { toChannelType, type ChannelSpec, type ChannelType } from "../codec/channel-type.js";
+import { resolveLimits, type ChannelLimits } from "../routing/defaults.js";
+import { Receiver } from "../ends/receiver.js";
+import { ReceiverCore } from "../routing/receiver-core.js";
+import { StreamIn } from "../routing/stream.js";
+import { abortedAlready, waitFor, type WaitOptions } from "../ends/wait.js";
 import type { Connection } from "../connection/connection.js";
-import { defaultRouter } from "../connection/net-router.js";
-import { InRoute } from "../router/routes.js";
-import { globalKey } from "../router/keys.js";
+import { netRouter } from "./net-router.js";
+import { InRoute } from "../routing/routes.js";
+import { globalKey } from "../routing/keys.js";
 import { listen, type Listener } from "../transport/transport.js";
 import "../transport/net-transports.js";
 import { formatName, newToken } from "../transport/name.js";
@@ -122,7 +123,7 @@ export class Server<T> extends EventEmitter<ServerEvents> implements AsyncDispos
     this.pending.admit((onSettled) =>
       serverHandshake(
         socket,
-        defaultRouter(),
+        netRouter(),
         {
           token: this.token,
           type: this.type.wireType,

@@ -2,9 +2,9 @@
 // channel type: protobuf binary (reflective or generated), msgpack for untyped
 // channels, raw bytes, C-layout packets.
 import type { ByteWriter } from "../wire/byte-writer.js";
-import type { Sender } from "../channel/sender.js";
-import type { Receiver } from "../channel/receiver.js";
-import type { ChannelType } from "../channel/channel-type.js";
+import type { Sender } from "../ends/sender.js";
+import type { Receiver } from "../ends/receiver.js";
+import type { ChannelType } from "./channel-type.js";
 
 /** While encoding: puts a channel end into the frame's handle table, returns its index. */
 export interface HandleEncoder {

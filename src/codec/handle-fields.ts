@@ -3,9 +3,9 @@
 // TypeScript it is a Sender<T> / Receiver<T>. This codec swaps one for the
 // other around the message's own codec. A handle field may be an arm of a
 // oneof: it is then swapped only when it is the oneof's set case.
-import type { Sender } from "../channel/sender.js";
-import type { Receiver } from "../channel/receiver.js";
-import type { ChannelType } from "../channel/channel-type.js";
+import type { Sender } from "../ends/sender.js";
+import type { Receiver } from "../ends/receiver.js";
+import type { ChannelType } from "./channel-type.js";
 import { InvalidArgumentError, ProtocolError } from "../errors.js";
 import type { Codec, HandleDecoder, HandleEncoder } from "./codec.js";
 import { EncodeError } from "./binary/errors.js";
@@ -27,24 +27,6 @@ interface IndexMessage {
 }
 
 type AnyRecord = Record<string, unknown>;
-
-/** Type-only key: the plain protobuf message a WithHandles type was made from. */
-declare const plainMessage: unique symbol;
-
-/**
- * The message type with its handle fields typed as channel ends. The hidden,
- * optional key only lets `Sendable` find the plain message again.
- */
-export type WithHandles<M, H> = Omit<M, keyof H> & H & { readonly [plainMessage]?: M };
-
-/**
- * What a sender of T takes: T itself or, when T has handle fields, also the
- * plain message `create(Schema, …)` makes, whose handle fields are unset (a
- * set one is refused when sending, since it names no channel end).
- */
-export type Sendable<T> =
-  | T
-  | (T extends { readonly [plainMessage]?: infer M } ? (unknown extends M ? never : NonNullable<M>) : never);
 
 export function withHandleFields<Pb extends object, T>(
   inner: Codec<Pb>,

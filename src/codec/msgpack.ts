@@ -5,8 +5,8 @@
 // call only (encoding and decoding are synchronous), and the one it replaced
 // is restored afterwards, so a nested call cannot leak into another frame.
 import { addExtension, Packr, Unpackr } from "msgpackr";
-import { Sender } from "../channel/sender.js";
-import { Receiver } from "../channel/receiver.js";
+import { Sender } from "../ends/sender.js";
+import { Receiver } from "../ends/receiver.js";
 import { InvalidArgumentError, ProtocolError, ProtochanError } from "../errors.js";
 import type { Codec, HandleDecoder, HandleEncoder } from "./codec.js";
 

@@ -16,14 +16,14 @@ import {
 import { ByteWriter } from "../wire/byte-writer.js";
 import { FrameParser } from "../wire/frame-parser.js";
 import { HANDLE_ENTRY_SIZE, HEADER_SIZE, Kind, NO_TYPE, splitTypeId, writeHeader, type TypeIdHalves } from "../wire/header.js";
-import type { ChannelType } from "../channel/channel-type.js";
-import { windowCharge, type ChannelLimits } from "../channel/defaults.js";
-import { writeHandleEntry } from "../router/bodies.js";
-import { ExportContext, type ExportVia } from "../router/handles.js";
-import { hex } from "../router/keys.js";
-import type { Link } from "../router/link.js";
-import type { InRoute, OutRoute } from "../router/routes.js";
-import type { Router } from "../router/router.js";
+import type { ChannelType } from "../codec/channel-type.js";
+import { windowCharge, type ChannelLimits } from "../routing/defaults.js";
+import { writeHandleEntry } from "../routing/bodies.js";
+import { ExportContext, type ExportVia } from "../routing/handles.js";
+import { hex } from "../routing/keys.js";
+import type { Link } from "../routing/link.js";
+import type { InRoute, OutRoute } from "../routing/routes.js";
+import type { Router } from "../routing/router.js";
 
 /** Bodies at least this large are written by reference instead of copied. */
 const ZERO_COPY_MIN = 64 * 1024;

@@ -7,7 +7,7 @@
 //
 // Both are named after the packet type, so a client and a server built for
 // different packet types are refused at the handshake.
-import { defineCustomChannel, type ChannelType } from "../channel/channel-type.js";
+import { defineCustomChannel, type ChannelType } from "../codec/channel-type.js";
 import type { Codec } from "../codec/codec.js";
 import { ByteWriter } from "../wire/byte-writer.js";
 import type { PacketViewBase } from "../packet/view.js";

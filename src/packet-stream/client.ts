@@ -6,9 +6,9 @@
 // of the stream is told apart by how it came (docs/packet-streaming.md).
 import { OneShotServer } from "../bootstrap/one-shot-server.js";
 import { connect } from "../bootstrap/connect.js";
-import type { Receiver } from "../channel/receiver.js";
-import type { Sender } from "../channel/sender.js";
-import { abortedAlready, type WaitOptions } from "../channel/wait.js";
+import type { Receiver } from "../ends/receiver.js";
+import type { Sender } from "../ends/sender.js";
+import { abortedAlready, type WaitOptions } from "../ends/wait.js";
 import { AbortedError, DisconnectedError, InvalidArgumentError, ProtochanError, ReceiverGoneError, TimeoutError } from "../errors.js";
 import type { PacketViewBase, PacketViewClass } from "../packet/view.js";
 import { HEADER_SIZE } from "../wire/header.js";

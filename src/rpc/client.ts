@@ -3,9 +3,9 @@
 // reply channel, which the handler sees as cancellation.
 import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
 import { AbortedError, TimeoutError } from "../errors.js";
-import { BytesChannel } from "../channel/channel-type.js";
-import { channel } from "../channel/channel.js";
-import type { Sender } from "../channel/sender.js";
+import { BytesChannel } from "../codec/channel-type.js";
+import { channel } from "../routing/channel.js";
+import type { Sender } from "../ends/sender.js";
 import { ProtochanOptions } from "../schema/options.js";
 import { decodeMessage, encodeMessage, errorOf, type CallEnvelope, type ReplyFrame } from "./envelope.js";
 import { RpcError } from "./errors.js";

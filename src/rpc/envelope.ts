@@ -6,9 +6,9 @@
 // msgpack, so their shape is checked on arrival: a peer sending another shape
 // breaks the protocol (ProtocolError), it cannot make a handler or a caller
 // trip over a missing field.
-import { defineCustomChannel, type ChannelType } from "../channel/channel-type.js";
-import { Receiver } from "../channel/receiver.js";
-import { Sender } from "../channel/sender.js";
+import { defineCustomChannel, type ChannelType } from "../codec/channel-type.js";
+import { Receiver } from "../ends/receiver.js";
+import { Sender } from "../ends/sender.js";
 import type { Codec } from "../codec/codec.js";
 import { msgpackCodec } from "../codec/msgpack.js";
 import { ProtocolError } from "../errors.js";

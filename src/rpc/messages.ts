@@ -2,7 +2,7 @@
 // their generated codec when a _chan.ts module registered one, else by
 // @bufbuild/protobuf's reflective codec.
 import { create, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { channelTypeById } from "../channel/channel-type.js";
+import { channelTypeById } from "../codec/channel-type.js";
 import type { Codec } from "../codec/codec.js";
 import { reflectiveCodec } from "../codec/protobuf.js";
 import { ByteWriter } from "../wire/byte-writer.js";

@@ -3,8 +3,8 @@
 // cancels (closes its reply channel), goes away, or the deadline passes.
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { AbortedError, DisconnectedError, TimeoutError } from "../errors.js";
-import type { Receiver } from "../channel/receiver.js";
-import type { Sender } from "../channel/sender.js";
+import type { Receiver } from "../ends/receiver.js";
+import type { Sender } from "../ends/sender.js";
 import { decodeMessage, encodeMessage, errorFrame, type CallEnvelope, type ReplyFrame } from "./envelope.js";
 import type { HandlerContext, ServiceImpl } from "./types.js";
 

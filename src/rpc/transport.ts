@@ -1,10 +1,10 @@
 // How a client reaches handlers: straight over a call channel, or through a
 // worker set that picks a worker per call (and may retry it elsewhere).
 import type { DescMethod } from "@bufbuild/protobuf";
-import { channel } from "../channel/channel.js";
-import type { Receiver } from "../channel/receiver.js";
-import type { Sender } from "../channel/sender.js";
-import type { WaitOptions } from "../channel/wait.js";
+import { channel } from "../routing/channel.js";
+import type { Receiver } from "../ends/receiver.js";
+import type { Sender } from "../ends/sender.js";
+import type { WaitOptions } from "../ends/wait.js";
 import { ReplyChannel, type CallEnvelope, type ReplyFrame } from "./envelope.js";
 
 /** The replies of one call. */

@@ -2,7 +2,7 @@
 // descriptors), for all four method kinds.
 import type { DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
-import type { WaitOptions } from "../channel/wait.js";
+import type { WaitOptions } from "../ends/wait.js";
 
 type MethodOf<S> = S extends GenService<infer M> ? M : never;
 type In<M extends GenServiceMethods[string]> = MessageShape<M["input"]>;

@@ -3,12 +3,12 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { AddressError } from "../errors.js";
 import { connect } from "../bootstrap/connect.js";
-import { channel } from "../channel/channel.js";
-import { defineCustomChannel, type ChannelType } from "../channel/channel-type.js";
+import { channel } from "../routing/channel.js";
+import { defineCustomChannel, type ChannelType } from "../codec/channel-type.js";
 import type { Codec } from "../codec/codec.js";
 import { msgpackCodec } from "../codec/msgpack.js";
-import type { Receiver } from "../channel/receiver.js";
-import type { Sender } from "../channel/sender.js";
+import type { Receiver } from "../ends/receiver.js";
+import type { Sender } from "../ends/sender.js";
 import { CallChannel, type CallEnvelope } from "../rpc/envelope.js";
 import { RpcError } from "../rpc/errors.js";
 import { serve } from "../rpc/serve.js";

@@ -8,7 +8,7 @@
 import { connectService } from "protochan";
 import { CalculatorService } from "../../generated/example/v1/calculator_pb.js";
 import "../../generated/example/v1/calculator_chan.js";
-import { defaultRouter } from "../../src/connection/net-router.js";
+import { defaultRouter } from "../../src/routing/process-router.js";
 import type { Connection } from "../../src/connection/connection.js";
 import { instruction, report } from "../helpers/child.js";
 

@@ -18,8 +18,8 @@ import { HEADER_SIZE, Kind, NO_TYPE, Off, splitTypeId, writeHeader } from "../..
 import { typeIdOf } from "../../src/wire/type-id.js";
 import { ByteWriter } from "../../src/wire/byte-writer.js";
 import { msgpackCodec } from "../../src/codec/msgpack.js";
-import { encodeOpen, HANDLE_ENTRY_SIZE, HandleKind, writeHandleEntry } from "../../src/router/bodies.js";
-import { globalKey } from "../../src/router/keys.js";
+import { encodeOpen, HANDLE_ENTRY_SIZE, HandleKind, writeHandleEntry } from "../../src/routing/bodies.js";
+import { globalKey } from "../../src/routing/keys.js";
 import { channel } from "protochan";
 import { report } from "../helpers/child.js";
 

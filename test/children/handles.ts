@@ -1,7 +1,7 @@
 // Child for the handle tests: opens a one-shot server for untyped messages,
 // reports its name, and acts as MODE says.
 import { AnyChannel, OneShotServer, connect, type Receiver, type Sender } from "protochan";
-import { defaultRouter } from "../../src/connection/net-router.js";
+import { defaultRouter } from "../../src/routing/process-router.js";
 import { report, instruction } from "../helpers/child.js";
 
 const mode = process.env.MODE!;

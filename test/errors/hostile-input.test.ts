@@ -20,7 +20,7 @@ import { controlChannel, dataChannel } from "../../src/packet-stream/channels.js
 import { PacketFormat } from "../../src/packet-stream/format.js";
 import { packetBatchCodec, packetCodec } from "../../src/packet/codec.js";
 import type { PacketViewBase, PacketViewClass } from "../../src/packet/view.js";
-import { decodeHandoff, decodeNodeAddress, decodeOpen, HANDOFF_SIZE, NODE_ADDRESS_SIZE, OPEN_SIZE, readHandleEntry } from "../../src/router/bodies.js";
+import { decodeHandoff, decodeNodeAddress, decodeOpen, HANDOFF_SIZE, NODE_ADDRESS_SIZE, OPEN_SIZE, readHandleEntry } from "../../src/routing/bodies.js";
 import { decodeHello, decodeWelcome, HELLO_SIZE, WELCOME_SIZE } from "../../src/bootstrap/handshake.js";
 import { AllTypesCodec } from "../../generated/example/v1/all_types_codec.js";
 import { AllTypesSchema } from "../../generated/example/v1/all_types_pb.js";

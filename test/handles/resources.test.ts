@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { AnyChannel, channel, connect } from "protochan";
-import { defaultRouter } from "../../src/connection/net-router.js";
+import { defaultRouter } from "../../src/routing/process-router.js";
 import { Child } from "../helpers/child.js";
 
 const gc = (globalThis as { gc?: () => void }).gc;

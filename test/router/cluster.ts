@@ -4,21 +4,23 @@
 // simulated network, so proxy removal may dial new direct links lazily.
 // Between neighbouring nodes there are "control" channels (untyped, so they
 // can carry channel ends): node X holds a sender whose receiver lives on Y.
-import { AnyChannel } from "../../src/channel/channel-type.js";
-import type { ChannelLimits } from "../../src/channel/defaults.js";
-import { Receiver, ReceiverCore } from "../../src/channel/receiver.js";
-import { Sender, SenderCore } from "../../src/channel/sender.js";
-import { StreamIn } from "../../src/channel/stream.js";
+import { AnyChannel } from "../../src/codec/channel-type.js";
+import type { ChannelLimits } from "../../src/routing/defaults.js";
+import { Receiver } from "../../src/ends/receiver.js";
+import { ReceiverCore } from "../../src/routing/receiver-core.js";
+import { Sender } from "../../src/ends/sender.js";
+import { SenderCore } from "../../src/routing/sender-core.js";
+import { StreamIn } from "../../src/routing/stream.js";
 import { clientHandshake } from "../../src/bootstrap/client-handshake.js";
 import { BOOTSTRAP_ROUTE, LINK_ONLY } from "../../src/bootstrap/handshake.js";
 import { serverHandshake } from "../../src/bootstrap/server-handshake.js";
 import type { Connection } from "../../src/connection/connection.js";
-import { globalKey, hex } from "../../src/router/keys.js";
-import { decodeOpen } from "../../src/router/bodies.js";
+import { globalKey, hex } from "../../src/routing/keys.js";
+import { decodeOpen } from "../../src/routing/bodies.js";
 import { Kind } from "../../src/wire/header.js";
-import type { Link } from "../../src/router/link.js";
-import { InRoute, OutRoute } from "../../src/router/routes.js";
-import { Router, type RouterIO } from "../../src/router/router.js";
+import type { Link } from "../../src/routing/link.js";
+import { InRoute, OutRoute } from "../../src/routing/routes.js";
+import { Router, type RouterIO } from "../../src/routing/router.js";
 import { formatName, newToken } from "../../src/transport/name.js";
 import type { EndReason } from "../../src/errors.js";
 import type { SimNetwork } from "../helpers/sim-link.js";

@@ -6,17 +6,19 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ProtocolError, type ProtochanError } from "../../src/errors.js";
-import { AnyChannel, BytesChannel } from "../../src/channel/channel-type.js";
-import { Receiver, ReceiverCore } from "../../src/channel/receiver.js";
-import { Sender } from "../../src/channel/sender.js";
-import { StreamIn } from "../../src/channel/stream.js";
+import { AnyChannel, BytesChannel } from "../../src/codec/channel-type.js";
+import { Receiver } from "../../src/ends/receiver.js";
+import { ReceiverCore } from "../../src/routing/receiver-core.js";
+import { Sender } from "../../src/ends/sender.js";
+import { StreamIn } from "../../src/routing/stream.js";
+import { receiverCore } from "../../src/routing/ends.js";
 import { msgpackCodec } from "../../src/codec/msgpack.js";
-import { decodeOpen, encodeOpen, HANDLE_ENTRY_SIZE, HandleKind, OPEN_SIZE, writeHandleEntry, type HandleEntry } from "../../src/router/bodies.js";
-import { importHandles, type ExportVia } from "../../src/router/handles.js";
-import { globalKey, hex, newNodeId } from "../../src/router/keys.js";
-import type { Link } from "../../src/router/link.js";
-import { InRoute, type OutRoute } from "../../src/router/routes.js";
-import { Router } from "../../src/router/router.js";
+import { decodeOpen, encodeOpen, HANDLE_ENTRY_SIZE, HandleKind, OPEN_SIZE, writeHandleEntry, type HandleEntry } from "../../src/routing/bodies.js";
+import { importHandles, type ExportVia } from "../../src/routing/handles.js";
+import { globalKey, hex, newNodeId } from "../../src/routing/keys.js";
+import type { Link } from "../../src/routing/link.js";
+import { InRoute, type OutRoute } from "../../src/routing/routes.js";
+import { Router } from "../../src/routing/router.js";
 import { ByteWriter } from "../../src/wire/byte-writer.js";
 import { Kind, type FrameHeader } from "../../src/wire/header.js";
 
@@ -222,5 +224,5 @@ test("a message carrying a receiver is delivered only once the streams its move 
   open(link.router, link, 10, { stream: globalKey(link.peer, 50), port: entry.port, base: true, firstSeq: 1 });
   assert.equal(rx.queued, 1, "not delivered once complete");
   const got = new Receiver(rx).tryRecv() as { inbox: Receiver<unknown> };
-  assert.equal(got.inbox.core.streams.size, 1, "the promised stream feeds the delivered receiver");
+  assert.equal(receiverCore(got.inbox).streams.size, 1, "the promised stream feeds the delivered receiver");
 });

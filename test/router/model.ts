@@ -7,10 +7,12 @@
 // and everything is drained, and nothing routing-related is left afterwards.
 import assert from "node:assert/strict";
 import { DisconnectedError, HandleCycleError, ReceiverGoneError } from "../../src/errors.js";
-import { AnyChannel } from "../../src/channel/channel-type.js";
-import { resolveLimits, type ChannelLimits } from "../../src/channel/defaults.js";
-import type { Receiver } from "../../src/channel/receiver.js";
-import type { Sender, SenderCore } from "../../src/channel/sender.js";
+import { AnyChannel } from "../../src/codec/channel-type.js";
+import { resolveLimits, type ChannelLimits } from "../../src/routing/defaults.js";
+import type { Receiver } from "../../src/ends/receiver.js";
+import type { Sender } from "../../src/ends/sender.js";
+import type { SenderCore } from "../../src/routing/sender-core.js";
+import { senderCore } from "../../src/routing/ends.js";
 import { SimNetwork } from "../helpers/sim-link.js";
 import { buildCluster, routesLeft, type Cluster } from "./cluster.js";
 
@@ -222,7 +224,7 @@ export class World {
     };
     this.chans.push(chan);
     this.note(`create c${chan.id} on n${node}`);
-    this.addHandle(this.streamOf(tx.core, chan), tx, node, "create");
+    this.addHandle(this.streamOf(senderCore(tx), chan), tx, node, "create");
   }
 
   private streamOf(core: SenderCore<unknown>, chan: MChan): MStream {
@@ -389,7 +391,7 @@ export class World {
     if (m.tx !== undefined) {
       const chan = this.chans[m.tc!]!;
       chan.carried--;
-      const h = this.addHandle(this.streamOf(m.tx.core, chan), m.tx, node, "arrived");
+      const h = this.addHandle(this.streamOf(senderCore(m.tx), chan), m.tx, node, "arrived");
       if (this.tearingDown) this.closeHandle(h);
     }
     if (m.rx !== undefined) {
@@ -472,7 +474,7 @@ export class World {
     this.pumpControls();
     // Senders open to a closed receiver have heard that it is gone.
     for (const h of this.liveHandles()) {
-      if (h.stream.chan.closed) assert.ok(h.sender.core.gone !== undefined, `h${h.id}: the receiver of c${h.stream.chan.id} was closed but its sender was not told`);
+      if (h.stream.chan.closed) assert.ok(senderCore(h.sender).gone !== undefined, `h${h.id}: the receiver of c${h.stream.chan.id} was closed but its sender was not told`);
     }
     for (let round = 0; ; round++) {
       for (const h of this.liveHandles()) this.closeHandle(h);

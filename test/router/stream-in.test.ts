@@ -4,8 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ProtocolError, type EndReason } from "../../src/errors.js";
-import { StreamIn, type Arrival, type StreamSink } from "../../src/channel/stream.js";
-import { globalKey, newNodeId } from "../../src/router/keys.js";
+import { StreamIn, type Arrival, type StreamSink } from "../../src/routing/stream.js";
+import { globalKey, newNodeId } from "../../src/routing/keys.js";
 
 interface Probe {
   readonly stream: StreamIn<string>;

@@ -15,8 +15,8 @@ import {
 import { FrameKind, HandleKind as PbHandleKind } from "../../generated/protochan/v1/wire_pb.js";
 import { HEADER_SIZE, HANDLE_ENTRY_SIZE, Kind, MAGIC, writeHeader, splitTypeId } from "../../src/wire/header.js";
 import { encodeHello, encodeWelcome, HELLO_SIZE, WELCOME_SIZE } from "../../src/bootstrap/handshake.js";
-import { encodeNodeAddress, encodeOpen, HandleKind, NODE_ADDRESS_SIZE, OPEN_SIZE, writeHandleEntry } from "../../src/router/bodies.js";
-import { globalKey } from "../../src/router/keys.js";
+import { encodeNodeAddress, encodeOpen, HandleKind, NODE_ADDRESS_SIZE, OPEN_SIZE, writeHandleEntry } from "../../src/routing/bodies.js";
+import { globalKey } from "../../src/routing/keys.js";
 
 const node = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
 const other = Uint8Array.from({ length: 16 }, (_, i) => 0xf0 - i);

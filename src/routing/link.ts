@@ -1,7 +1,7 @@
 // What the router needs from a connection to another process. The socket
 // connection implements it; tests may drive the router through other links.
 import type { ProtochanError } from "../errors.js";
-import type { ChannelType } from "../channel/channel-type.js";
+import type { ChannelType } from "../codec/channel-type.js";
 import type { Kind } from "../wire/header.js";
 import type { InRoute, OutRoute } from "./routes.js";
 import type { ExportVia } from "./handles.js";

@@ -4,8 +4,8 @@
 // arrivals back. Its output (sink) is the receiver's queue, or, once the
 // receiver has moved away, a forwarder toward the receiver's new process.
 import { ProtocolError, type EndReason } from "../errors.js";
-import type { GlobalKey } from "../router/keys.js";
-import type { Handoff } from "../router/bodies.js";
+import type { GlobalKey } from "./keys.js";
+import type { Handoff } from "./bodies.js";
 
 /** Where the bytes of a message are returned as flow-control credit. */
 export interface CreditTarget {

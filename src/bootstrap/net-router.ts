@@ -1,17 +1,21 @@
-// The process's router and its socket I/O: direct links between processes
-// are made lazily — a process opens its listener (a fresh private Unix
-// socket, token-protected) only when another process must reach it directly.
+// The process router's socket I/O: direct links between processes are made
+// lazily — a process opens its listener (a fresh private Unix socket,
+// token-protected) only when another process must reach it directly. It runs
+// the bootstrap handshakes, so it lives here and is installed into the
+// process router by the first connect() or Server, the only ways a process
+// gets a link (and so a handle that could need a direct path).
 import type { Socket } from "node:net";
-import { resolveLimits } from "../channel/defaults.js";
-import { Router, type RouterIO } from "../router/router.js";
-import type { Link } from "../router/link.js";
+import { resolveLimits } from "../routing/defaults.js";
+import type { Router, RouterIO } from "../routing/router.js";
+import { defaultRouter } from "../routing/process-router.js";
+import type { Link } from "../routing/link.js";
 import { listen, type Listener } from "../transport/transport.js";
 import "../transport/net-transports.js";
 import { formatName, newToken } from "../transport/name.js";
-import { clientHandshake } from "../bootstrap/client-handshake.js";
-import { LINK_ONLY } from "../bootstrap/handshake.js";
-import { PendingHandshakes, serverHandshake } from "../bootstrap/server-handshake.js";
-import type { Connection } from "./connection.js";
+import { clientHandshake } from "./client-handshake.js";
+import { LINK_ONLY } from "./handshake.js";
+import { PendingHandshakes, serverHandshake } from "./server-handshake.js";
+import type { Connection } from "../connection/connection.js";
 
 const limits = resolveLimits();
 
@@ -58,14 +62,13 @@ class NetRouterIO implements RouterIO {
   }
 }
 
-let router: Router | undefined;
-
-/** This process's router. */
-export function defaultRouter(): Router {
-  if (router === undefined) {
+/** This process's router, with the I/O to dial and accept direct router links. */
+export function netRouter(): Router {
+  const router = defaultRouter();
+  if (router.io === undefined) {
     const io = new NetRouterIO();
-    router = new Router(io);
     io.router = router;
+    router.io = io;
   }
   return router;
 }

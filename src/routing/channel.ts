@@ -1,11 +1,11 @@
 // channel(): a connected sender/receiver pair in this process. Messages are
 // encoded and decoded even here, so a value behaves the same whether its
 // receiver is local or in another process (the receiver gets its own copy).
-import { defaultRouter } from "../connection/net-router.js";
-import { AnyChannel, toChannelType, type ChannelSpec, type ChannelType } from "./channel-type.js";
+import { defaultRouter } from "./process-router.js";
+import { AnyChannel, toChannelType, type ChannelSpec, type ChannelType } from "../codec/channel-type.js";
 import { DEFAULT_LIMITS } from "./defaults.js";
-import type { Receiver } from "./receiver.js";
-import type { Sender } from "./sender.js";
+import type { Receiver } from "../ends/receiver.js";
+import type { Sender } from "../ends/sender.js";
 
 export interface ChannelOptions {
   /** Flow-control window in bytes (default 8 MiB). */

@@ -5,16 +5,18 @@
 // A route's owner is the stream's origin (a SenderCore) or a Forwarder (a
 // proxy left behind by a receiver that moved).
 import { ProtocolError, ResourceLimitError, type EndReason, type ProtochanError } from "../errors.js";
-import type { ChannelType } from "../channel/channel-type.js";
-import { windowCharge } from "../channel/defaults.js";
-import { SenderCore, type Outlet } from "../channel/sender.js";
-import type { Arrival, Closable, CreditTarget, FeedingRoute, StreamIn } from "../channel/stream.js";
-import { Receiver, type ReceiverCore } from "../channel/receiver.js";
+import type { ChannelType } from "../codec/channel-type.js";
+import { windowCharge } from "./defaults.js";
+import { SenderCore, type Outlet } from "./sender-core.js";
+import type { Arrival, Closable, CreditTarget, FeedingRoute, StreamIn } from "./stream.js";
+import { Receiver } from "../ends/receiver.js";
+import type { ReceiverCore } from "./receiver-core.js";
+import { receiverCore } from "./ends.js";
 import { Kind, type FrameHeader, type TypeIdHalves } from "../wire/header.js";
 import { ByteWriter } from "../wire/byte-writer.js";
 import { encodeHandoff, encodeOpen, type Handoff, type NodeAddress, type Parent } from "./bodies.js";
 import { importHandles, localHandles } from "./handles.js";
-import type { StreamSink } from "../channel/stream.js";
+import type { StreamSink } from "./stream.js";
 import type { GlobalKey } from "./keys.js";
 import type { Link } from "./link.js";
 
@@ -329,7 +331,7 @@ function chargeLink(link: Link, bytes: number): void {
 function incompleteReceivers(ends: readonly Closable[]): ReceiverCore<unknown>[] | undefined {
   let pending: ReceiverCore<unknown>[] | undefined;
   for (const end of ends) {
-    if (end instanceof Receiver && !end.core.complete) (pending ??= []).push(end.core);
+    if (end instanceof Receiver && !receiverCore(end).complete) (pending ??= []).push(receiverCore(end));
   }
   return pending;
 }

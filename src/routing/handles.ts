@@ -7,10 +7,12 @@
 //  - localHandles: the same inside one process, without a table on the wire.
 import { EndpointClosedError, HandleCycleError, ProtocolError, TooManyHandlesError } from "../errors.js";
 import type { HandleDecoder, HandleEncoder } from "../codec/codec.js";
-import { channelTypeById, type ChannelType } from "../channel/channel-type.js";
-import { Receiver, type ReceiverCore } from "../channel/receiver.js";
-import { Sender } from "../channel/sender.js";
-import type { Closable } from "../channel/stream.js";
+import { channelTypeById, type ChannelType } from "../codec/channel-type.js";
+import { Receiver } from "../ends/receiver.js";
+import { Sender } from "../ends/sender.js";
+import type { ReceiverCore } from "./receiver-core.js";
+import { receiverCore, senderCore } from "./ends.js";
+import type { Closable } from "./stream.js";
 import { splitTypeId } from "../wire/header.js";
 import { HandleKind, readHandleEntry, type HandleEntry } from "./bodies.js";
 import type { Link } from "./link.js";
@@ -31,7 +33,7 @@ export class ExportContext implements HandleEncoder {
   ) {}
 
   sender(sender: Sender<unknown>): number {
-    const core = sender.core;
+    const core = senderCore(sender);
     checkSender(sender, this.via.owner);
     if (core.gone !== undefined) {
       // Its receiver is gone: the clone arrives knowing that, and opens nothing.
@@ -47,7 +49,7 @@ export class ExportContext implements HandleEncoder {
   }
 
   receiver(receiver: Receiver<unknown>): number {
-    const core = receiver.core;
+    const core = receiverCore(receiver);
     this.checkOnce(core);
     if (core.closed) throw new EndpointClosedError(`${core.label} was closed`);
     const port = this.link.router.portOf(core);
@@ -96,7 +98,7 @@ export interface ExportVia {
 }
 
 function checkSender(sender: Sender<unknown>, via: unknown): void {
-  if (sender.closed || !sender.core.open) throw new EndpointClosedError("cannot send a closed sender");
+  if (sender.closed || !senderCore(sender).open) throw new EndpointClosedError("cannot send a closed sender");
   if (sender.core === via) throw new HandleCycleError("a sender cannot be sent over itself");
 }
 
@@ -145,7 +147,7 @@ function pickFrom(ends: End[]): ImportContext {
     if (used[index] === true) throw new ProtocolError(`handle index ${index} used twice`);
     const end = ends[index]!;
     if (!(end instanceof want)) throw new ProtocolError(`handle ${index} is not a ${want.name.toLowerCase()}`);
-    const actual = end.core.type;
+    const actual = (end instanceof Sender ? senderCore(end) : receiverCore(end)).type;
     if (type !== undefined && actual.typeId !== type.typeId) {
       throw new ProtocolError(`handle ${index} carries ${actual.typeName}, the schema says ${type.typeName}`);
     }
@@ -186,7 +188,7 @@ export function localHandles(via: unknown, destination: ReceiverCore<unknown> | 
       return found.length - 1;
     },
     receiver(r) {
-      const core = r.core;
+      const core = receiverCore(r);
       if (core === destination) throw cycle();
       if (core.closed) throw new EndpointClosedError(`${core.label} was closed`);
       if (found.includes(r)) throw new HandleCycleError("the same receiver appears twice in one message");

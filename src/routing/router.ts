@@ -7,10 +7,12 @@
 // receiver merges both paths by sequence number. No sockets or timers here:
 // links and the RouterIO are supplied by the I/O layer (or by a test).
 import { ProtocolError, ReceiverGoneError, ResourceLimitError, type EndReason, type ProtochanError } from "../errors.js";
-import type { ChannelType } from "../channel/channel-type.js";
-import { Receiver, ReceiverCore } from "../channel/receiver.js";
-import { Sender, SenderCore, type Outlet } from "../channel/sender.js";
-import { StreamIn, type StreamSink } from "../channel/stream.js";
+import type { ChannelType } from "../codec/channel-type.js";
+import { Receiver } from "../ends/receiver.js";
+import { ReceiverCore } from "./receiver-core.js";
+import { Sender } from "../ends/sender.js";
+import { SenderCore, type Outlet } from "./sender-core.js";
+import { StreamIn, type StreamSink } from "./stream.js";
 import { Kind, type FrameHeader } from "../wire/header.js";
 import { decodeHandoff, decodeNodeAddress, decodeOpen, encodeHandoff, encodeNodeAddress, type HandleEntry, type Handoff, type NodeAddress, type Open, type Parent } from "./bodies.js";
 import { importHandles } from "./handles.js";

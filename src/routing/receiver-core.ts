@@ -2,7 +2,7 @@
 // (one per sender core, local or remote). Queued messages are delivered
 // before DisconnectedError; consuming a message returns flow-control credit
 // through the route it came by. A receiver can move to another process: its
-// queue and streams are then forwarded there (see src/router/).
+// queue and streams are then forwarded there (see src/routing/).
 import {
   DisconnectedError,
   EndpointClosedError,
@@ -10,10 +10,11 @@ import {
   InvalidArgumentError,
   type EndReason,
 } from "../errors.js";
-import type { GlobalKey } from "../router/keys.js";
-import type { ChannelType } from "./channel-type.js";
+import type { GlobalKey } from "./keys.js";
+import type { ChannelType } from "../codec/channel-type.js";
 import type { Arrival, Completable, StreamIn, StreamSink } from "./stream.js";
-import { abortedAlready, waitFor, type WaitOptions } from "./wait.js";
+import { abortedAlready, waitFor, type WaitOptions } from "../ends/wait.js";
+import type { ReceiverPort } from "../ends/receiver.js";
 
 interface Waiter<T> {
   /** 0 for recv(), the batch limit for recvMany(). */
@@ -22,7 +23,7 @@ interface Waiter<T> {
   readonly reject: (err: unknown) => void;
 }
 
-export class ReceiverCore<T> implements StreamSink<T>, Completable {
+export class ReceiverCore<T> implements ReceiverPort<T>, StreamSink<T>, Completable {
   private queue: Arrival<T>[] = [];
   private head = 0;
   /** Streams feeding this receiver, by stream key. */
@@ -264,74 +265,4 @@ export class ReceiverCore<T> implements StreamSink<T>, Completable {
 
 function closeAll(handles: readonly { close(): void }[] | undefined): void {
   if (handles !== undefined) for (const h of handles) h.close();
-}
-
-/** The public receiving end. */
-export class Receiver<T> implements AsyncIterable<T>, Disposable {
-  private movedAway = false;
-
-  /** @internal */
-  constructor(private readonly held: ReceiverCore<T>) {}
-
-  /** @internal The core; throws if this handle was sent away. */
-  get core(): ReceiverCore<T> {
-    if (this.movedAway) throw new EndpointMovedError("this receiver was sent in a message; use it where it was received");
-    return this.held;
-  }
-
-  /** @internal Gives up this handle (it was sent in a message) and returns its core. */
-  handOver(): ReceiverCore<T> {
-    const core = this.core;
-    if (core.closed) throw new EndpointClosedError(`${core.label} was closed`);
-    this.movedAway = true;
-    return core;
-  }
-
-  /** Waits for the next message; rejects with DisconnectedError once drained and disconnected. */
-  recv(options?: WaitOptions): Promise<T> {
-    if (this.movedAway) return Promise.reject(new EndpointMovedError("this receiver was sent in a message; use it where it was received"));
-    return this.core.recv(options);
-  }
-
-  /** The next queued message, or undefined if none is queued yet. */
-  tryRecv(): T | undefined {
-    return this.core.tryRecv();
-  }
-
-  /** Up to `max` queued messages at once; waits only when none is queued. */
-  recvMany(max = Number.MAX_SAFE_INTEGER, options?: WaitOptions): Promise<T[]> {
-    if (this.movedAway) return Promise.reject(new EndpointMovedError("this receiver was sent in a message; use it where it was received"));
-    return this.core.recvMany(max, options);
-  }
-
-  /** Messages until disconnection (which ends the loop quietly). */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      let batch: T[];
-      try {
-        batch = await this.core.recvMany(Number.MAX_SAFE_INTEGER);
-      } catch (err) {
-        if (err instanceof DisconnectedError && err.reason === "closed") return;
-        throw err;
-      }
-      yield* batch;
-    }
-  }
-
-  get queued(): number {
-    return this.core.queued;
-  }
-
-  get closed(): boolean {
-    return this.held.closed;
-  }
-
-  /** Closes the receiver: queued messages are dropped and senders see ReceiverGoneError. */
-  close(): void {
-    if (!this.movedAway) this.held.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
 }

@@ -3,7 +3,7 @@
 // of the receiver they came from, and each receiver's disconnection, which is
 // reported exactly once (the receiver then leaves the set).
 import { EndpointClosedError } from "../errors.js";
-import type { Receiver, ReceiverCore } from "./receiver.js";
+import type { Receiver, ReceiverPort } from "./receiver.js";
 import { abortedAlready, waitFor, type WaitOptions } from "./wait.js";
 
 export type Selection<T> =
@@ -11,7 +11,7 @@ export type Selection<T> =
   | { readonly kind: "closed"; readonly id: number };
 
 export class ReceiverSet<T = unknown> implements Disposable {
-  private readonly members = new Map<number, ReceiverCore<T>>();
+  private readonly members = new Map<number, ReceiverPort<T>>();
   private nextId = 1;
   private wakeUp: (() => void) | undefined;
   /** Rejects the select() under way (the set was closed). */

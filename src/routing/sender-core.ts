@@ -5,10 +5,10 @@
 // that point are encoded at once (the value is snapshotted) and held here.
 import { EndpointClosedError, ReceiverGoneError, ResourceLimitError, type EndReason } from "../errors.js";
 import { heldLimit } from "./defaults.js";
-import type { GlobalKey } from "../router/keys.js";
-import type { ChannelType } from "./channel-type.js";
-import type { Sendable } from "../codec/handle-fields.js";
-import { abortedAlready, bounded, type WaitOptions } from "./wait.js";
+import type { GlobalKey } from "./keys.js";
+import type { ChannelType } from "../codec/channel-type.js";
+import { abortedAlready, bounded, type WaitOptions } from "../ends/wait.js";
+import type { SenderPort } from "../ends/sender.js";
 
 /** Where a sender's messages go: a local receiver or a remote route. */
 export interface Outlet<T> {
@@ -35,7 +35,7 @@ interface Deferred {
   reject: (err: unknown) => void;
 }
 
-export class SenderCore<T> {
+export class SenderCore<T> implements SenderPort<T> {
   /** Credit after the stream closed is of no use to a sender (a proxy relays it; see RouteOwner). */
   readonly relaysCredit = false;
   private refs = 1;
@@ -231,82 +231,5 @@ export class SenderCore<T> {
     this.readyWait = undefined;
     if (err === undefined) wait.resolve();
     else wait.reject(err);
-  }
-}
-
-/** The public sending end. Clone it to send from several places; close every clone. */
-export class Sender<T> implements Disposable {
-  private isClosed = false;
-
-  /** @internal */
-  constructor(
-    /** @internal */
-    readonly core: SenderCore<T>,
-  ) {}
-
-  /**
-   * Queues `value` for the receiver. Returns false when the receiver is
-   * `window` bytes behind: await ready() before sending more to keep memory
-   * bounded. Throws ReceiverGoneError once the receiver is known to be gone,
-   * and ResourceLimitError (`limit: "window"`) when sends keep coming after
-   * `false` until four windows (at least 1 MiB) wait here — or, on a channel
-   * whose messages may carry handles (never held back), once another window's
-   * worth was sent past the window.
-   */
-  send(value: Sendable<T>): boolean {
-    this.checkOpen();
-    return this.core.send(value as T);
-  }
-
-  /** Resolves when the receiver has room again (immediately if it has). */
-  ready(options?: WaitOptions): Promise<void> {
-    this.checkOpen();
-    return this.core.ready(options);
-  }
-
-  /** send() that waits for room first: the simple way to respect backpressure. */
-  async sendAsync(value: Sendable<T>, options?: WaitOptions): Promise<void> {
-    this.checkOpen();
-    await this.core.ready(options);
-    this.core.send(value as T);
-  }
-
-  /** Resolves once everything sent so far has been handed to the OS (before process.exit()). */
-  flush(options?: WaitOptions): Promise<void> {
-    return bounded("flush", this.core.flush(), options);
-  }
-
-  /**
-   * Resolves (never rejects) with the ReceiverGoneError once the receiver is
-   * gone: closed by its owner, or its process or connection lost.
-   */
-  get receiverGone(): Promise<ReceiverGoneError> {
-    return this.core.whenGone();
-  }
-
-  /** Another sender for the same receiver, in the same order domain as this one. */
-  clone(): Sender<T> {
-    this.checkOpen();
-    this.core.retain();
-    return new Sender(this.core);
-  }
-
-  get closed(): boolean {
-    return this.isClosed;
-  }
-
-  /** Closes this handle; the receiver disconnects when every sender is closed. */
-  close(): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    this.core.release();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
-  private checkOpen(): void {
-    if (this.isClosed) throw new EndpointClosedError("sender was closed");
   }
 }

@@ -1,11 +1,11 @@
 // A channel type names what travels on a channel: its wire type id and codec.
 // Generated <file>_chan.ts files define one per message.
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import type { Codec } from "../codec/codec.js";
-import { reflectiveCodec } from "../codec/protobuf.js";
-import { msgpackCodec } from "../codec/msgpack.js";
-import { bytesCodec } from "../codec/bytes.js";
-import { withHandleFields, type HandleField } from "../codec/handle-fields.js";
+import type { Codec } from "./codec.js";
+import { reflectiveCodec } from "./protobuf.js";
+import { msgpackCodec } from "./msgpack.js";
+import { bytesCodec } from "./bytes.js";
+import { withHandleFields, type HandleField } from "./handle-fields.js";
 import { typeIdOf } from "../wire/type-id.js";
 import { splitTypeId, type TypeIdHalves } from "../wire/header.js";
 
