@@ -113,7 +113,10 @@ export class Pump {
   private stop = false;
   private running: Promise<void> | undefined;
 
-  constructor(readonly tx: Sender<unknown>) {}
+  constructor(readonly tx: Sender<unknown>) {
+    // Heard while not sending too (between sends, or once stopped).
+    void tx.receiverGone.then((err) => (this.gone ??= err));
+  }
 
   /** Sends `n` messages in one go (the window is not full yet). */
   burst(n: number): void {
