@@ -98,6 +98,13 @@ export class Router {
   private readonly refusedJoins = new Set<string>();
   /** Continuations joined at once by a sender here (switchToLocal): their HANDOFF finds nothing to do. */
   private readonly joinedEarly = new Set<string>();
+  /**
+   * Streams whose path here was cut (a connection lost, say a proxy's that
+   * died): a continuation of theirs has nothing to continue, and is refused as lost.
+   */
+  private readonly cutStreams = new Set<string>();
+  /** Parked continuations lost with their connection: the stream their HANDOFF stops at is cut there. */
+  private readonly lostJoins = new Set<string>();
   /** Senders exported and whose clones have not opened yet, by hold serial. */
   private readonly holds = new Map<number, Hold>();
   /** Messages this process forwarded as a proxy, for diagnostics and tests. */
@@ -173,7 +180,8 @@ export class Router {
       for (const [key, stream] of this.joins) {
         if (hex(stream.key.node) !== link.peerHex) continue;
         this.joins.delete(key);
-        stream.abort(reason, err);
+        // Its messages after the HANDOFF never come: lost, even if the connection ended cleanly.
+        stream.abort("connection-lost", err);
       }
     }
   }
@@ -265,6 +273,8 @@ export class Router {
    * stream here along that path); until that HANDOFF arrives it is parked.
    */
   private openContinuation(link: Link, h: FrameHeader, o: Open): void {
+    // The stream's path here was cut: what it would continue is lost.
+    if (this.cutStreams.has(o.stream.id)) return this.refuse(link, h, true);
     const type = this.typeOf(o.port);
     // Not here and not known: the receiver is gone (or never was here).
     if (type === undefined || o.join === undefined) return this.refuse(link, h);
@@ -278,7 +288,7 @@ export class Router {
         throw new ResourceLimitError("maxParked", `more than ${MAX_WAITING} continuations from one connection wait for their HANDOFF`);
       }
       this.parkedOn.set(link, parkedHere + 1);
-      const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, link, () => this.unpark(key)), undefined);
+      const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, link, () => this.unpark(key), key), undefined);
       this.parked.set(key, waiting);
       new InRoute(link, h.routeId, waiting, type, undefined);
       return;
@@ -292,6 +302,11 @@ export class Router {
   joinHere(stream: StreamIn<unknown>, join: number): void {
     const key = joinKey(stream.key, join);
     if (this.joinedEarly.delete(key)) return;
+    if (this.lostJoins.delete(key)) {
+      // Its continuation was lost with its connection: the stream ends here after what came.
+      stream.abort("connection-lost", undefined);
+      return this.streamCut(stream);
+    }
     const waiting = this.parked.get(key);
     if (waiting === undefined) {
       this.joins.set(key, stream);
@@ -307,7 +322,8 @@ export class Router {
     const gone = stream.ended || (sink instanceof ReceiverCore && sink.closed);
     stream.continuationJoined();
     if (gone) {
-      for (const route of routes) route.receiverGone(false);
+      const lost = stream.ended && stream.endReason !== "closed";
+      for (const route of routes) route.receiverGone(lost);
     } else if (sink instanceof Forwarder) {
       for (const route of routes) this.askToRedirect(route, sink.out.link);
     }
@@ -327,10 +343,27 @@ export class Router {
     else if (!this.joinedEarly.delete(key)) remember(this.refusedJoins, key);
   }
 
-  private refuseParkedKey(key: string): void {
+  private refuseParkedKey(key: string, lost = false): void {
     const waiting = this.parked.get(key)!;
     this.unpark(key);
-    this.place(waiting, undefined);
+    this.place(waiting, undefined, lost);
+  }
+
+  /**
+   * A route feeding `stream` here was lost with its connection: the stream
+   * ended after what had come. A continuation parked for it (or still to
+   * come) is refused as lost, so its sender hears of it; a lost parked
+   * continuation cuts the stream its HANDOFF will stop at.
+   */
+  streamCut(stream: StreamIn<unknown>): void {
+    const sink = stream.sink;
+    if (sink instanceof Parked) {
+      if (sink.joinKey !== undefined) remember(this.lostJoins, sink.joinKey);
+      return;
+    }
+    remember(this.cutStreams, stream.key.id);
+    const prefix = `${stream.key.id}#`;
+    for (const key of [...this.parked.keys()]) if (key.startsWith(prefix)) this.refuseParkedKey(key, true);
   }
 
   /** A parked continuation leaves the waiting room (joined, refused or ended). */
@@ -349,10 +382,10 @@ export class Router {
    * now feed `into`, and streams parked behind it follow; undefined: it is
    * refused (GONE to its senders, what it brought dropped). Returns the routes moved.
    */
-  private place(waiting: StreamIn<unknown>, into: StreamIn<unknown> | undefined): InRoute<unknown>[] {
+  private place(waiting: StreamIn<unknown>, into: StreamIn<unknown> | undefined, lost = false): InRoute<unknown>[] {
     const parked = waiting.sink as Parked;
     if (into === undefined) {
-      for (const route of [...waiting.routes]) route.receiverGone(false);
+      for (const route of [...waiting.routes]) route.receiverGone(lost);
       waiting.dropHeld();
       parked.resolve(undefined);
       return [];
@@ -419,9 +452,9 @@ export class Router {
     return startStream(at, o);
   }
 
-  /** Answers an OPEN with GONE: nothing here takes the stream. */
-  private refuse(link: Link, h: FrameHeader): void {
-    link.writeFrame(Kind.Gone, h.routeId, 0);
+  /** Answers an OPEN with GONE: nothing here takes the stream (`lost`: it was cut here). */
+  private refuse(link: Link, h: FrameHeader, lost = false): void {
+    link.writeFrame(Kind.Gone, h.routeId, 0, undefined, lost ? FLAG_LOST : 0);
   }
 
   private proxyStream(key: GlobalKey, next: Link, port: GlobalKey, type: ChannelType<unknown>, opening: Opening): StreamIn<unknown> {
@@ -652,6 +685,8 @@ class Parked implements StreamSink<unknown> {
     /** The connection its first route came over (parked streams are counted per connection). */
     readonly link: Link,
     private readonly onEnd: () => void,
+    /** A continuation's: where it meets its HANDOFF (see joinKey). */
+    readonly joinKey?: string,
   ) {}
 
   deliver(): void {}

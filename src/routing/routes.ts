@@ -10,7 +10,7 @@ import { windowCharge } from "./defaults.js";
 import { SenderCore, type Outlet } from "./sender-core.js";
 import type { Arrival, Closable, CreditTarget, FeedingRoute, StreamIn } from "./stream.js";
 import { Receiver } from "../ends/receiver.js";
-import type { ReceiverCore } from "./receiver-core.js";
+import { ReceiverCore } from "./receiver-core.js";
 import { receiverCore } from "./ends.js";
 import { Kind, type FrameHeader, type TypeIdHalves } from "../wire/header.js";
 import { ByteWriter } from "../wire/byte-writer.js";
@@ -247,14 +247,18 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
 
   onHandoff(lastSeq: number, handoff: Handoff): void {
     this.checkLast(lastSeq, "handed off");
-    this.detach();
+    const here = Buffer.compare(handoff.target, this.link.router.node) === 0;
+    // Only a proxy passes a HANDOFF on: at the receiver it names this process.
+    if (!here && this.stream.sink instanceof ReceiverCore) throw new ProtocolError(`route ${this.id}: handed off to another process at the receiver`);
+    this.leave();
     // The sender's route waits for this answer; with nothing owed it is a CREDIT of 0.
     if (this.inFlight === 0 && this.link.failure === undefined) this.link.writeFrame(Kind.Credit, this.id, 0);
     else this.flushCredit();
-    const here = Buffer.compare(handoff.target, this.link.router.node) === 0;
     this.stream.routeLeft(handoff, here);
     // The continuation joins the stream where its HANDOFF stops: here.
     if (here) this.link.router.joinHere(this.stream, handoff.join);
+    // Last: a link left idle may close now, and its loss must find the join registered.
+    this.link.routeEnded();
   }
 
   consumed(bytes: number): void {
@@ -279,6 +283,8 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     this.open = false;
     this.stream.routes.delete(this);
     this.stream.abort(reason, err);
+    // Continuations of the stream (from other links) can no longer join it here.
+    this.link.router.streamCut(this.stream);
   }
 
   private checkLast(lastSeq: number, what: string): void {
@@ -301,6 +307,12 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
 
   private detach(): void {
     if (!this.open) return;
+    this.leave();
+    this.link.routeEnded();
+  }
+
+  /** Leaves the stream and the link's table (the caller then tells the link: see routeEnded). */
+  private leave(): void {
     this.open = false;
     this.stream.routes.delete(this);
     this.link.inbound.delete(this.id);
@@ -309,7 +321,6 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
       this.draining = true;
       this.link.draining++;
     }
-    this.link.routeEnded();
   }
 }
 

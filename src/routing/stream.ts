@@ -46,9 +46,6 @@ export interface StreamSink<T> {
   handedOff?(stream: StreamIn<T>, handoff: Handoff): void;
 }
 
-/** Early arrivals held per stream before it is a protocol error. */
-const MAX_EARLY = 1 << 16;
-
 export class StreamIn<T> {
   /** The next sequence number to deliver; undefined until the stream's base is known. */
   next: number | undefined;
@@ -97,7 +94,10 @@ export class StreamIn<T> {
       throw new ProtocolError(`stream ${this.key.id}: message ${a.seq} delivered twice`);
     } else {
       if (this.early.has(a.seq)) throw new ProtocolError(`stream ${this.key.id}: message ${a.seq} arrived twice`);
-      if (this.early.size >= MAX_EARLY) throw new ProtocolError(`stream ${this.key.id}: too many messages out of order`);
+      // No count of its own bounds this: an early arrival is not consumed, so its
+      // charge stays in its route's window (InRoute refuses more than two windows
+      // unconsumed) and the sender stops. A proxy that is only slow (paused) thus
+      // delays the stream instead of failing the connection.
       this.early.set(a.seq, a);
     }
   }
@@ -232,6 +232,7 @@ export class StreamIn<T> {
   private end(reason: EndReason, cause: unknown): void {
     if (this.ended) return;
     this.ended = true;
+    this.endReason = reason;
     this.dropHeld();
     this.sink.streamEnded(this, reason, cause);
   }

@@ -2,14 +2,14 @@
 // address and writes what MODE says, then reports what the server answered.
 import { createConnection } from "node:net";
 import { parseName } from "../../src/transport/name.js";
-import { encodeHello } from "../../src/bootstrap/handshake.js";
+import { decodeWelcome, encodeHello } from "../../src/bootstrap/handshake.js";
 import { HEADER_SIZE, Kind, NO_TYPE, Off, splitTypeId, writeHeader } from "../../src/wire/header.js";
 import { typeIdOf } from "../../src/wire/type-id.js";
 import { report } from "../helpers/child.js";
 import { channel } from "protochan";
 import { ByteWriter } from "protochan/codegenv1";
 import { msgpackCodec } from "../../src/codec/msgpack.js";
-import { HANDLE_ENTRY_SIZE, writeHandleEntry } from "../../src/routing/bodies.js";
+import { HANDLE_ENTRY_SIZE, encodeHandoff, writeHandleEntry } from "../../src/routing/bodies.js";
 import { globalKey } from "../../src/routing/keys.js";
 import { create } from "@bufbuild/protobuf";
 import { ExchangeCodec } from "../../generated/example/v1/requests_codec.js";
@@ -104,7 +104,17 @@ const violations: Record<string, () => Uint8Array> = {
 
 const socket = createConnection({ path: address.slice("unix:".length) });
 let received = Buffer.alloc(0);
-socket.on("data", (d) => (received = Buffer.concat([received, d])));
+let handedOff = false;
+socket.on("data", (d) => {
+  received = Buffer.concat([received, d]);
+  // After WELCOME: a HANDOFF on the bootstrap route, to the server (here) or to a process that is not on the path.
+  if ((mode === "handoff-here" || mode === "handoff-elsewhere") && !handedOff && received.length >= HEADER_SIZE + received.readUInt32LE(Off.bodyLength)) {
+    handedOff = true;
+    const server = decodeWelcome(received.subarray(HEADER_SIZE, HEADER_SIZE + received.readUInt32LE(Off.bodyLength))).node;
+    const target = mode === "handoff-here" ? server : new Uint8Array(16).fill(7);
+    socket.write(frame(Kind.Handoff, 1, 0, encodeHandoff({ target, stream: globalKey(new Uint8Array(16), 0), join: 1 })));
+  }
+});
 socket.on("error", () => {});
 socket.on("close", () => {
   // Report the ERROR frame's reason, if the server sent one.
@@ -127,6 +137,7 @@ socket.on("connect", () => {
   else if (mode === "oneof-out-of-range") socket.write(Buffer.concat([hello, oneofFrame("reply", 3, 1, "example.v1.Answer")]));
   else if (mode === "oneof-wrong-type") socket.write(Buffer.concat([hello, oneofFrame("reply", 0, 1, "protochan.any")]));
   else if (mode === "oneof-wrong-kind") socket.write(Buffer.concat([hello, oneofFrame("inbox", 0, 1, "example.v1.Answer")]));
+  else if (mode === "handoff-here" || mode === "handoff-elsewhere") socket.write(hello);
   else if (mode in violations) {
     socket.write(Buffer.concat([hello, violations[mode]!()]));
     if (mode === "truncated") socket.end(); // and leave in the middle of the frame

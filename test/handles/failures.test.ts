@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AnyChannel, channel, connect, DisconnectedError, OneShotServer, ReceiverGoneError } from "protochan";
+import { defaultRouter } from "../../src/routing/process-router.js";
 import { Child } from "../helpers/child.js";
 
 const T = { timeout: 30_000 };
@@ -97,5 +98,20 @@ for (const [mode, message] of [
     const [tx, rx] = channel();
     tx.send("still alive");
     assert.equal(await rx.recv(), "still alive");
+  });
+}
+
+for (const [mode, reason] of [["handoff-here", "connection-lost"], ["handoff-elsewhere", "protocol-error"]] as const) {
+  test(`a peer that hands its bootstrap stream off (${mode}): the receiver ends with ${reason}, no port is left`, T, async () => {
+    const ports = defaultRouter().ports.size;
+    const { server, name } = await OneShotServer.create(AnyChannel);
+    const peer = new Child("raw-peer.ts", { PROTOCHAN_NAME: name, MODE: mode, CHANNEL: "protochan.any" });
+    // Here: the continuation it announced can never come (the link closed with its last route).
+    const err = await server.accept({ timeoutMs: 10_000 }).catch((e: unknown) => e);
+    assert.ok(err instanceof DisconnectedError, String(err));
+    assert.equal(err.reason, reason);
+    await peer.next("closed");
+    await peer.succeeded();
+    assert.equal(defaultRouter().ports.size, ports, "the receiver's port was left behind");
   });
 }
