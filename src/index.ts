@@ -18,6 +18,7 @@ export type { TypeIdHalves } from "./wire/header.js";
 export { OneShotServer, type Accepted, type ServerOptions } from "./bootstrap/one-shot-server.js";
 export { Server, type ServerEvents } from "./bootstrap/server.js";
 export { connect, type ConnectOptions } from "./bootstrap/connect.js";
+export { setDialPolicy } from "./bootstrap/net-router.js";
 export { registerTransport, type Listener, type Transport } from "./transport/transport.js";
 // Errors: every error protochan throws is a ProtochanError with a `code`.
 export * from "./errors.js";

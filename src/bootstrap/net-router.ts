@@ -9,9 +9,9 @@ import { resolveLimits } from "../routing/defaults.js";
 import type { Router, RouterIO } from "../routing/router.js";
 import { defaultRouter } from "../routing/process-router.js";
 import type { Link } from "../routing/link.js";
-import { listen, type Listener } from "../transport/transport.js";
+import { isLocalAddressInUse, listen, type Listener } from "../transport/transport.js";
 import "../transport/net-transports.js";
-import { formatName, newToken } from "../transport/name.js";
+import { formatName, newToken, parseName } from "../transport/name.js";
 import { clientHandshake } from "./client-handshake.js";
 import { LINK_ONLY } from "./handshake.js";
 import { PendingHandshakes, serverHandshake } from "./server-handshake.js";
@@ -60,6 +60,32 @@ class NetRouterIO implements RouterIO {
   flushed(link: Link): Promise<void> {
     return (link as Connection).flushed();
   }
+
+  mayDial(name: string): boolean {
+    let address: string;
+    try {
+      address = parseName(name).address;
+    } catch {
+      return false;
+    }
+    return (dialPolicy ?? isLocalAddressInUse)(address);
+  }
+}
+
+let dialPolicy: ((address: string) => boolean) | undefined;
+
+/**
+ * Which addresses a peer may make this process dial. When a receiver moves,
+ * a peer names the process to send to directly (a REDIRECT), and this process
+ * dials it. By default only addresses of transports this process already uses
+ * for its own links, on this machine (Unix paths, named pipes, TCP loopback),
+ * are dialed; a REDIRECT naming anything else is a protocol error that closes
+ * the connection it came on. Pass a predicate over the address (the name
+ * without its token) to allow more, e.g. your hosts over TCP; `undefined`
+ * restores the default.
+ */
+export function setDialPolicy(policy: ((address: string) => boolean) | undefined): void {
+  dialPolicy = policy;
 }
 
 /** This process's router, with the I/O to dial and accept direct router links. */

@@ -18,6 +18,7 @@ import { decodeHandoff, decodeNodeAddress, decodeOpen, encodeHandoff, encodeNode
 import { importHandles } from "./handles.js";
 import { globalKey, hex, newNodeId, type GlobalKey } from "./keys.js";
 import type { Link } from "./link.js";
+import { redactName } from "../transport/name.js";
 import { FLAG_LOST, Forwarder, InRoute, LocalRoute, OutRoute, type Opening } from "./routes.js";
 
 /** A sender that arrived knowing its receiver is gone: every send fails with ReceiverGoneError. */
@@ -43,6 +44,8 @@ export interface RouterIO {
   listen(): Promise<string>;
   /** A link to the process reachable at `name`. */
   dial(name: string): Promise<Link>;
+  /** Whether a peer may make this process dial `name` (a REDIRECT names it). */
+  mayDial(name: string): boolean;
   /** Resolves once what was written to `link` has been handed to the OS. */
   flushed(link: Link): Promise<void>;
 }
@@ -616,6 +619,10 @@ export class Router {
       return;
     }
     if (address.name === "" || this.io === undefined) return; // stay on the proxy path
+    // Peer input: it may not make this process dial anywhere it pleases.
+    if (!this.io.mayDial(address.name)) {
+      throw new ProtocolError(`REDIRECT names ${redactName(address.name)}, which this process's dial policy refuses (see setDialPolicy)`);
+    }
     const before = owner.outlet;
     this.io.dial(address.name).then(
       (dialed) => {

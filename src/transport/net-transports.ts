@@ -84,6 +84,7 @@ export const unixTransport: Transport = {
     if (rest === "") throw new AddressError("unix address needs a path: unix:/path/to/socket");
     return dialSocket({ path: rest });
   },
+  isLocal: () => true,
 };
 
 function parseHostPort(rest: string): { host: string; port: number } {
@@ -112,6 +113,14 @@ export const tcpTransport: Transport = {
     socket.setNoDelay(true);
     return socket;
   },
+  isLocal(rest) {
+    try {
+      const { host } = parseHostPort(rest);
+      return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+    } catch {
+      return false;
+    }
+  },
 };
 
 export const pipeTransport: Transport = {
@@ -125,6 +134,7 @@ export const pipeTransport: Transport = {
   dial(rest) {
     return dialSocket({ path: rest });
   },
+  isLocal: () => true,
 };
 
 registerTransport(unixTransport);

@@ -19,9 +19,27 @@ export interface Transport {
   /** `rest` is what follows "<scheme>:", or "" to let the transport choose. */
   listen(rest: string, onConnection: (socket: Socket) => void): Promise<Listener>;
   dial(rest: string): Promise<Socket>;
+  /**
+   * Whether `rest` names a peer on this machine (a socket path, a loopback
+   * address). A peer may ask this process to dial only such names by default
+   * (see setDialPolicy); a transport without it is never dialed on a peer's word.
+   */
+  isLocal?(rest: string): boolean;
 }
 
 const transports = new Map<string, Transport>();
+/** Schemes this process has dialed or listened on: the transports its own links use. */
+const schemesInUse = new Set<string>();
+
+/**
+ * The default dial policy: `address` uses a transport this process already
+ * uses for its own links, and names a peer on this machine.
+ */
+export function isLocalAddressInUse(address: string): boolean {
+  const colon = address.indexOf(":");
+  const transport = colon < 0 ? undefined : transports.get(address.slice(0, colon));
+  return transport !== undefined && schemesInUse.has(transport.scheme) && transport.isLocal?.(address.slice(colon + 1)) === true;
+}
 
 /** Makes a transport available to listen()/dial() under its scheme. */
 export function registerTransport(transport: Transport): void {
@@ -43,6 +61,7 @@ export function transportFor(address: string): { transport: Transport; rest: str
 /** Dials `address`; a system error (no such socket, refused …) becomes a ConnectFailedError with it as the cause. */
 export async function dial(address: string): Promise<Socket> {
   const { transport, rest } = transportFor(address);
+  schemesInUse.add(transport.scheme);
   try {
     return await transport.dial(rest);
   } catch (err) {
@@ -58,6 +77,7 @@ export async function dial(address: string): Promise<Socket> {
  */
 export async function listen(address: string, onConnection: (socket: Socket) => void): Promise<Listener> {
   const { transport, rest } = transportFor(address);
+  schemesInUse.add(transport.scheme);
   let listener: Listener;
   try {
     listener = await transport.listen(rest, onConnection);

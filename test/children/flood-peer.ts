@@ -8,7 +8,9 @@
 //   fill      — moves ROUTES receivers to the server, opens a stream to each
 //               and fills every stream to just under its window (flow
 //               control kept per route, never the connection's sum);
-//   no-read   — like senders, but never reads what the server writes back.
+//   no-read   — like senders, but never reads what the server writes back;
+//   redirect  — one sender handle, then a REDIRECT naming TARGET on the
+//               route the server opened back for it, then a message "after".
 // Writes wait for the socket (so this child stays small) and it reports
 // "closed" with the server's ERROR reason once the server drops it.
 import { createConnection } from "node:net";
@@ -18,7 +20,7 @@ import { HEADER_SIZE, Kind, NO_TYPE, Off, splitTypeId, writeHeader } from "../..
 import { typeIdOf } from "../../src/wire/type-id.js";
 import { ByteWriter } from "../../src/wire/byte-writer.js";
 import { msgpackCodec } from "../../src/codec/msgpack.js";
-import { encodeOpen, HANDLE_ENTRY_SIZE, HandleKind, writeHandleEntry } from "../../src/routing/bodies.js";
+import { encodeNodeAddress, encodeOpen, HANDLE_ENTRY_SIZE, HandleKind, writeHandleEntry } from "../../src/routing/bodies.js";
 import { globalKey } from "../../src/routing/keys.js";
 import { channel } from "protochan";
 import { report } from "../helpers/child.js";
@@ -78,6 +80,22 @@ socket.on("close", () => {
 });
 
 let sent = 0;
+
+/** The route id of the first OPEN the server writes (the clone of our sender opening back). */
+async function openedRoute(): Promise<number> {
+  for (;;) {
+    for (let at = 0; at + HEADER_SIZE <= received.length; at += HEADER_SIZE + received.readUInt32LE(at + Off.bodyLength)) {
+      if (received.readUInt16LE(at + Off.kind) === Kind.Open) return received.readUInt32LE(at + Off.routeId);
+    }
+    await new Promise((resolve) => socket.once("data", resolve));
+  }
+}
+
+function msgpackBody(value: unknown): Uint8Array {
+  const w = new ByteWriter(64);
+  msgpackCodec.encode(value, w);
+  return w.take();
+}
 async function write(bytes: Uint8Array): Promise<void> {
   if (!socket.write(bytes)) await new Promise<void>((resolve) => socket.once("drain", resolve).once("close", resolve));
 }
@@ -92,6 +110,12 @@ socket.on("connect", async () => {
       await write(handlesMessage(++seq, kind, count).bytes);
       sent += count;
     }
+  } else if (mode === "redirect") {
+    await write(handlesMessage(++seq, HandleKind.Sender, 1).bytes);
+    const route = await openedRoute();
+    const target = encodeNodeAddress({ node: new Uint8Array(16).fill(0x5a), name: process.env.TARGET! });
+    await write(frame(Kind.Redirect, route, 0, target));
+    await write(frame(Kind.Message, 1, ++seq, msgpackBody("after")));
   } else if (mode === "fill") {
     const routes = Number(process.env.ROUTES);
     const fill = Number(process.env.FILL); // body bytes per stream

@@ -56,6 +56,11 @@ export class SimRouterIO implements RouterIO {
     return this.listening;
   }
 
+  /** The simulated network is all local. */
+  mayDial(): boolean {
+    return true;
+  }
+
   async dial(name: string): Promise<Link> {
     this.dials++;
     const { conn } = await clientHandshake(this.router, name, LINK_ONLY, this.limits, {});
