@@ -23,6 +23,7 @@ import { ExportContext, type ExportVia } from "../routing/handles.js";
 import { hex } from "../routing/keys.js";
 import type { Link } from "../routing/link.js";
 import type { InRoute, OutRoute } from "../routing/routes.js";
+import { seqOf, type SeqSource } from "../routing/sender-core.js";
 import type { Router } from "../routing/router.js";
 
 /** Bodies at least this large are written by reference instead of copied. */
@@ -40,9 +41,13 @@ export class Connection implements Link {
   readonly inbound = new Map<number, InRoute<unknown>>();
   readonly outbound = new Map<number, OutRoute<unknown>>();
   private readonly parser: FrameParser;
-  private readonly writer = new ByteWriter();
+  private writer = new ByteWriter();
   /** Bodies of messages that carry handles are encoded here first (the table goes before them). */
   private readonly handleBody = new ByteWriter(4096);
+  private handleBodyBusy = false;
+  /** A message being encoded in place: in this writer, its frame starting at encodingAt (see setAside). */
+  private encodingIn: ByteWriter | undefined;
+  private encodingAt = 0;
   private chunks: Uint8Array[] = [];
   /** Bytes in `chunks`, waiting for the next flush. */
   private chunkedBytes = 0;
@@ -123,45 +128,79 @@ export class Connection implements Link {
 
   // ---- writing ----
 
-  writeMessage<T>(routeId: number, seq: number, channel: ChannelType<T>, value: T, via: ExportVia): number {
+  writeMessage<T>(routeId: number, seq: number | SeqSource, channel: ChannelType<T>, value: T, via: ExportVia): number {
     if (channel.handles) return this.writeWithHandles(routeId, seq, channel, value, via);
     const type = halves(channel);
     const raw = channel.codec.zeroCopyBody?.(value);
-    if (raw !== undefined && raw.length >= ZERO_COPY_MIN) return this.writeBody(routeId, seq, channel, raw);
+    if (raw !== undefined && raw.length >= ZERO_COPY_MIN) return this.writeBody(routeId, seqOf(seq), channel, raw);
     this.roomFor(HEADER_SIZE);
+    // Encoded in place, behind a header filled in afterwards (see setAside).
     const w = this.writer;
     const start = w.pos;
     w.ensure(HEADER_SIZE);
     w.pos += HEADER_SIZE;
+    const outerWriter = this.encodingIn;
+    const outerStart = this.encodingAt;
+    this.encodingIn = w;
+    this.encodingAt = start;
     try {
       channel.codec.encode(value, w);
     } catch (err) {
       w.pos = start;
       throw err;
+    } finally {
+      this.encodingIn = outerWriter;
+      this.encodingAt = outerStart;
     }
     const bodyLength = w.pos - start - HEADER_SIZE;
     if (HEADER_SIZE + bodyLength > this.peerMaxFrameSize) {
       w.pos = start;
       throw this.tooLarge(bodyLength);
     }
-    writeHeader(w.view, start, Kind.Message, routeId, bodyLength, seq, type);
+    writeHeader(w.view, start, Kind.Message, routeId, bodyLength, seqOf(seq), type);
+    if (w !== this.writer) {
+      // Frames were written while this one was encoded: it follows them.
+      if (this.writer.pos > 0) this.pushChunk(this.writer.take());
+      this.pushChunk(w.buf.subarray(start, w.pos));
+    }
     this.wrote();
     return windowCharge(bodyLength);
   }
 
+  /**
+   * A frame is about to be written while a message is being encoded in place
+   * (the codec ran a getter that sends): the frames before that message go to
+   * the chunk list and writing goes on in a fresh buffer, so the message,
+   * once encoded, follows what was sent from inside it.
+   */
+  private setAside(): void {
+    const w = this.encodingIn;
+    if (w === undefined || w !== this.writer) return;
+    if (this.encodingAt > 0) this.pushChunk(w.buf.subarray(0, this.encodingAt));
+    this.writer = new ByteWriter();
+  }
+
   /** Header, handle table, body: the body is encoded first to learn the table. */
-  private writeWithHandles<T>(routeId: number, seq: number, channel: ChannelType<T>, value: T, via: ExportVia): number {
+  private writeWithHandles<T>(routeId: number, seq: number | SeqSource, channel: ChannelType<T>, value: T, via: ExportVia): number {
     const ctx = new ExportContext(this, via, this.limits.maxHandles);
-    const b = this.handleBody;
+    // A send from inside this encoding (a getter) encodes into a body of its own, and is written first.
+    const b = this.handleBodyBusy ? new ByteWriter(256) : this.handleBody;
+    const outer = !this.handleBodyBusy;
+    this.handleBodyBusy = true;
     b.pos = 0;
-    channel.codec.encode(value, b, ctx);
+    try {
+      channel.codec.encode(value, b, ctx);
+    } finally {
+      if (outer) this.handleBodyBusy = false;
+    }
     const table = ctx.entries.length * HANDLE_ENTRY_SIZE;
     if (HEADER_SIZE + table + b.pos > this.peerMaxFrameSize) throw this.tooLarge(b.pos);
+    const frameSeq = seqOf(seq);
     ctx.commit();
     this.roomFor(HEADER_SIZE + table + b.pos);
     const w = this.writer;
     w.ensure(HEADER_SIZE + table + b.pos);
-    writeHeader(w.view, w.pos, Kind.Message, routeId, b.pos, seq, halves(channel), ctx.entries.length);
+    writeHeader(w.view, w.pos, Kind.Message, routeId, b.pos, frameSeq, halves(channel), ctx.entries.length);
     w.pos += HEADER_SIZE;
     for (const entry of ctx.entries) {
       writeHandleEntry(w.view, w.pos, entry);
@@ -207,6 +246,7 @@ export class Connection implements Link {
    * chunk list as is, so growing it never re-copies frames already written.
    */
   private roomFor(frameSize: number): void {
+    this.setAside();
     const w = this.writer;
     if (w.pos > 0 && w.buf.length - w.pos < Math.max(frameSize, SEAL_BELOW)) this.pushChunk(w.take());
   }
@@ -228,6 +268,7 @@ export class Connection implements Link {
 
   flush(): void {
     this.flushScheduled = false;
+    this.setAside();
     if (this.writer.pos > 0) this.pushChunk(this.writer.take());
     const chunks = this.chunks;
     if (chunks.length === 0 || this.ended) return;

@@ -6,6 +6,7 @@ import type { Kind } from "../wire/header.js";
 import type { InRoute, OutRoute } from "./routes.js";
 import type { ExportVia } from "./handles.js";
 import type { Router } from "./router.js";
+import type { SeqSource } from "./sender-core.js";
 
 export interface Link {
   readonly router: Router;
@@ -38,7 +39,7 @@ export interface Link {
    * Writes a MESSAGE; returns its window charge (see windowCharge). Channel
    * ends found while encoding go into the frame's handle table.
    */
-  writeMessage<T>(routeId: number, seq: number, type: ChannelType<T>, value: T, via: ExportVia): number;
+  writeMessage<T>(routeId: number, seq: number | SeqSource, type: ChannelType<T>, value: T, via: ExportVia): number;
   /** A MESSAGE whose body is already encoded (and carries no handles); returns its window charge. */
   writeBody<T>(routeId: number, seq: number, type: ChannelType<T>, body: Uint8Array): number;
   /** A frame other than MESSAGE. */

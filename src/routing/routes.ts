@@ -7,7 +7,7 @@
 import { ProtocolError, ResourceLimitError, type EndReason, type ProtochanError } from "../errors.js";
 import type { ChannelType } from "../codec/channel-type.js";
 import { windowCharge } from "./defaults.js";
-import { SenderCore, type Outlet } from "./sender-core.js";
+import { SenderCore, seqOf, type Outlet, type SeqSource } from "./sender-core.js";
 import type { Arrival, Closable, CreditTarget, FeedingRoute, StreamIn } from "./stream.js";
 import { Receiver } from "../ends/receiver.js";
 import { ReceiverCore } from "./receiver-core.js";
@@ -74,7 +74,7 @@ export class OutRoute<T> implements Outlet<T> {
     return this.open && !this.handedOff && !this.closed;
   }
 
-  write(value: T, seq: number): number {
+  write(value: T, seq: number | SeqSource): number {
     if (this.link.failure !== undefined) {
       // The connection just died: the message is lost with it, and the sender learns it.
       this.owner.markGone("connection-lost", this.link.failure);
@@ -350,6 +350,7 @@ function incompleteReceivers(ends: readonly Closable[]): ReceiverCore<unknown>[]
 /** A sender and its receiver (or a proxy of it) in the same process. */
 export class LocalRoute<T> implements Outlet<T>, FeedingRoute, CreditTarget {
   private readonly scratch = new ByteWriter();
+  private encoding = false;
   owner!: SenderCore<T>;
 
   /** The receiver, when the stream was local to it (not a proxy's visit). */
@@ -371,14 +372,19 @@ export class LocalRoute<T> implements Outlet<T>, FeedingRoute, CreditTarget {
     return this.portKey ?? this.receiver!.port!;
   }
 
-  write(value: T, seq: number): number {
+  write(value: T, seq: number | SeqSource): number {
     const handles = localHandles(this.owner, this.receiver as ReceiverCore<unknown> | undefined);
-    const w = this.scratch;
+    // A send from inside this encoding (a getter sending on a clone) gets a buffer of its own.
+    const w = this.encoding ? new ByteWriter(256) : this.scratch;
+    const outer = !this.encoding;
+    this.encoding = true;
     try {
       this.channel.codec.encode(value, w, handles.encoder);
     } catch (err) {
       w.pos = 0;
       throw err;
+    } finally {
+      if (outer) this.encoding = false;
     }
     handles.commit();
     // take() hands out a region that is never written again, so the decoded
@@ -387,7 +393,7 @@ export class LocalRoute<T> implements Outlet<T>, FeedingRoute, CreditTarget {
     const copy = this.channel.codec.decode(body, handles.decoder);
     const ends = handles.decoder.finish();
     const charge = windowCharge(body.length, ends?.length ?? 0);
-    this.stream.accept({ value: copy, size: charge, seq, via: this, stream: this.stream, handles: ends });
+    this.stream.accept({ value: copy, size: charge, seq: seqOf(seq), via: this, stream: this.stream, handles: ends });
     return charge;
   }
 

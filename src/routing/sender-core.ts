@@ -16,7 +16,7 @@ export interface Outlet<T> {
   /** The receiver this outlet leads to (assigning it a global name if it has none). */
   port(): GlobalKey;
   /** Encodes and transmits `value` as message `seq`; returns its window charge. */
-  write(value: T, seq: number): number;
+  write(value: T, seq: number | SeqSource): number;
   /** Encodes `value` into bytes of its own, to be sent later with writeEncoded. */
   encodeDetached(value: T): Uint8Array;
   /** Transmits an already encoded body as message `seq`; returns its window charge. */
@@ -29,13 +29,27 @@ export interface Outlet<T> {
   flush(): Promise<void>;
 }
 
+/**
+ * Hands out a stream's next sequence number once a message is encoded and
+ * about to be written: a send that began inside another's encoding (a getter
+ * the codec reads sends on a clone) completes first and so comes first.
+ */
+export interface SeqSource {
+  takeSeq(): number;
+}
+
+/** The sequence number a write uses: fixed (a proxy forwarding), or taken at the last moment. */
+export function seqOf(seq: number | SeqSource): number {
+  return typeof seq === "number" ? seq : seq.takeSeq();
+}
+
 interface Deferred {
   promise: Promise<void>;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
-export class SenderCore<T> implements SenderPort<T> {
+export class SenderCore<T> implements SenderPort<T>, SeqSource {
   /** Credit after the stream closed is of no use to a sender (a proxy relays it; see RouteOwner). */
   readonly relaysCredit = false;
   private refs = 1;
@@ -51,8 +65,6 @@ export class SenderCore<T> implements SenderPort<T> {
   private overrunBytes = 0;
   /** True while a message of this stream is being encoded and written. */
   private writing = false;
-  /** Values with channel ends sent while another message was being written. */
-  private reentered: T[] = [];
   private readyWait: Deferred | undefined;
   private closeRequested = false;
   private goneWatchers: ((err: ReceiverGoneError) => void)[] = [];
@@ -93,15 +105,17 @@ export class SenderCore<T> implements SenderPort<T> {
   }
 
   /**
-   * Sequence numbers follow the order in which send() calls begin. A send
-   * that begins while another of this stream is still encoding (a getter the
-   * codec reads sends on a clone) cannot write into the frame under way: it
-   * waits until that one is written, and follows it.
+   * Sequence numbers follow the order in which sends complete: the number is
+   * taken once the message is encoded (see SeqSource), so a refused message
+   * (a cycle, too many handles, too large) leaves no gap, and a send made
+   * from inside another's encoding (a getter the codec reads sends on a
+   * clone) is written at once and comes first — the link keeps the frame
+   * under way apart.
    */
   send(value: T): boolean {
     if (this.gone !== undefined) throw this.gone;
-    if (this.writing) return this.sendReentered(value);
-    if ((this.outstanding >= this.window || this.held.length > 0) && !this.neverHold) {
+    const outer = !this.writing;
+    if (outer && (this.outstanding >= this.window || this.held.length > 0) && !this.neverHold) {
       this.hold(this.outlet.encodeDetached(value));
       return false;
     }
@@ -109,28 +123,23 @@ export class SenderCore<T> implements SenderPort<T> {
     // window's worth would make the receiver drop the connection.
     const pastWindow = this.outstanding >= this.window;
     if (!pastWindow) this.overrunBytes = 0;
-    else if (this.overrunBytes >= this.window) throw this.overrun(this.overrunBytes);
-    // The sequence number is taken only once the write succeeded: a refused
-    // message (a cycle, too many handles, too large) must not leave a gap.
+    else if (outer && this.overrunBytes >= this.window) throw this.overrun(this.overrunBytes);
     this.writing = true;
     try {
-      const charge = this.outlet.write(value, this.seq + 1);
+      const charge = this.outlet.write(value, this);
       this.outstanding += charge;
       if (pastWindow) this.overrunBytes += charge;
-      this.seq++;
     } finally {
-      this.writing = false;
-      this.sendWaiting();
+      if (outer) {
+        this.writing = false;
+        if (this.held.length > 0) this.credit(0);
+      }
     }
     return this.outstanding < this.window && this.held.length === 0;
   }
 
-  /** A send from inside another's encoding: encoded now (snapshot), written after it. */
-  private sendReentered(value: T): boolean {
-    // Channel ends move only when their message is written, so such a value waits as it is.
-    if (this.neverHold) this.reentered.push(value);
-    else this.hold(this.outlet.encodeDetached(value));
-    return false;
+  takeSeq(): number {
+    return ++this.seq;
   }
 
   /** Keeps an encoded message until the window has room; a caller ignoring `false` hits a bound. */
@@ -145,12 +154,6 @@ export class SenderCore<T> implements SenderPort<T> {
       "window",
       `send() was called on after it returned false: ${bytes} bytes wait beyond the window of ${this.window} bytes; await ready() first`,
     );
-  }
-
-  /** After a write: what was sent from inside it goes out now (held bytes as the window allows). */
-  private sendWaiting(): void {
-    if (this.held.length > 0) this.credit(0);
-    while (this.reentered.length > 0 && this.gone === undefined) this.send(this.reentered.shift()!);
   }
 
   /** Resolves when send() would return true again. */

@@ -1,7 +1,7 @@
 // Child: connects to the parent's one-shot server (PROTOCHAN_NAME) and sends
 // Pings in the way MODE says, reporting progress as JSON lines.
 import { create } from "@bufbuild/protobuf";
-import { connect, HandshakeError, type Sender } from "protochan";
+import { AnyChannel, channel, connect, HandshakeError, type Sender } from "protochan";
 import { PingChannel } from "../../generated/example/v1/example_chan.js";
 import { PingSchema, type Ping } from "../../generated/example/v1/example_pb.js";
 import { report } from "../helpers/child.js";
@@ -125,6 +125,26 @@ switch (mode) {
     tx.send(outer);
     tx.send(ping(3, "after"));
     clone.close();
+    tx.close();
+    await tx.flush();
+    break;
+  }
+  case "reentrant-other": {
+    // A getter sends on another sender whose messages go over the same
+    // connection (its receiver was moved to the parent): that frame must not
+    // land inside the one being encoded.
+    const tx = await connect(AnyChannel, name);
+    const [other, rx] = channel();
+    tx.send({ rx });
+    other.send("before");
+    tx.send({
+      get text() {
+        other.send("inner");
+        return "outer";
+      },
+    });
+    other.close();
+    tx.send("after");
     tx.close();
     await tx.flush();
     break;
