@@ -3,7 +3,7 @@
 // A test checks these offsets against the generated layout table.
 
 export const MAGIC = 0x4e484350; // "PCHN" little-endian
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const HEADER_SIZE = 40;
 /** Bytes per handle-table entry (the table follows the header). */
 export const HANDLE_ENTRY_SIZE = 40;

@@ -13,7 +13,7 @@ import {
   WelcomeView,
 } from "../../generated/protochan/v1/wire_packet.js";
 import { FrameKind, HandleKind as PbHandleKind } from "../../generated/protochan/v1/wire_pb.js";
-import { HEADER_SIZE, HANDLE_ENTRY_SIZE, Kind, MAGIC, writeHeader, splitTypeId } from "../../src/wire/header.js";
+import { HEADER_SIZE, HANDLE_ENTRY_SIZE, Kind, MAGIC, PROTOCOL_VERSION, writeHeader, splitTypeId } from "../../src/wire/header.js";
 import { encodeHello, encodeWelcome, HELLO_SIZE, WELCOME_SIZE } from "../../src/bootstrap/handshake.js";
 import { encodeNodeAddress, encodeOpen, HandleKind, NODE_ADDRESS_SIZE, OPEN_SIZE, writeHandleEntry } from "../../src/routing/bodies.js";
 import { globalKey } from "../../src/routing/keys.js";
@@ -37,7 +37,7 @@ test("frame header", () => {
   const h = FrameHeaderView.wrap(bytes);
   assert.deepEqual(
     [h.magic, h.version, h.headerSize, h.kind, h.flags, h.bodyLength, h.routeId, h.handleCount, h.seq, h.typeId],
-    [MAGIC, 1, HEADER_SIZE, FrameKind.CREDIT, 1, 99, 7, 3, 2n ** 40n + 5n, type],
+    [MAGIC, PROTOCOL_VERSION, HEADER_SIZE, FrameKind.CREDIT, 1, 99, 7, 3, 2n ** 40n + 5n, type],
   );
   for (const [name, value] of Object.entries(Kind)) assert.equal(FrameKind[value], name.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase());
 });
@@ -46,7 +46,7 @@ test("hello and welcome", () => {
   const token = Uint8Array.from({ length: 32 }, (_, i) => i * 3);
   const hello = HelloView.wrap(encodeHello({ type: splitTypeId(0xfeedn), token, node, window: 1 << 20, maxFrameSize: 4096 }));
   assert.deepEqual([hello.version, hello.bootstrapTypeId, [...hello.token], [...hello.nodeId], hello.window, hello.maxFrameSize],
-    [1, 0xfeedn, [...token], [...node], 1 << 20, 4096]);
+    [PROTOCOL_VERSION, 0xfeedn, [...token], [...node], 1 << 20, 4096]);
   const welcome = WelcomeView.wrap(encodeWelcome({
     version: 1, maxFrameSize: 8192, initialWindow: 65536, bootstrapRoute: 1, node, bootstrapPort: 42,
   }));

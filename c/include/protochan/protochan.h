@@ -29,7 +29,7 @@ extern "C" {
 /* ---- wire constants (docs/wire-format.md) ---- */
 
 #define PC_MAGIC 0x4E484350u        /* the bytes "PCHN", little-endian */
-#define PC_PROTOCOL_VERSION 1u
+#define PC_PROTOCOL_VERSION 2u
 #define PC_HEADER_SIZE 40u          /* sizeof(protochan_v1_FrameHeader) */
 #define PC_HANDLE_ENTRY_SIZE 40u    /* sizeof(protochan_v1_HandleEntry) */
 #define PC_TOKEN_SIZE 32u           /* a server name's secret, 64 hex digits */

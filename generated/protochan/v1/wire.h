@@ -76,7 +76,7 @@ typedef enum protochan_v1_HandleKind {
 typedef struct protochan_v1_FrameHeader {
   // 0x4E484350: the bytes "PCHN".
   uint32_t magic;
-  // Protocol version, currently 1.
+  // Protocol version, currently 2 (see docs/wire-format.md, "Versions").
   uint16_t version;
   // sizeof(FrameHeader): lets a later version append header fields.
   uint16_t header_size;

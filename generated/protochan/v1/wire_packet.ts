@@ -71,7 +71,7 @@ export class FrameHeaderView extends PacketViewBase {
   }
 
   /**
-   * Protocol version, currently 1.
+   * Protocol version, currently 2 (see docs/wire-format.md, "Versions").
    *
    * C: `uint16_t version` at 4.
    *

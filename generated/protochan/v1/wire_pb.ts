@@ -31,7 +31,7 @@ export type FrameHeader = Message<"protochan.v1.FrameHeader"> & {
   magic: number;
 
   /**
-   * Protocol version, currently 1.
+   * Protocol version, currently 2 (see docs/wire-format.md, "Versions").
    *
    * @generated from field: uint32 version = 2;
    */
