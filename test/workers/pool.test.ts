@@ -104,13 +104,15 @@ test("timeout with action error: the call fails, the worker is quarantined until
 });
 
 test("crash storm: 50 crashes in a row — backoff grows, the restart limit engages, nothing spins", T, async () => {
-  // Four workers crash about 20 times a second together; the limit allows 10 a second.
+  // Four workers crash together, so each round asks for four replacements at once: more than
+  // the limit of 3 per 500 ms however slowly a loaded machine starts them (with a limit of 5 a
+  // round stayed under it when startup took longer than the window).
   const { set } = startCalculators({
     count: 4,
     entry: new URL("../children/crash-at-start.mjs", import.meta.url).pathname,
     execArgv: [],
     backoff: { baseMs: 2, maxMs: 40 },
-    restartLimit: { count: 5, windowMs: 500 },
+    restartLimit: { count: 3, windowMs: 500 },
   });
   const delays: number[] = [];
   let limited = 0;
@@ -124,7 +126,7 @@ test("crash storm: 50 crashes in a row — backoff grows, the restart limit enga
   assert.deepEqual(delays.slice(0, 6), [2, 4, 8, 16, 32, 40]);
   assert.ok(limited > 0, "the restart limit never engaged");
   // No more than the limit (plus the first start) within any window.
-  for (const t of spawns) assert.ok(spawns.filter((s) => s >= t && s < t + 500).length <= 5 + 4, "spawned too fast");
+  for (const t of spawns) assert.ok(spawns.filter((s) => s >= t && s < t + 500).length <= 3 + 4, "spawned too fast");
 });
 
 test("restart() replaces every worker without growing the pool; close() drains running calls", T, async () => {
