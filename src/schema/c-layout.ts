@@ -128,16 +128,28 @@ export class CLayoutError extends Error {
   }
 }
 
-/** "file.proto:line:column" of a descriptor, 1-based, from the file's source code info. */
-export function locationOf(desc: DescMessage | DescField | DescOneof | DescEnum): string {
+/** Where a descriptor is declared: its file's name and a 1-based line and column (undefined without source code info). */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number | undefined;
+  readonly column: number | undefined;
+}
+
+export function sourceLocationOf(desc: DescMessage | DescField | DescOneof | DescEnum): SourceLocation {
   const file: DescFile = desc.kind === "field" || desc.kind === "oneof" ? desc.parent.file : desc.file;
   const path = sourcePathOf(desc);
   const loc = file.proto.sourceCodeInfo?.location.find(
     (l) => l.path.length === path.length && l.path.every((p, i) => p === path[i]),
   );
   const name = file.proto.name;
-  if (loc === undefined || loc.span.length < 2) return `${name}:?:?`;
-  return `${name}:${(loc.span[0] ?? 0) + 1}:${(loc.span[1] ?? 0) + 1}`;
+  if (loc === undefined || loc.span.length < 2) return { file: name, line: undefined, column: undefined };
+  return { file: name, line: (loc.span[0] ?? 0) + 1, column: (loc.span[1] ?? 0) + 1 };
+}
+
+/** "file.proto:line:column" of a descriptor, 1-based, from the file's source code info. */
+export function locationOf(desc: DescMessage | DescField | DescOneof | DescEnum): string {
+  const { file, line, column } = sourceLocationOf(desc);
+  return `${file}:${line ?? "?"}:${column ?? "?"}`;
 }
 
 /** The descriptor's path in its file's source code info (as @bufbuild/protoplugin's getComments computes it). */
