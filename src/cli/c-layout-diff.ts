@@ -13,8 +13,8 @@ import {
   type FieldPlan,
   type StructLayout,
   type UnionLayout,
-} from "../schema/c-layout.js";
-import { CodegenErrors } from "../schema/collect-errors.js";
+} from "../../layout/c-layout.js";
+import { CodegenErrors } from "../../layout/collect-errors.js";
 import { ProtochanOptions } from "../schema/options.js";
 
 /** One breaking change, located in the new version. `file` is the proto file's name in its module. */
@@ -148,6 +148,8 @@ class LayoutDiff {
     const curOrder = curMembers.filter((m) => oldNames.has(m.name)).map((m) => m.name);
     // Once a member changed, the offsets after it move too: that is reported once, at the cause.
     let changed = false;
+    // Members (or oneof arms) added: a change that needs a layout_version bump even at the same size.
+    let appended = false;
     for (const m of oldMembers) {
       const c = curByName.get(m.name);
       if (c === undefined) {
@@ -158,7 +160,7 @@ class LayoutDiff {
         changed = true;
       } else {
         if (m.struct !== undefined && c.struct !== undefined) this.struct(m.struct, c.struct);
-        if (m.union !== undefined && c.union !== undefined) this.union(m.union, c.union, cur);
+        if (m.union !== undefined && c.union !== undefined && this.union(m.union, c.union, cur)) appended = true;
         if (m.size !== c.size || m.array !== c.array) {
           this.report(at(c), `${name}: C member ${m.name} changed size from ${declOf(m)} (${m.size} bytes) to ` +
             `${declOf(c)} (${c.size} bytes); ${APPEND_ONLY}`);
@@ -174,7 +176,6 @@ class LayoutDiff {
       }
     }
     const lastKept = Math.max(-1, ...curOrder.map((n) => curMembers.findIndex((m) => m.name === n)));
-    let appended = false;
     curMembers.forEach((c, i) => {
       if (oldNames.has(c.name)) return;
       if (i < lastKept) {
@@ -192,8 +193,11 @@ class LayoutDiff {
     }
   }
 
-  /** A oneof's union: every arm keeps its type and size (new arms are fine; the union's size is checked as a member). */
-  private union(old: UnionLayout, cur: UnionLayout, owner: StructLayout): void {
+  /**
+   * A oneof's union: every arm keeps its type and size (the union's own size is checked as a member).
+   * Returns whether arms were added.
+   */
+  private union(old: UnionLayout, cur: UnionLayout, owner: StructLayout): boolean {
     const plan = owner.fields.find((p) => p.kind === "oneof" && p.union === cur);
     const armField = (name: string): Declared => {
       const arm = plan?.kind === "oneof" ? plan.arms.find((a) => a.member.name === name) : undefined;
@@ -215,6 +219,8 @@ class LayoutDiff {
         }
       }
     }
+    const oldArms = new Set(old.arms.map((a) => a.name));
+    return cur.arms.some((a) => !oldArms.has(a.name));
   }
 
   /** One violation per proto element: a retyped string field's _len member is not a second one. */

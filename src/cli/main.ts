@@ -40,7 +40,8 @@ function run(argv: readonly string[]): number {
     case "breaking": {
       const { values } = parseArgs({ args: [...rest], options: { against: { type: "string" } } });
       if (values.against === undefined || values.against === "") {
-        throw new Error("breaking needs --against <git ref or directory>, e.g. --against main");
+        process.stderr.write("protochan: breaking needs --against <git ref or directory>, e.g. --against main\n");
+        return 2;
       }
       try {
         const violations = breaking({ dir: process.cwd(), against: values.against });

@@ -2,7 +2,9 @@
 // C-layout message goes. The code generator's emit-c-header.ts prints it as a
 // C struct and emit-packet-views.ts as TypeScript DataView accessors, so the
 // two cannot disagree; `protochan breaking` compares two versions of it. It
-// lives here, not in codegen/, because the CLI ships in the runtime package. Rules (docs/c-guide.md): fields in field-number order, natural
+// lives here, not in codegen/ (a separate package), because the CLI ships in
+// the runtime package; and not in src/, whose errors are runtime
+// ProtochanErrors: these are schema errors in the code generator's style. Rules (docs/c-guide.md): fields in field-number order, natural
 // alignment, explicit zeroed padding members, size rounded up to the struct's
 // alignment, little-endian. Anything that cannot be laid out is a CLayoutError
 // naming file:line:column and the field, and saying what to do.
@@ -15,8 +17,8 @@ import {
   type DescOneof,
 } from "@bufbuild/protobuf";
 import { FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt";
-import type { FieldLayoutOptions, MessageLayoutOptions, ProtochanOptions } from "./options.js";
-import { typeIdOf } from "../wire/type-id.js";
+import type { FieldLayoutOptions, MessageLayoutOptions, ProtochanOptions } from "../src/schema/options.js";
+import { typeIdOf } from "../src/wire/type-id.js";
 import { collectErrors, throwCollected } from "./collect-errors.js";
 
 /** A fixed-width C scalar. bool is stored as uint8_t (0 or 1). */
