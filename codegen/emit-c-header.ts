@@ -5,7 +5,7 @@
 import type { DescEnum, DescFile, DescMessage } from "@bufbuild/protobuf";
 import { getComments } from "@bufbuild/protoplugin";
 import type { EmitContext } from "./plugin.js";
-import { cLayoutsFor, cNameOf, type CLayouts, type CMember, type FieldPlan, type StructLayout } from "./c-layout.js";
+import { cLayoutsFor, cNameOf, type CLayouts, type CMember, type FieldPlan, type StructLayout } from "../layout/c-layout.js";
 
 export function cLayoutsOf(ctx: EmitContext): CLayouts {
   return cLayoutsFor(ctx.schema, ctx.options, ctx.schema.allFiles);

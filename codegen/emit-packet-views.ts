@@ -5,7 +5,7 @@
 import type { DescFile } from "@bufbuild/protobuf";
 import { getComments, getDeclarationString, type GeneratedFile, type Printable } from "@bufbuild/protoplugin";
 import type { EmitContext } from "./plugin.js";
-import { PRIM_SIZE, type CMember, type CPrim, type Elem, type FieldPlan, type StructLayout } from "./c-layout.js";
+import { PRIM_SIZE, type CMember, type CPrim, type Elem, type FieldPlan, type StructLayout } from "../layout/c-layout.js";
 import { cLayoutsOf, dependencyOrder, headerName } from "./emit-c-header.js";
 import { shapeName } from "./names.js";
 

@@ -1,6 +1,6 @@
 // Schema problems the plugin reports; buf prints the message, which names
 // file:line:column and the element.
-export { locationOf } from "./c-layout.js";
+export { locationOf } from "../layout/c-layout.js";
 
 export class CodegenError extends Error {
   readonly code = "PROTOCHAN_CODEGEN";

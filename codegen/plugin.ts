@@ -4,7 +4,7 @@ import { createEcmaScriptPlugin, type Schema } from "@bufbuild/protoplugin";
 import type { DescFile } from "@bufbuild/protobuf";
 import { ProtochanOptions } from "../src/schema/options.js";
 import { emitChannels, handleFields } from "./emit-channels.js";
-import { collectErrors, throwCollected } from "./collect-errors.js";
+import { collectErrors, throwCollected } from "../layout/collect-errors.js";
 import { messagesOf } from "./names.js";
 import { emitCodecs } from "./emit-codecs.js";
 import { cLayoutsOf, emitCHeader } from "./emit-c-header.js";

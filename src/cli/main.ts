@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The protochan command: `npx protochan <command>`.
 import { parseArgs } from "node:util";
+import { breaking, BreakingCheckError, formatViolation } from "./breaking.js";
 import { cIncludeFlags, cSources } from "./c-flags.js";
 import { init } from "./init.js";
 
@@ -12,6 +13,9 @@ commands:
   c-flags [--sources]            print the C compiler flags for protochan's C library
                                  (--sources: the library's .c files instead), e.g.
                                  cc $(npx protochan c-flags) app.c $(npx protochan c-flags --sources)
+  breaking --against <ref|dir>   check the schemas for breaking changes against a git ref or a
+                                 directory: buf's WIRE rules and protochan's C-layout rules;
+                                 prints file:line:column: message, exits 1 if anything breaks
 `;
 
 function run(argv: readonly string[]): number {
@@ -32,6 +36,22 @@ function run(argv: readonly string[]): number {
       const { values } = parseArgs({ args: [...rest], options: { sources: { type: "boolean", default: false } } });
       console.log((values.sources ? cSources() : cIncludeFlags()).join(" "));
       return 0;
+    }
+    case "breaking": {
+      const { values } = parseArgs({ args: [...rest], options: { against: { type: "string" } } });
+      if (values.against === undefined || values.against === "") {
+        process.stderr.write("protochan: breaking needs --against <git ref or directory>, e.g. --against main\n");
+        return 2;
+      }
+      try {
+        const violations = breaking({ dir: process.cwd(), against: values.against });
+        for (const v of violations) console.log(formatViolation(v));
+        return violations.length === 0 ? 0 : 1;
+      } catch (err) {
+        if (!(err instanceof BreakingCheckError)) throw err;
+        process.stderr.write(`protochan breaking: ${err.message}\n`);
+        return 2;
+      }
     }
     case undefined:
     case "help":

@@ -1,7 +1,10 @@
 // The C layout algorithm: the one place that decides where every byte of a
-// C-layout message goes. emit-c-header.ts prints it as a C struct, and
-// emit-packet-views.ts as TypeScript DataView accessors, so the two cannot
-// disagree. Rules (docs/c-guide.md): fields in field-number order, natural
+// C-layout message goes. The code generator's emit-c-header.ts prints it as a
+// C struct and emit-packet-views.ts as TypeScript DataView accessors, so the
+// two cannot disagree; `protochan breaking` compares two versions of it. It
+// lives here, not in codegen/ (a separate package), because the CLI ships in
+// the runtime package; and not in src/, whose errors are runtime
+// ProtochanErrors: these are schema errors in the code generator's style. Rules (docs/c-guide.md): fields in field-number order, natural
 // alignment, explicit zeroed padding members, size rounded up to the struct's
 // alignment, little-endian. Anything that cannot be laid out is a CLayoutError
 // naming file:line:column and the field, and saying what to do.
@@ -14,7 +17,6 @@ import {
   type DescOneof,
 } from "@bufbuild/protobuf";
 import { FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt";
-import { getComments } from "@bufbuild/protoplugin";
 import type { FieldLayoutOptions, MessageLayoutOptions, ProtochanOptions } from "../src/schema/options.js";
 import { typeIdOf } from "../src/wire/type-id.js";
 import { collectErrors, throwCollected } from "./collect-errors.js";
@@ -128,16 +130,48 @@ export class CLayoutError extends Error {
   }
 }
 
-/** "file.proto:line:column" of a descriptor, 1-based, from the file's source code info. */
-export function locationOf(desc: DescMessage | DescField | DescOneof | DescEnum): string {
+/** Where a descriptor is declared: its file's name and a 1-based line and column (undefined without source code info). */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number | undefined;
+  readonly column: number | undefined;
+}
+
+export function sourceLocationOf(desc: DescMessage | DescField | DescOneof | DescEnum): SourceLocation {
   const file: DescFile = desc.kind === "field" || desc.kind === "oneof" ? desc.parent.file : desc.file;
-  const path = getComments(desc).sourcePath;
+  const path = sourcePathOf(desc);
   const loc = file.proto.sourceCodeInfo?.location.find(
     (l) => l.path.length === path.length && l.path.every((p, i) => p === path[i]),
   );
   const name = file.proto.name;
-  if (loc === undefined || loc.span.length < 2) return `${name}:?:?`;
-  return `${name}:${(loc.span[0] ?? 0) + 1}:${(loc.span[1] ?? 0) + 1}`;
+  if (loc === undefined || loc.span.length < 2) return { file: name, line: undefined, column: undefined };
+  return { file: name, line: (loc.span[0] ?? 0) + 1, column: (loc.span[1] ?? 0) + 1 };
+}
+
+/** "file.proto:line:column" of a descriptor, 1-based, from the file's source code info. */
+export function locationOf(desc: DescMessage | DescField | DescOneof | DescEnum): string {
+  const { file, line, column } = sourceLocationOf(desc);
+  return `${file}:${line ?? "?"}:${column ?? "?"}`;
+}
+
+/** The descriptor's path in its file's source code info (as @bufbuild/protoplugin's getComments computes it). */
+function sourcePathOf(desc: DescMessage | DescField | DescOneof | DescEnum): number[] {
+  // Field numbers of FileDescriptorProto / DescriptorProto.
+  const FILE_MESSAGE = 4, FILE_ENUM = 5, NESTED_MESSAGE = 3, NESTED_ENUM = 4, FIELD = 2, ONEOF = 8;
+  switch (desc.kind) {
+    case "field":
+      return [...sourcePathOf(desc.parent), FIELD, desc.parent.proto.field.indexOf(desc.proto)];
+    case "oneof":
+      return [...sourcePathOf(desc.parent), ONEOF, desc.parent.proto.oneofDecl.indexOf(desc.proto)];
+    case "message":
+      return desc.parent === undefined
+        ? [FILE_MESSAGE, desc.file.proto.messageType.indexOf(desc.proto)]
+        : [...sourcePathOf(desc.parent), NESTED_MESSAGE, desc.parent.proto.nestedType.indexOf(desc.proto)];
+    case "enum":
+      return desc.parent === undefined
+        ? [FILE_ENUM, desc.file.proto.enumType.indexOf(desc.proto)]
+        : [...sourcePathOf(desc.parent), NESTED_ENUM, desc.parent.proto.enumType.indexOf(desc.proto)];
+  }
 }
 
 /** The C identifier of a message or enum: its full name with "." -> "_". */
