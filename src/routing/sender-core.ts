@@ -108,10 +108,11 @@ export class SenderCore<T> implements SenderPort<T> {
     // Never held (its handles move at once): a caller ignoring `false` until
     // 2·window is outstanding would make the receiver drop the connection,
     // so the refusal comes first (counting from the window would not: the
-    // message that crossed it may be large).
+    // message that crossed it may be large). The first send past the window
+    // is allowed: after a switch to a smaller window it followed a true.
     const pastWindow = this.outstanding >= this.window;
     if (!pastWindow) this.overrunBytes = 0;
-    else if (this.outstanding >= 2 * this.window) throw this.overrun(this.overrunBytes);
+    else if (this.overrunBytes >= this.window || (this.overrunBytes > 0 && this.outstanding >= 2 * this.window)) throw this.overrun(this.overrunBytes);
     // The sequence number is taken only once the write succeeded: a refused
     // message (a cycle, too many handles, too large) must not leave a gap.
     this.writing = true;

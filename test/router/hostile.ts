@@ -70,7 +70,9 @@ export function feasible(attack: Attack, limits: ChannelLimits): boolean {
  */
 export async function attack(net: SimNetwork, controlName: string, kind: Attack, limits: ChannelLimits): Promise<{ peer: string; socket: SimSocket }> {
   const router = new Router();
-  const handshake = clientHandshake(router, controlName, AnyChannel.wireType, limits, {});
+  // Its own side must not give up on the flood it writes (the node's bounds are what is tested).
+  const own: ChannelLimits = { ...limits, maxWriteBacklog: 0xffffffff };
+  const handshake = clientHandshake(router, controlName, AnyChannel.wireType, own, {});
   await net.settle();
   const { conn, welcome } = await handshake;
   const socket = conn.socket as unknown as SimSocket;
