@@ -273,6 +273,9 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
 
   receiverGone(lost: boolean): void {
     if (!this.open) return;
+    // Credit held back for a step is owed now: once detached no consume comes
+    // to flush it, and the link would count it unconsumed forever.
+    this.flushCredit();
     this.link.writeFrame(Kind.Gone, this.id, 0, undefined, lost ? FLAG_LOST : 0);
     this.detach();
   }
