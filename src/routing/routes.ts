@@ -243,6 +243,9 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     this.detach();
     this.flushCredit();
     this.stream.finish(lastSeq, lost ? "connection-lost" : "closed");
+    // Cut upstream (a proxy's connection was lost): a continuation parked here
+    // for its HANDOFF, which came that way, would wait for ever. Refused as lost.
+    if (lost) this.link.router.streamCut(this.stream);
   }
 
   onHandoff(lastSeq: number, handoff: Handoff): void {
