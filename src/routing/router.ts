@@ -18,7 +18,7 @@ import { decodeHandoff, decodeNodeAddress, decodeOpen, encodeHandoff, encodeNode
 import { importHandles } from "./handles.js";
 import { globalKey, hex, newNodeId, type GlobalKey } from "./keys.js";
 import type { Link } from "./link.js";
-import { FLAG_LOST, Forwarder, InRoute, LocalRoute, OutRoute, type Opening } from "./routes.js";
+import { FLAG_LOST, Forwarder, InRoute, LocalRoute, OutRoute, type Opening, type RouteOwner } from "./routes.js";
 
 /** A sender that arrived knowing its receiver is gone: every send fails with ReceiverGoneError. */
 function goneSender(channel: ChannelType<unknown>, port: GlobalKey): Sender<unknown> {
@@ -33,6 +33,9 @@ function goneSender(channel: ChannelType<unknown>, port: GlobalKey): Sender<unkn
   core.markGone("closed");
   return new Sender(core);
 }
+
+/** The owner of a route that carries nothing (its credit and GONE concern no one). */
+const NO_OWNER: RouteOwner<unknown> = { lastSeq: 0, relaysCredit: false, credit() {}, markGone() {} };
 
 /** Placeholder until a proxy stream's forwarder exists. */
 const NO_SINK: StreamSink<unknown> = { deliver() {}, streamEnded() {} };
@@ -553,6 +556,13 @@ export class Router {
       else for (const route of [...stream.routes]) this.askToRedirect(route, link);
     }
     core.streams.clear();
+    // A stream of it was lost here: so that it still reports connection-lost
+    // there, an empty stream that ends lost goes with it (counted in its entry).
+    if (core.lostStream) {
+      const lost = new OutRoute(link, core.type, port, this.newKey(), { firstSeq: 1, base: true });
+      lost.owner = NO_OWNER;
+      lost.close(0, true);
+    }
     if (fwd.streams.size === 0) this.forwards.delete(port.id);
   }
 

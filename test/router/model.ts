@@ -20,19 +20,6 @@ import { SimNetwork, type SimSocket } from "../helpers/sim-link.js";
 import { buildCluster, killNode, routesLeft, type Cluster } from "./cluster.js";
 import { attack, expectedLimit, feasible, type Attack } from "./hostile.js";
 
-/**
- * A receiver touched by a kill is not moved any more, because of a known bug
- * (reported with issue #11): a receiver that lost a stream (connection-lost)
- * and then moves to another process arrives without that loss and reports a
- * clean "closed" disconnection, so the lost messages go unnoticed.
- * ROUTING_MOVE_TOUCHED=1 moves them anyway (to reproduce, or once fixed:
- * then drop this switch). Replay with it set:
- * {"nodes":3,"topology":"mesh","linkWindow":1024,"netSeed":0,"ops":[{"t":"create","node":1},
- *  {"t":"move","c":0,"to":0},{"t":"net","ticks":2},{"t":"create","node":0},{"t":"overrun","h":0},
- *  {"t":"kill","node":1},{"t":"settle"},{"t":"carryRx","h":0,"c":0},{"t":"move","c":0,"to":0}],"channelWindow":1024}
- */
-const MOVE_TOUCHED = process.env.ROUTING_MOVE_TOUCHED === "1";
-
 export type Op =
   | { readonly t: "create"; readonly node: number }
   | { readonly t: "send"; readonly h: number; readonly k: number; readonly pad: number }
@@ -536,7 +523,6 @@ export class World {
     const placed = this.placedChans();
     if (placed.length === 0) return;
     const chan = placed[ci % placed.length]!;
-    if (chan.touched && !MOVE_TOUCHED) return; // see MOVE_TOUCHED
     const from = chan.node!;
     const dest = this.neighbour(from, to);
     const ctl = dest === undefined ? undefined : this.controlFor(from, dest);
@@ -580,7 +566,7 @@ export class World {
     const h = this.pickHandle(hi);
     // A sender that knows its receiver is gone says so before looking at what it carries.
     if (h === undefined || h.stream.blocked || h.stream.chan.closed || h.stream.gone || senderCore(h.sender).gone !== undefined) return;
-    const candidates = this.placedChans().filter((c) => c.node === h.node && (MOVE_TOUCHED || !c.touched)); // see MOVE_TOUCHED
+    const candidates = this.placedChans().filter((c) => c.node === h.node);
     if (candidates.length === 0) return;
     const chan = candidates[ci % candidates.length]!;
     const via = h.stream.chan;
