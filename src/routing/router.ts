@@ -437,6 +437,8 @@ export class Router {
     at.whenPlaced((into) => {
       const place = into === undefined ? undefined : placeOf(into);
       const child = place === undefined || place instanceof Parked ? undefined : this.childStream(o, place);
+      // Lost while it waited (its connection died): it ends lost where it belongs, or that end never comes.
+      if (waiting.ended) return child?.abort(waiting.endReason, undefined);
       const routes = this.place(waiting, child);
       if (place instanceof OutRoute) for (const route of routes) this.askToRedirect(route, place.link);
     });
