@@ -390,7 +390,7 @@ export class Router {
     if (into === undefined) {
       for (const route of [...waiting.routes]) route.receiverGone(lost);
       waiting.dropHeld();
-      parked.resolve(undefined);
+      parked.resolve(undefined, lost);
       return [];
     }
     const { routes, finish } = moveInto(waiting, into, this.joins);
@@ -410,7 +410,8 @@ export class Router {
       const outlet = core.outlet;
       const at = core.gone !== undefined ? undefined : outlet instanceof LocalRoute ? placeOf(outlet.stream) : outlet instanceof OutRoute && outlet.active ? outlet : undefined;
       // Opened before the hold is released: if that closes the parent, its CLOSE follows this OPEN.
-      this.openAt(link, h, o, at);
+      // An exporter that learnt its receiver died refuses the clone as lost too.
+      this.openAt(link, h, o, at, core.gone !== undefined && core.gone.reason !== "closed");
       core.release();
       return;
     }
@@ -421,8 +422,8 @@ export class Router {
   }
 
   /** Opens a clone's stream at `at` (the parent's next step here); a parked parent parks it too. */
-  private openAt(link: Link, h: FrameHeader, o: Open, at: Place | undefined): void {
-    if (at === undefined) return this.refuse(link, h);
+  private openAt(link: Link, h: FrameHeader, o: Open, at: Place | undefined, lost = false): void {
+    if (at === undefined) return this.refuse(link, h, lost);
     if (!(at instanceof Parked)) {
       checkType(h, at instanceof OutRoute ? at.channel : at.type);
       const route = new InRoute(link, h.routeId, this.childStream(o, at), at instanceof OutRoute ? at.channel : at.type, o.firstSeq);
@@ -434,12 +435,13 @@ export class Router {
     checkType(h, type);
     const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, link, () => {}), undefined);
     new InRoute(link, h.routeId, waiting, type, o.firstSeq);
-    at.whenPlaced((into) => {
+    at.whenPlaced((into, lost) => {
       const place = into === undefined ? undefined : placeOf(into);
       const child = place === undefined || place instanceof Parked ? undefined : this.childStream(o, place);
       // Lost while it waited (its connection died): it ends lost where it belongs, or that end never comes.
       if (waiting.ended) return child?.abort(waiting.endReason, undefined);
-      const routes = this.place(waiting, child);
+      // Refused with its parent: as lost if the parent was (it came the same way).
+      const routes = this.place(waiting, child, lost);
       if (place instanceof OutRoute) for (const route of routes) this.askToRedirect(route, place.link);
     });
   }
@@ -689,7 +691,7 @@ function placeOf(stream: StreamIn<unknown>): Place | undefined {
  * has no base, so everything it gets waits as early arrivals.
  */
 class Parked implements StreamSink<unknown> {
-  private readonly waiting: ((into: StreamIn<unknown> | undefined) => void)[] = [];
+  private readonly waiting: ((into: StreamIn<unknown> | undefined, lost: boolean) => void)[] = [];
 
   constructor(
     /** The receiver's port id. */
@@ -703,18 +705,18 @@ class Parked implements StreamSink<unknown> {
 
   deliver(): void {}
 
-  streamEnded(): void {
+  streamEnded(_stream: StreamIn<unknown>, reason: EndReason): void {
     this.onEnd();
-    this.resolve(undefined);
+    this.resolve(undefined, reason !== "closed");
   }
 
-  whenPlaced(waiter: (into: StreamIn<unknown> | undefined) => void): void {
+  whenPlaced(waiter: (into: StreamIn<unknown> | undefined, lost: boolean) => void): void {
     this.waiting.push(waiter);
   }
 
-  /** Where the stream went (undefined: refused). */
-  resolve(into: StreamIn<unknown> | undefined): void {
-    for (const waiter of this.waiting.splice(0)) waiter(into);
+  /** Where the stream went (undefined: refused, `lost`: as lost). */
+  resolve(into: StreamIn<unknown> | undefined, lost = false): void {
+    for (const waiter of this.waiting.splice(0)) waiter(into, lost);
   }
 }
 
