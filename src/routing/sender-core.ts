@@ -185,7 +185,11 @@ export class SenderCore<T> implements SenderPort<T> {
     }
     if (this.held.length === 0) {
       if (this.closeRequested && this.refs === 0) this.finish();
-      if (this.outstanding < this.window) this.settleReady();
+      if (this.outstanding < this.window) {
+        // ready(): sending may go on, so what was sent past the window before is forgiven.
+        this.overrunBytes = 0;
+        this.settleReady();
+      }
     }
   }
 
