@@ -108,6 +108,11 @@ export class Router {
   private readonly cutStreams = new Set<string>();
   /** Parked continuations lost with their connection: the stream their HANDOFF stops at is cut there. */
   private readonly lostJoins = new Set<string>();
+  /**
+   * Peers whose connection was lost (and not made again): a HANDOFF that
+   * arrives later, by another path, for a stream of theirs stops at nothing.
+   */
+  private readonly lostPeers = new Set<string>();
   /** Senders exported and whose clones have not opened yet, by hold serial. */
   private readonly holds = new Map<number, Hold>();
   /** Messages this process forwarded as a proxy, for diagnostics and tests. */
@@ -157,6 +162,7 @@ export class Router {
   // ---- links ----
 
   linkUp(link: Link): void {
+    this.lostPeers.delete(link.peerHex);
     if (!this.links.has(link.peerHex)) this.links.set(link.peerHex, link);
   }
 
@@ -180,6 +186,7 @@ export class Router {
     }
     // Streams whose sender lives there and whose continuation was still to come: it never will.
     if (!this.links.has(link.peerHex)) {
+      remember(this.lostPeers, link.peerHex);
       for (const [key, stream] of this.joins) {
         if (hex(stream.key.node) !== link.peerHex) continue;
         this.joins.delete(key);
@@ -312,6 +319,12 @@ export class Router {
     }
     const waiting = this.parked.get(key);
     if (waiting === undefined) {
+      const sender = hex(stream.key.node);
+      if (!this.links.has(sender) && this.lostPeers.has(sender)) {
+        // Its continuation went over the connection that was lost: it never comes.
+        stream.abort("connection-lost", undefined);
+        return this.streamCut(stream);
+      }
       this.joins.set(key, stream);
       return;
     }
