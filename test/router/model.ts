@@ -559,7 +559,10 @@ export class World {
     x.stream.chan.carried++;
     // Where the message goes, the clone's stream may pass.
     for (const n of h.stream.chan.nodes) x.stream.chan.nodes.add(n);
-    if (this.send(h, 0, { tx: x.sender, tc: x.stream.chan.id })) this.stats.carriedTx++;
+    if (this.send(h, 0, { tx: x.sender, tc: x.stream.chan.id })) {
+      this.note(`  (the sender carried is a clone of h${x.id}, stream s${x.stream.id})`);
+      this.stats.carriedTx++;
+    }
     else x.stream.chan.carried--;
   }
 
