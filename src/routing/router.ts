@@ -448,15 +448,18 @@ export class Router {
     checkType(h, type);
     const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, link, () => {}), undefined);
     new InRoute(link, h.routeId, waiting, type, o.firstSeq);
-    at.whenPlaced((into, lost) => {
+    const placed = (into: StreamIn<unknown> | undefined, lost: boolean): void => {
       const place = into === undefined ? undefined : placeOf(into);
-      const child = place === undefined || place instanceof Parked ? undefined : this.childStream(o, place);
+      // The parent joined a stream that itself still waits (parked behind another): wait for that one.
+      if (place instanceof Parked) return place.whenPlaced(placed);
+      const child = place === undefined ? undefined : this.childStream(o, place);
       // Lost while it waited (its connection died): it ends lost where it belongs, or that end never comes.
       if (waiting.ended) return child?.abort(waiting.endReason, undefined);
       // Refused with its parent: as lost if the parent was (it came the same way).
       const routes = this.place(waiting, child, lost);
       if (place instanceof OutRoute) for (const route of routes) this.askToRedirect(route, place.link);
-    });
+    };
+    at.whenPlaced(placed);
   }
 
   /** The message type of the receiver `port`, if it is here or proxied here. */
