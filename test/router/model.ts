@@ -450,8 +450,9 @@ export class World {
       if (!(err instanceof ReceiverGoneError)) throw err;
       const where = `c${s.chan.id}${s.chan.touched ? " (touched by a kill)" : ""}${s.chan.closed ? " (closed)" : ""}`;
       if (s.chan.touched && !s.chan.closed) {
-        // Told "closed" at times though its receiver's stream was cut: a GONE without LOST still
-        // reaches it on some paths (reported with issue #11), so either reason is accepted here.
+        // A sender that already knew its receiver was lost and is then sent on arrives as a
+        // "gone" handle entry, which carries no reason: it says "closed" (issue #11; a wire
+        // flag would fix it). So either reason is accepted for a channel touched by a kill.
         assert.ok(err.reason === "connection-lost" || err.reason === "closed", `${where}: receiver gone with reason ${err.reason}`);
         this.stats.goneLost++;
       } else if (err.reason === "connection-lost") {
