@@ -58,7 +58,8 @@ export class ExportContext implements HandleEncoder {
     this.commits.push(() => {
       receiver.handOver();
       // Counted now: streams opened between encoding and commit are included.
-      this.entries[index] = { ...this.entries[index]!, streamCount: core.movingStreams().size };
+      // One more for a receiver that lost a stream: the loss follows it as a stream ending lost (see moveReceiver).
+      this.entries[index] = { ...this.entries[index]!, streamCount: core.movingStreams().size + (core.lostStream ? 1 : 0) };
     });
     this.after.push(() => this.link.router.moveReceiver(core, this.link));
     return index;

@@ -54,6 +54,11 @@ export class ReceiverCore<T> implements ReceiverPort<T>, StreamSink<T>, Completa
   }
 
   /** True once every stream has ended and none is expected: nothing more can arrive. */
+  /** A stream of it ended other than cleanly: it will report that when it disconnects. */
+  get lostStream(): boolean {
+    return this.abnormal !== undefined;
+  }
+
   get disconnected(): boolean {
     return this.streams.size === 0 && this.pendingOpens === 0;
   }

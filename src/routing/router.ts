@@ -19,7 +19,7 @@ import { importHandles } from "./handles.js";
 import { globalKey, hex, newNodeId, type GlobalKey } from "./keys.js";
 import type { Link } from "./link.js";
 import { redactName } from "../transport/name.js";
-import { FLAG_LOST, Forwarder, InRoute, LocalRoute, OutRoute, type Opening } from "./routes.js";
+import { FLAG_LOST, Forwarder, InRoute, LocalRoute, OutRoute, type Opening, type RouteOwner } from "./routes.js";
 
 /** A sender that arrived knowing its receiver is gone: every send fails with ReceiverGoneError. */
 function goneSender(channel: ChannelType<unknown>, port: GlobalKey): Sender<unknown> {
@@ -34,6 +34,9 @@ function goneSender(channel: ChannelType<unknown>, port: GlobalKey): Sender<unkn
   core.markGone("closed");
   return new Sender(core);
 }
+
+/** The owner of a route that carries nothing (its credit and GONE concern no one). */
+const NO_OWNER: RouteOwner<unknown> = { lastSeq: 0, relaysCredit: false, credit() {}, markGone() {} };
 
 /** Placeholder until a proxy stream's forwarder exists. */
 const NO_SINK: StreamSink<unknown> = { deliver() {}, streamEnded() {} };
@@ -108,6 +111,11 @@ export class Router {
   private readonly cutStreams = new Set<string>();
   /** Parked continuations lost with their connection: the stream their HANDOFF stops at is cut there. */
   private readonly lostJoins = new Set<string>();
+  /**
+   * Peers whose connection was lost (and not made again): a HANDOFF that
+   * arrives later, by another path, for a stream of theirs stops at nothing.
+   */
+  private readonly lostPeers = new Set<string>();
   /** Senders exported and whose clones have not opened yet, by hold serial. */
   private readonly holds = new Map<number, Hold>();
   /** Messages this process forwarded as a proxy, for diagnostics and tests. */
@@ -157,6 +165,7 @@ export class Router {
   // ---- links ----
 
   linkUp(link: Link): void {
+    this.lostPeers.delete(link.peerHex);
     if (!this.links.has(link.peerHex)) this.links.set(link.peerHex, link);
   }
 
@@ -180,6 +189,7 @@ export class Router {
     }
     // Streams whose sender lives there and whose continuation was still to come: it never will.
     if (!this.links.has(link.peerHex)) {
+      remember(this.lostPeers, link.peerHex);
       for (const [key, stream] of this.joins) {
         if (hex(stream.key.node) !== link.peerHex) continue;
         this.joins.delete(key);
@@ -312,6 +322,12 @@ export class Router {
     }
     const waiting = this.parked.get(key);
     if (waiting === undefined) {
+      const sender = hex(stream.key.node);
+      if (!this.links.has(sender) && this.lostPeers.has(sender)) {
+        // Its continuation went over the connection that was lost: it never comes.
+        stream.abort("connection-lost", undefined);
+        return this.streamCut(stream);
+      }
       this.joins.set(key, stream);
       return;
     }
@@ -390,7 +406,7 @@ export class Router {
     if (into === undefined) {
       for (const route of [...waiting.routes]) route.receiverGone(lost);
       waiting.dropHeld();
-      parked.resolve(undefined);
+      parked.resolve(undefined, lost);
       return [];
     }
     const { routes, finish } = moveInto(waiting, into, this.joins);
@@ -410,7 +426,8 @@ export class Router {
       const outlet = core.outlet;
       const at = core.gone !== undefined ? undefined : outlet instanceof LocalRoute ? placeOf(outlet.stream) : outlet instanceof OutRoute && outlet.active ? outlet : undefined;
       // Opened before the hold is released: if that closes the parent, its CLOSE follows this OPEN.
-      this.openAt(link, h, o, at);
+      // An exporter that learnt its receiver died refuses the clone as lost too.
+      this.openAt(link, h, o, at, core.gone !== undefined && core.gone.reason !== "closed");
       core.release();
       return;
     }
@@ -421,8 +438,8 @@ export class Router {
   }
 
   /** Opens a clone's stream at `at` (the parent's next step here); a parked parent parks it too. */
-  private openAt(link: Link, h: FrameHeader, o: Open, at: Place | undefined): void {
-    if (at === undefined) return this.refuse(link, h);
+  private openAt(link: Link, h: FrameHeader, o: Open, at: Place | undefined, lost = false): void {
+    if (at === undefined) return this.refuse(link, h, lost);
     if (!(at instanceof Parked)) {
       checkType(h, at instanceof OutRoute ? at.channel : at.type);
       const route = new InRoute(link, h.routeId, this.childStream(o, at), at instanceof OutRoute ? at.channel : at.type, o.firstSeq);
@@ -434,12 +451,18 @@ export class Router {
     checkType(h, type);
     const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, link, () => {}), undefined);
     new InRoute(link, h.routeId, waiting, type, o.firstSeq);
-    at.whenPlaced((into) => {
+    const placed = (into: StreamIn<unknown> | undefined, lost: boolean): void => {
       const place = into === undefined ? undefined : placeOf(into);
-      const child = place === undefined || place instanceof Parked ? undefined : this.childStream(o, place);
-      const routes = this.place(waiting, child);
+      // The parent joined a stream that itself still waits (parked behind another): wait for that one.
+      if (place instanceof Parked) return place.whenPlaced(placed);
+      const child = place === undefined ? undefined : this.childStream(o, place);
+      // Lost while it waited (its connection died): it ends lost where it belongs, or that end never comes.
+      if (waiting.ended) return child?.abort(waiting.endReason, undefined);
+      // Refused with its parent: as lost if the parent was (it came the same way).
+      const routes = this.place(waiting, child, lost);
       if (place instanceof OutRoute) for (const route of routes) this.askToRedirect(route, place.link);
-    });
+    };
+    at.whenPlaced(placed);
   }
 
   /** The message type of the receiver `port`, if it is here or proxied here. */
@@ -556,6 +579,13 @@ export class Router {
       else for (const route of [...stream.routes]) this.askToRedirect(route, link);
     }
     core.streams.clear();
+    // A stream of it was lost here: so that it still reports connection-lost
+    // there, an empty stream that ends lost goes with it (counted in its entry).
+    if (core.lostStream) {
+      const lost = new OutRoute(link, core.type, port, this.newKey(), { firstSeq: 1, base: true });
+      lost.owner = NO_OWNER;
+      lost.close(0, true);
+    }
     if (fwd.streams.size === 0) this.forwards.delete(port.id);
   }
 
@@ -684,7 +714,7 @@ function placeOf(stream: StreamIn<unknown>): Place | undefined {
  * has no base, so everything it gets waits as early arrivals.
  */
 class Parked implements StreamSink<unknown> {
-  private readonly waiting: ((into: StreamIn<unknown> | undefined) => void)[] = [];
+  private readonly waiting: ((into: StreamIn<unknown> | undefined, lost: boolean) => void)[] = [];
 
   constructor(
     /** The receiver's port id. */
@@ -698,18 +728,18 @@ class Parked implements StreamSink<unknown> {
 
   deliver(): void {}
 
-  streamEnded(): void {
+  streamEnded(_stream: StreamIn<unknown>, reason: EndReason): void {
     this.onEnd();
-    this.resolve(undefined);
+    this.resolve(undefined, reason !== "closed");
   }
 
-  whenPlaced(waiter: (into: StreamIn<unknown> | undefined) => void): void {
+  whenPlaced(waiter: (into: StreamIn<unknown> | undefined, lost: boolean) => void): void {
     this.waiting.push(waiter);
   }
 
-  /** Where the stream went (undefined: refused). */
-  resolve(into: StreamIn<unknown> | undefined): void {
-    for (const waiter of this.waiting.splice(0)) waiter(into);
+  /** Where the stream went (undefined: refused, `lost`: as lost). */
+  resolve(into: StreamIn<unknown> | undefined, lost = false): void {
+    for (const waiter of this.waiting.splice(0)) waiter(into, lost);
   }
 }
 

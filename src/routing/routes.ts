@@ -243,6 +243,9 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     this.detach();
     this.flushCredit();
     this.stream.finish(lastSeq, lost ? "connection-lost" : "closed");
+    // Cut upstream (a proxy's connection was lost): a continuation parked here
+    // for its HANDOFF, which came that way, would wait for ever. Refused as lost.
+    if (lost) this.link.router.streamCut(this.stream);
   }
 
   onHandoff(lastSeq: number, handoff: Handoff): void {
@@ -273,6 +276,9 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
 
   receiverGone(lost: boolean): void {
     if (!this.open) return;
+    // Credit held back for a step is owed now: once detached no consume comes
+    // to flush it, and the link would count it unconsumed forever.
+    this.flushCredit();
     this.link.writeFrame(Kind.Gone, this.id, 0, undefined, lost ? FLAG_LOST : 0);
     this.detach();
   }

@@ -119,11 +119,14 @@ export class SenderCore<T> implements SenderPort<T>, SeqSource {
       this.hold(this.outlet.encodeDetached(value));
       return false;
     }
-    // Never held (its handles move at once): a caller ignoring `false` for a
-    // window's worth would make the receiver drop the connection.
+    // Never held (its handles move at once): a caller ignoring `false` until
+    // 2·window is outstanding would make the receiver drop the connection,
+    // so the refusal comes first (counting from the window would not: the
+    // message that crossed it may be large). The first send past the window
+    // is allowed: after a switch to a smaller window it followed a true.
     const pastWindow = this.outstanding >= this.window;
     if (!pastWindow) this.overrunBytes = 0;
-    else if (outer && this.overrunBytes >= this.window) throw this.overrun(this.overrunBytes);
+    else if (outer && (this.overrunBytes >= this.window || (this.overrunBytes > 0 && this.outstanding >= 2 * this.window))) throw this.overrun(this.overrunBytes);
     this.writing = true;
     try {
       const charge = this.outlet.write(value, this);
@@ -185,7 +188,11 @@ export class SenderCore<T> implements SenderPort<T>, SeqSource {
     }
     if (this.held.length === 0) {
       if (this.closeRequested && this.refs === 0) this.finish();
-      if (this.outstanding < this.window) this.settleReady();
+      if (this.outstanding < this.window) {
+        // ready(): sending may go on, so what was sent past the window before is forgiven.
+        this.overrunBytes = 0;
+        this.settleReady();
+      }
     }
   }
 

@@ -84,7 +84,9 @@ export class StreamIn<T> {
   }
 
   accept(a: Arrival<T>): void {
-    if (this.ended) return;
+    // Late for a stream cut short (a route of it was lost): dropped, but its
+    // credit still returned, or the link would count it unconsumed forever.
+    if (this.ended) return release(a);
     if (this.next === a.seq) {
       this.next++;
       this.pass(a);
@@ -138,10 +140,7 @@ export class StreamIn<T> {
     const dropped = [...this.early.values(), ...this.inOrder];
     this.early.clear();
     this.inOrder.length = 0;
-    for (const a of dropped) {
-      a.via.consumed(a.size);
-      if (a.handles !== undefined) for (const end of a.handles) end.close();
-    }
+    for (const a of dropped) release(a);
   }
 
   /**
@@ -236,6 +235,12 @@ export class StreamIn<T> {
     this.dropHeld();
     this.sink.streamEnded(this, reason, cause);
   }
+}
+
+/** A message dropped here: its credit goes back and the channel ends it carries are closed. */
+function release(a: Arrival<unknown>): void {
+  a.via.consumed(a.size);
+  if (a.handles !== undefined) for (const end of a.handles) end.close();
 }
 
 function isComplete(a: Arrival<unknown>): boolean {

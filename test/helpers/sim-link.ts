@@ -32,6 +32,8 @@ interface Entry {
 /** One direction of a socket pair. */
 class Pipe {
   readonly queue: Entry[] = [];
+  /** Ticks left during which nothing is delivered (a paused peer: bytes wait, none are lost). */
+  pausedTicks = 0;
   constructor(
     readonly from: SimSocket,
     readonly to: SimSocket,
@@ -196,7 +198,7 @@ export class SimNetwork {
   private idleWaiters: (() => void)[] = [];
   private tickWaiters: { ticks: number; resolve: () => void }[] = [];
   readonly sockets: SimSocket[] = [];
-  readonly stats = { entries: 0, deliveries: 0, splits: 0, ticks: 0 };
+  readonly stats = { entries: 0, deliveries: 0, splits: 0, ticks: 0, heldBack: 0 };
 
   constructor(seed: number, options: SimNetworkOptions = {}) {
     this.random = seededRandom(seed);
@@ -248,6 +250,29 @@ export class SimNetwork {
     const [client, server] = this.pair(`dial${port}`);
     listener.onConnection(server.asSocket());
     return client.asSocket();
+  }
+
+  /**
+   * Delivers nothing in either direction of each socket's pair for `ticks`
+   * ticks, as if the process behind it were stopped: writes pile up, none is
+   * lost, and delivery resumes in order. Settling waits for the pause to end.
+   */
+  pause(sockets: readonly SimSocket[], ticks: number): void {
+    for (const s of sockets) {
+      for (const pipe of [s.out, s.peer.out]) pipe.pausedTicks = Math.max(pipe.pausedTicks, ticks);
+    }
+    this.schedule();
+  }
+
+  /** Delivers nothing to `socket` for `ticks` ticks (it does not read; what it writes still goes). */
+  stopReading(socket: SimSocket, ticks: number): void {
+    socket.peer.out.pausedTicks = Math.max(socket.peer.out.pausedTicks, ticks);
+  }
+
+  /** Ends a pause of these sockets' pairs now. */
+  resume(sockets: readonly SimSocket[]): void {
+    for (const s of sockets) for (const pipe of [s.out, s.peer.out]) pipe.pausedTicks = 0;
+    this.schedule();
   }
 
   /** Bytes (or end-of-stream) written, not yet delivered. */
@@ -310,7 +335,7 @@ export class SimNetwork {
     }
     if (this.pending === 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
-      for (const w of this.tickWaiters) w.ticks--;
+      this.countDown();
       this.schedule();
       return;
     }
@@ -321,9 +346,17 @@ export class SimNetwork {
       const j = this.int(i + 1);
       [pipes[i], pipes[j]] = [pipes[j]!, pipes[i]!];
     }
-    for (const pipe of pipes) this.step(pipe);
-    for (const w of this.tickWaiters) w.ticks--;
+    for (const pipe of pipes) {
+      if (pipe.pausedTicks > 0) this.stats.heldBack++;
+      else this.step(pipe);
+    }
+    this.countDown();
     this.schedule();
+  }
+
+  private countDown(): void {
+    for (const w of this.tickWaiters) w.ticks--;
+    for (const p of this.pipes) if (p.pausedTicks > 0) p.pausedTicks--;
   }
 
   private step(pipe: Pipe): void {

@@ -22,8 +22,10 @@ import type { Link } from "../../src/routing/link.js";
 import { InRoute, OutRoute } from "../../src/routing/routes.js";
 import { Router, type RouterIO } from "../../src/routing/router.js";
 import { formatName, newToken } from "../../src/transport/name.js";
-import type { EndReason } from "../../src/errors.js";
-import type { SimNetwork } from "../helpers/sim-link.js";
+import type { EndReason, ProtochanError } from "../../src/errors.js";
+import type { SimNetwork, SimSocket } from "../helpers/sim-link.js";
+import type { Listener } from "../../src/transport/transport.js";
+import type { Socket } from "node:net";
 
 /** The routers of the cluster built last, by node index (for tracing scripts). */
 export const lastRouters: Router[] = [];
@@ -34,6 +36,9 @@ export class SimRouterIO implements RouterIO {
   private readonly token = newToken();
   router!: Router;
   dials = 0;
+  /** Sockets accepted by this node's listener (killNode destroys them). */
+  onSocket: (socket: Socket) => void = () => {};
+  listener: Listener | undefined;
 
   constructor(
     private readonly net: SimNetwork,
@@ -42,15 +47,17 @@ export class SimRouterIO implements RouterIO {
 
   listen(): Promise<string> {
     this.listening ??= Promise.resolve().then(() => {
-      const listener = this.net.listen((socket) =>
+      const listener = this.net.listen((socket) => {
+        this.onSocket(socket);
         serverHandshake(
           socket,
           this.router,
           { token: this.token, type: LINK_ONLY, typeName: "(router link)", limits: this.limits, timeoutMs: 60_000 },
           () => ({ bootstrapPort: 0 }),
           () => {},
-        ),
-      );
+        );
+      });
+      this.listener = listener;
       return formatName(listener.address, this.token);
     });
     return this.listening;
@@ -74,8 +81,11 @@ export class SimRouterIO implements RouterIO {
 
 export interface LinkEvent {
   readonly node: number;
+  /** The peer's node id (hex), "" for a failed control handshake. */
+  readonly peer: string;
   readonly reason: EndReason;
   readonly message: string;
+  readonly error?: ProtochanError;
 }
 
 export interface SimNode {
@@ -88,6 +98,15 @@ export interface SimNode {
   readonly control: Map<number, Sender<unknown>>;
   /** controlIn[x]: the receiver here of node x's control sender. */
   readonly controlIn: Map<number, Receiver<unknown>>;
+  /** Bootstrap receivers of control connections from outside the cluster (a hostile peer's). */
+  readonly strangers: Receiver<unknown>[];
+  /** Sockets of this node's side of its connections, and its listeners: what killNode ends. */
+  readonly sockets: SimSocket[];
+  readonly listeners: Listener[];
+  /** Killed (killNode): its sockets are gone and it accepts none. */
+  dead: boolean;
+  /** Address and token of its control listener. */
+  readonly controlName: string;
 }
 
 export interface Cluster {
@@ -121,11 +140,16 @@ export async function buildCluster(
     io.router = router;
     if (index === 0) lastRouters.length = 0;
     lastRouters.push(router);
-    const node: SimNode = { index, router, io, links: [], control: new Map(), controlIn: new Map() };
+    const node: SimNode = { index, router, io, links: [], control: new Map(), controlIn: new Map(), strangers: [], sockets: [], listeners: [], dead: false, controlName: "" };
+    io.onSocket = (socket) => node.sockets.push(socket as unknown as SimSocket);
     // Watch links coming and going (instance wrappers; the router is not changed).
     const linkUp = router.linkUp.bind(router);
     router.linkUp = (link) => {
       node.links.push(link);
+      // A dial of a killed node that completes after its death dies with it.
+      const socket = (link as Connection).socket as unknown as SimSocket;
+      if (!node.sockets.includes(socket)) node.sockets.push(socket);
+      if (node.dead) socket.destroy();
       // Links dialed later (to follow a REDIRECT) stay open when idle, as NetRouterIO's do: closing
       // one races the peer's next use of it (bugs 7 and 10 of the report).
       if (built) (link as Connection).closeWhenIdle = false;
@@ -135,7 +159,7 @@ export async function buildCluster(
     router.linkLost = (link, reason, err) => {
       if (reason !== "closed") {
         const routes = [...link.inbound.values()].map((r) => `in#${r.id}`).concat([...link.outbound.values()].map((r) => `out#${r.id} ${describe(r)}`));
-        failures.push({ node: index, reason, message: `${err?.message ?? ""} [${routes.join(", ")}]` });
+        failures.push({ node: index, peer: link.peerHex, reason, message: `${err?.message ?? ""} [${routes.join(", ")}]`, ...(err === undefined ? {} : { error: err }) });
       }
       linkLost(link, reason, err);
     };
@@ -143,7 +167,8 @@ export async function buildCluster(
     nodes.push(node);
     // A listener for control connections: each client gets a bootstrap receiver, as with a one-shot server.
     const token = newToken();
-    const listener = net.listen((socket) =>
+    const listener = net.listen((socket) => {
+      node.sockets.push(socket as unknown as SimSocket);
       serverHandshake(
         socket,
         router,
@@ -155,13 +180,16 @@ export async function buildCluster(
           core.addStream(stream);
           new InRoute(conn, BOOTSTRAP_ROUTE, stream, AnyChannel, 1);
           const from = nodes.findIndex((n) => n.router.nodeHex === conn.peerHex);
-          node.controlIn.set(from, new Receiver(core));
+          if (from < 0) node.strangers.push(new Receiver(core));
+          else node.controlIn.set(from, new Receiver(core));
           return { bootstrapPort: port.serial };
         },
-        (err) => failures.push({ node: index, reason: "protocol-error", message: `control handshake: ${err.message}` }),
-      ),
-    );
-    controlNames.push(formatName(listener.address, token));
+        (err) => failures.push({ node: index, peer: "", reason: "protocol-error", message: `control handshake: ${err.message}` }),
+      );
+    });
+    node.listeners.push(listener);
+    (node as { controlName: string }).controlName = formatName(listener.address, token);
+    controlNames.push(node.controlName);
   }
   const neighbours: number[][] = nodes.map(() => []);
   for (const [x, y] of edges) {
@@ -199,10 +227,24 @@ export async function buildCluster(
   return { nodes, failures, neighbours, controlRoutes };
 }
 
+/**
+ * Kills node `index` as SIGKILL would: its listeners stop accepting, its
+ * sockets are destroyed (what it wrote and was not delivered yet is lost),
+ * its peers see their connections end. Its router object stays, unused.
+ */
+export function killNode(cluster: Cluster, index: number): void {
+  const node = cluster.nodes[index]!;
+  node.dead = true;
+  if (node.io.listener !== undefined) node.listeners.push(node.io.listener);
+  for (const l of node.listeners) void l.close();
+  for (const s of node.sockets) s.destroy();
+}
+
 /** Routes the links of the cluster still hold (but the control channels'), as "node→peer: route" lines. */
 export function routesLeft(cluster: Cluster, keep: (route: object) => boolean = () => false): string[] {
   const left: string[] = [];
   for (const node of cluster.nodes) {
+    if (node.dead) continue; // what a killed node holds died with it
     for (const link of node.links) {
       const peer = cluster.nodes.findIndex((n) => n.router.nodeHex === link.peerHex);
       for (const r of link.inbound.values()) {
