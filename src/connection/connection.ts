@@ -184,8 +184,8 @@ export class Connection implements Link {
   private writeWithHandles<T>(routeId: number, seq: number | SeqSource, channel: ChannelType<T>, value: T, via: ExportVia): number {
     const ctx = new ExportContext(this, via, this.limits.maxHandles);
     // A send from inside this encoding (a getter) encodes into a body of its own, and is written first.
-    const b = this.handleBodyBusy ? new ByteWriter(256) : this.handleBody;
     const outer = !this.handleBodyBusy;
+    const b = outer ? this.handleBody : new ByteWriter(256);
     this.handleBodyBusy = true;
     b.pos = 0;
     try {

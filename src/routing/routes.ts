@@ -381,8 +381,8 @@ export class LocalRoute<T> implements Outlet<T>, FeedingRoute, CreditTarget {
   write(value: T, seq: number | SeqSource): number {
     const handles = localHandles(this.owner, this.receiver as ReceiverCore<unknown> | undefined);
     // A send from inside this encoding (a getter sending on a clone) gets a buffer of its own.
-    const w = this.encoding ? new ByteWriter(256) : this.scratch;
     const outer = !this.encoding;
+    const w = outer ? this.scratch : new ByteWriter(256);
     this.encoding = true;
     try {
       this.channel.codec.encode(value, w, handles.encoder);
