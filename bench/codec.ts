@@ -4,7 +4,7 @@
 //   node --conditions=source --import tsx bench/codec.ts [seconds per case and round]
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ByteWriter, reflectiveCodec } from "protochan/codegenv1";
-import { type Codec } from "protochan";
+import type { Codec } from "protochan";
 import { TelemetrySchema, Level, type Telemetry } from "../generated/example/v1/example_pb.js";
 import { TelemetryCodec } from "../generated/example/v1/example_codec.js";
 
@@ -69,9 +69,11 @@ const cases = [
 const rounds = 5;
 const best = cases.map(() => 0);
 for (let round = 0; round < rounds; round++) {
-  cases.forEach(([, , run], i) => (best[i] = Math.max(best[i]!, run())));
+  cases.forEach(([, , run], i) => {
+    best[i] = Math.max(best[i]!, run());
+  });
 }
 const fmt = (r: number) => `${(r / 1e6).toFixed(2)} M msgs/s`.padStart(16);
 console.log(`example.v1.Telemetry, ${bytes.length} bytes encoded, node ${process.version}, best of ${rounds} rounds`);
-cases.forEach(([op, kind], i) => console.log(`${op} ${kind.padEnd(10)} ${fmt(best[i]!)}`));
+for (const [i, [op, kind]] of cases.entries()) console.log(`${op} ${kind.padEnd(10)} ${fmt(best[i]!)}`);
 console.log(`speed-up: encode x${(best[0]! / best[1]!).toFixed(1)}, decode x${(best[2]! / best[3]!).toFixed(1)}`);

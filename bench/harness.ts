@@ -63,7 +63,10 @@ export class Peer {
   private readonly failWaiter: ((err: Error) => void)[] = [];
   readonly exited: Promise<number | null>;
 
-  constructor(readonly child: ChildProcess, readonly label: string) {
+  constructor(
+    readonly child: ChildProcess,
+    readonly label: string,
+  ) {
     child.on("message", (m) => {
       const msg = m as PeerMessage;
       if (this.waiting !== undefined) {
@@ -147,7 +150,7 @@ export class Peer {
  * NODE_OPTIONS refuses) come from BENCH_PEER_NODE_ARGS, split on spaces.
  */
 export function spawnPeer(workload: string, mode: string, env: Record<string, string> = {}): Peer {
-  const extra = (process.env["BENCH_PEER_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== "");
+  const extra = (process.env.BENCH_PEER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
   const child = spawn(process.execPath, [...extra, "--conditions=source", "--import", "tsx", PEER_ENTRY], {
     env: { ...process.env, ...env, BENCH_WORKLOAD: workload, BENCH_MODE: mode },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -218,10 +221,7 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 export const median = (values: ArrayLike<number>): number => quantile(values, 0.5);
 
 /** Runs each measurement `repeat` times, interleaved (a, b, a, b, …), to spread machine noise evenly. */
-export async function interleave<K extends string>(
-  repeat: number,
-  cases: Record<K, () => Promise<number>>,
-): Promise<Record<K, number[]>> {
+export async function interleave<K extends string>(repeat: number, cases: Record<K, () => Promise<number>>): Promise<Record<K, number[]>> {
   const out = {} as Record<K, number[]>;
   for (const k of Object.keys(cases) as K[]) out[k] = [];
   for (let i = 0; i < repeat; i++) {

@@ -37,12 +37,7 @@ export async function receiveProtochan<T>(
 }
 
 /** Bench side, raw net: seconds to receive `count` frames from the peer in `mode`. */
-export async function receiveRaw(
-  workload: string,
-  mode: string,
-  count: number,
-  onFrame: (body: Uint8Array) => void,
-): Promise<number> {
+export async function receiveRaw(workload: string, mode: string, count: number, onFrame: (body: Uint8Array) => void): Promise<number> {
   const server = await listenRaw();
   try {
     return await withPeer(workload, mode, { BENCH_PATH: server.path, BENCH_COUNT: String(count) }, async (peer) => {

@@ -102,7 +102,11 @@ const machine = {
 /** Which protochan was measured: the commit, and whether src/ or generated/ differ from it. */
 function sourceVersion(): string {
   const git = (...args: string[]) =>
-    execFileSync("git", args, { cwd: fileURLToPath(new URL("..", import.meta.url)), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    execFileSync("git", args, {
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   try {
     const commit = git("rev-parse", "--short", "HEAD");
     const dirty = git("--no-optional-locks", "status", "--porcelain", "--", "src", "generated") !== ""; // takes no index lock
@@ -116,7 +120,7 @@ const started = new Date();
 const loadAtStart = os.loadavg()[0]!;
 const passArgs = process.argv.slice(2);
 const npmCommand =
-  process.env["npm_lifecycle_event"] === "bench" ? `npm run bench${passArgs.length > 0 ? ` -- ${passArgs.join(" ")}` : ""}` : undefined;
+  process.env.npm_lifecycle_event === "bench" ? `npm run bench${passArgs.length > 0 ? ` -- ${passArgs.join(" ")}` : ""}` : undefined;
 const nodeCommand = ["node", ...process.execArgv, "bench/run.ts", ...passArgs].join(" ");
 
 const log = (line: string) => console.log(line);

@@ -33,7 +33,9 @@ export function handleFields(ctx: EmitContext, message: DescMessage): HandleFiel
     if (payload === undefined) {
       throw new CodegenError(
         `${locationOf(field)}: ${field.parent.typeName}.${field.name}: ` +
-          (payloadName === "" ? `a handle field needs (protochan.v1.field).payload = "<message type>"` : `payload type "${payloadName}" not found`),
+          (payloadName === ""
+            ? `a handle field needs (protochan.v1.field).payload = "<message type>"`
+            : `payload type "${payloadName}" not found`),
       );
     }
     out.push({ field, kind: HANDLE_TYPES[typeName as keyof typeof HANDLE_TYPES], payload });
@@ -62,15 +64,28 @@ export function emitChannels(ctx: EmitContext, file: DescFile): void {
     const codec = ctx.options.forMessage(message).cLayout
       ? undefined
       : f.import(`${shapeName(message)}Codec`, `./${outputName(file, "_codec.js")}`);
-    const id = "0x" + typeIdOf(message.typeName).toString(16).padStart(16, "0");
-    f.print(f.jsDoc(
-      `Channel of ${message.typeName} (wire type id ${id}).\n` +
-      `\`channel(${shapeName(message)}Channel)\` gives a Sender<${shapeName(message)}> and a Receiver<${shapeName(message)}>.`,
-    ));
+    const id = `0x${typeIdOf(message.typeName).toString(16).padStart(16, "0")}`;
+    f.print(
+      f.jsDoc(
+        `Channel of ${message.typeName} (wire type id ${id}).\n` +
+          `\`channel(${shapeName(message)}Channel)\` gives a Sender<${shapeName(message)}> and a Receiver<${shapeName(message)}>.`,
+      ),
+    );
     const handles = handleFields(ctx, message);
     if (handles.length === 0) {
-      f.print(f.export("const", `${shapeName(message)}Channel`), ": ", ChannelType, "<", f.importShape(message), "> = ",
-        defineChannel, "(", f.importSchema(message), codec === undefined ? "" : [", ", codec], ");");
+      f.print(
+        f.export("const", `${shapeName(message)}Channel`),
+        ": ",
+        ChannelType,
+        "<",
+        f.importShape(message),
+        "> = ",
+        defineChannel,
+        "(",
+        f.importSchema(message),
+        codec === undefined ? "" : [", ", codec],
+        ");",
+      );
     } else {
       emitHandleChannel(ctx, f, message, handles, codec);
     }
@@ -88,7 +103,10 @@ function emitHandleChannel(
   const runtime = ctx.schema.options.runtime;
   const name = shapeName(message);
   const end = (h: HandleFieldInfo): Printable => [
-    f.import(h.kind === "sender" ? "Sender" : "Receiver", runtime, true), "<", f.importShape(h.payload), ">",
+    f.import(h.kind === "sender" ? "Sender" : "Receiver", runtime, true),
+    "<",
+    f.importShape(h.payload),
+    ">",
   ];
   // In declaration order: plain handle fields, and each oneof with handle arms.
   const fieldTypes: Printable[] = [];
@@ -97,9 +115,13 @@ function emitHandleChannel(
       const arms = handles.filter((h) => h.field.oneof === member);
       if (arms.length === 0) continue;
       const cases = arms.map((h) => JSON.stringify(h.field.localName)).join(" | ");
-      fieldTypes.push(`  ${member.localName}:\n`,
+      fieldTypes.push(
+        `  ${member.localName}:\n`,
         ...arms.map((h) => [`    | { case: ${JSON.stringify(h.field.localName)}; value: `, end(h), " }\n"]),
-        `    | Exclude<`, f.importShape(message), `["${member.localName}"], { case: ${cases} }>; // the other cases, as in ${shapeName(message)}\n`);
+        `    | Exclude<`,
+        f.importShape(message),
+        `["${member.localName}"], { case: ${cases} }>; // the other cases, as in ${shapeName(message)}\n`,
+      );
       continue;
     }
     const h = handles.find((x) => x.field === member);
@@ -108,16 +130,38 @@ function emitHandleChannel(
     fieldTypes.push(`  ${member.localName}${list ? "" : "?"}: `, end(h), list ? "[]" : "", ";\n");
   }
   f.print(f.jsDoc(`${message.typeName} as sent and received: its handle fields are channel ends.`));
-  f.print(f.export("type", `${name}WithHandles`), " = ", f.import("WithHandles", runtime, true), "<", f.importShape(message), ", {\n",
-    ...fieldTypes, "}>;");
+  f.print(
+    f.export("type", `${name}WithHandles`),
+    " = ",
+    f.import("WithHandles", runtime, true),
+    "<",
+    f.importShape(message),
+    ", {\n",
+    ...fieldTypes,
+    "}>;",
+  );
   f.print();
-  f.print(f.export("const", `${name}Channel`), ": ", f.import("ChannelType", runtime, true), "<", `${name}WithHandles`, "> = ",
-    f.import("defineHandleChannel", runtime), "(", f.importSchema(message), ", ",
-    codec ?? [f.import("reflectiveCodec", runtime), "(", f.importSchema(message), ")"], ", [");
+  f.print(
+    f.export("const", `${name}Channel`),
+    ": ",
+    f.import("ChannelType", runtime, true),
+    "<",
+    `${name}WithHandles`,
+    "> = ",
+    f.import("defineHandleChannel", runtime),
+    "(",
+    f.importSchema(message),
+    ", ",
+    codec ?? [f.import("reflectiveCodec", runtime), "(", f.importSchema(message), ")"],
+    ", [",
+  );
   for (const h of handles) {
     const oneof = h.field.oneof === undefined ? "" : `oneof: "${h.field.oneof.localName}", `;
-    f.print(`  { name: "${h.field.localName}", ${oneof}kind: "${h.kind}", repeated: ${h.field.fieldKind === "list"}, payload: () => `,
-      payloadChannel(ctx, f, h.payload), " },");
+    f.print(
+      `  { name: "${h.field.localName}", ${oneof}kind: "${h.kind}", repeated: ${h.field.fieldKind === "list"}, payload: () => `,
+      payloadChannel(ctx, f, h.payload),
+      " },",
+    );
   }
   f.print("]);");
 }

@@ -16,9 +16,7 @@ import { isProtochanInternal, messagesOf, outputName, shapeName } from "./names.
 const EDITION_PROTO3 = 999;
 
 const WRAPPERS = new Set(
-  ["Double", "Float", "Int64", "UInt64", "Int32", "UInt32", "Bool", "String", "Bytes"].map(
-    (n) => `google.protobuf.${n}Value`,
-  ),
+  ["Double", "Float", "Int64", "UInt64", "Int32", "UInt32", "Bool", "String", "Bytes"].map((n) => `google.protobuf.${n}Value`),
 );
 
 /** Why a message cannot get a generated codec, or undefined if it can. */
@@ -73,7 +71,14 @@ const notZero = (v: string) => `${v} !== 0`;
 const notZeroN = (v: string) => `${v} !== 0n`;
 
 const SCALARS: Record<ScalarType, ScalarInfo> = {
-  [ScalarType.DOUBLE]: { wt: 1, read: "double", write: "writeDouble", ts: "number", zero: "0", isSet: (v) => `(${v} !== 0 || 1 / ${v} < 0)` },
+  [ScalarType.DOUBLE]: {
+    wt: 1,
+    read: "double",
+    write: "writeDouble",
+    ts: "number",
+    zero: "0",
+    isSet: (v) => `(${v} !== 0 || 1 / ${v} < 0)`,
+  },
   [ScalarType.FLOAT]: { wt: 5, read: "float", write: "writeFloat", ts: "number", zero: "0", isSet: (v) => `(${v} !== 0 || 1 / ${v} < 0)` },
   [ScalarType.INT64]: { wt: 0, read: "int64", write: "writeInt64", ts: "bigint", zero: "0n", isSet: notZeroN },
   [ScalarType.UINT64]: { wt: 0, read: "uint64", write: "writeUint64", ts: "bigint", zero: "0n", isSet: notZeroN },
@@ -82,7 +87,14 @@ const SCALARS: Record<ScalarType, ScalarInfo> = {
   [ScalarType.FIXED32]: { wt: 5, read: "fixed32", write: "writeFixed32", ts: "number", zero: "0", isSet: notZero },
   [ScalarType.BOOL]: { wt: 0, read: "bool", write: "writeBool", ts: "boolean", zero: "false", isSet: (v) => `${v} !== false` },
   [ScalarType.STRING]: { wt: 2, read: "string", write: "writeString", ts: "string", zero: `""`, isSet: (v) => `${v} !== ""` },
-  [ScalarType.BYTES]: { wt: 2, read: "bytes", write: "writeBytes", ts: "Uint8Array", zero: "new Uint8Array(0)", isSet: (v) => `${v}.length !== 0` },
+  [ScalarType.BYTES]: {
+    wt: 2,
+    read: "bytes",
+    write: "writeBytes",
+    ts: "Uint8Array",
+    zero: "new Uint8Array(0)",
+    isSet: (v) => `${v}.length !== 0`,
+  },
   [ScalarType.UINT32]: { wt: 0, read: "uint32", write: "writeUint32", ts: "number", zero: "0", isSet: notZero },
   [ScalarType.SFIXED32]: { wt: 5, read: "sfixed32", write: "writeSfixed32", ts: "number", zero: "0", isSet: notZero },
   [ScalarType.SFIXED64]: { wt: 1, read: "sfixed64", write: "writeSfixed64", ts: "bigint", zero: "0n", isSet: notZeroN },
@@ -91,16 +103,26 @@ const SCALARS: Record<ScalarType, ScalarInfo> = {
 };
 
 const SCALAR_NAMES: Record<ScalarType, string> = {
-  [ScalarType.DOUBLE]: "double", [ScalarType.FLOAT]: "float", [ScalarType.INT64]: "int64",
-  [ScalarType.UINT64]: "uint64", [ScalarType.INT32]: "int32", [ScalarType.FIXED64]: "fixed64",
-  [ScalarType.FIXED32]: "fixed32", [ScalarType.BOOL]: "bool", [ScalarType.STRING]: "string",
-  [ScalarType.BYTES]: "bytes", [ScalarType.UINT32]: "uint32", [ScalarType.SFIXED32]: "sfixed32",
-  [ScalarType.SFIXED64]: "sfixed64", [ScalarType.SINT32]: "sint32", [ScalarType.SINT64]: "sint64",
+  [ScalarType.DOUBLE]: "double",
+  [ScalarType.FLOAT]: "float",
+  [ScalarType.INT64]: "int64",
+  [ScalarType.UINT64]: "uint64",
+  [ScalarType.INT32]: "int32",
+  [ScalarType.FIXED64]: "fixed64",
+  [ScalarType.FIXED32]: "fixed32",
+  [ScalarType.BOOL]: "bool",
+  [ScalarType.STRING]: "string",
+  [ScalarType.BYTES]: "bytes",
+  [ScalarType.UINT32]: "uint32",
+  [ScalarType.SFIXED32]: "sfixed32",
+  [ScalarType.SFIXED64]: "sfixed64",
+  [ScalarType.SINT32]: "sint32",
+  [ScalarType.SINT64]: "sint64",
 };
 
 /** One value's type: a scalar, an enum (as int32), or a message. */
 type ValueKind =
-  | { kind: "scalar"; scalar: ScalarType; /** 64-bit as a decimal string (jstype = JS_STRING) */ asString: boolean }
+  | { kind: "scalar"; scalar: ScalarType /** 64-bit as a decimal string (jstype = JS_STRING) */; asString: boolean }
   | { kind: "enum"; field: DescField }
   | { kind: "message"; message: DescMessage; wrapper: boolean };
 
@@ -132,12 +154,21 @@ class Emitter {
   reflectiveCodec(message: DescMessage, reason: string): void {
     const f = this.f;
     const name = shapeName(message);
-    f.print(f.jsDoc(
-      `Binary codec of ${message.typeName}, through @bufbuild/protobuf's reflective\n` +
-      `toBinary / fromBinary: ${reason}.`,
-    ));
-    f.print(f.export("const", `${name}Codec`), ": ", this.rt("MessageCodec", true), "<", f.importShape(message), "> = ",
-      this.rt("reflectiveMessageCodec"), "(", f.importSchema(message), ");");
+    f.print(
+      f.jsDoc(`Binary codec of ${message.typeName}, through @bufbuild/protobuf's reflective\n` + `toBinary / fromBinary: ${reason}.`),
+    );
+    f.print(
+      f.export("const", `${name}Codec`),
+      ": ",
+      this.rt("MessageCodec", true),
+      "<",
+      f.importShape(message),
+      "> = ",
+      this.rt("reflectiveMessageCodec"),
+      "(",
+      f.importSchema(message),
+      ");",
+    );
     f.print();
   }
 
@@ -145,10 +176,12 @@ class Emitter {
     const f = this.f;
     const name = shapeName(message);
     const shape = f.importShape(message);
-    f.print(f.jsDoc(
-      `Binary codec of ${message.typeName}: the same bytes as toBinary(${name}Schema, value),\n` +
-      `the same values as fromBinary(${name}Schema, bytes).`,
-    ));
+    f.print(
+      f.jsDoc(
+        `Binary codec of ${message.typeName}: the same bytes as toBinary(${name}Schema, value),\n` +
+          `the same values as fromBinary(${name}Schema, bytes).`,
+      ),
+    );
     f.print(f.export("const", `${name}Codec`), ": ", this.rt("MessageCodec", true), "<", shape, "> = {");
     f.print("  encode: write_", name, ",");
     f.print("  decode: (bytes) => read_", name, "(new ", this.rt("ProtoReader"), "(bytes), bytes.length),");
@@ -341,8 +374,19 @@ class Emitter {
     const name = shapeName(message);
     const typeName = f.string(message.typeName);
     f.print("/** Reads the body of ", message.typeName, " up to `end`; merges into `m` if given. */");
-    f.print("function read_", name, "(r: ", this.rt("ProtoReader"), ", end: number, m: ", f.importShape(message),
-      " = new_", name, "()): ", f.importShape(message), " {");
+    f.print(
+      "function read_",
+      name,
+      "(r: ",
+      this.rt("ProtoReader"),
+      ", end: number, m: ",
+      f.importShape(message),
+      " = new_",
+      name,
+      "()): ",
+      f.importShape(message),
+      " {",
+    );
     f.print("  r.enter(", typeName, ");");
     f.print("  while (r.pos < end) {");
     f.print("    const tag = r.tag();");
@@ -350,8 +394,7 @@ class Emitter {
     for (const field of message.fields) this.readField(field);
     f.print("      default:");
     if (message.fields.length > 0) {
-      f.print("        if (", knownNumbers(message.fields.map((x) => x.number)), ") throw r.wrongWireType(tag, ",
-        typeName, ");");
+      f.print("        if (", knownNumbers(message.fields.map((x) => x.number)), ") throw r.wrongWireType(tag, ", typeName, ");");
     }
     f.print("        m.$unknown = r.unknown(m.$unknown, tag);");
     f.print("    }");
@@ -365,8 +408,7 @@ class Emitter {
   private readField(field: DescField): void {
     const acc = `m.${field.localName}`;
     const I = 4;
-    const caseLine = (wt: number, note = "") =>
-      this.print(I - 1, "case ", String(tag(field.number, wt)), ": // ", describe(field), note);
+    const caseLine = (wt: number, note = "") => this.print(I - 1, "case ", String(tag(field.number, wt)), ": // ", describe(field), note);
     switch (field.fieldKind) {
       case "scalar":
       case "enum":
@@ -375,9 +417,8 @@ class Emitter {
         caseLine(wireTypeOf(kind));
         if (field.oneof) {
           const oneof = `m.${field.oneof.localName}`;
-          const into = kind.kind === "message"
-            ? `${oneof}.case === ${JSON.stringify(field.localName)} ? ${oneof}.value : undefined`
-            : undefined;
+          const into =
+            kind.kind === "message" ? `${oneof}.case === ${JSON.stringify(field.localName)} ? ${oneof}.value : undefined` : undefined;
           this.print(I, oneof, " = { case: ", this.f.string(field.localName), ", value: ", this.readValue(kind, field, into), " };");
         } else {
           this.print(I, acc, " = ", this.readValue(kind, field, kind.kind === "message" ? acc : undefined), ";");
@@ -407,9 +448,7 @@ class Emitter {
         const kind = valueKindOf(field);
         const keyTag = tag(1, key.wt);
         const valTag = tag(2, wireTypeOf(kind));
-        const keyRead = field.mapKey === ScalarType.STRING
-          ? `r.key(${field.utf8Validation})`
-          : `String(r.${key.read}())`;
+        const keyRead = field.mapKey === ScalarType.STRING ? `r.key(${field.utf8Validation})` : `String(r.${key.read}())`;
         const keyZero = field.mapKey === ScalarType.STRING ? `""` : field.mapKey === ScalarType.BOOL ? `"false"` : `"0"`;
         caseLine(2);
         this.print(I, "{");
@@ -423,10 +462,20 @@ class Emitter {
         this.print(I + 1, "while (r.pos < e) {");
         this.print(I + 2, "const t = r.tag();");
         this.print(I + 2, "if (t === ", String(keyTag), ") k = ", keyRead, ";");
-        this.print(I + 2, "else if (t === ", String(valTag), ") v = ",
-          this.readValue(kind, field, kind.kind === "message" ? "v" : undefined), ";");
-        this.print(I + 2, "else if (t >>> 3 === 1 || t >>> 3 === 2) throw r.wrongWireType(t, ",
-          this.f.string(`${field.parent.typeName}.${field.name} entry`), ");");
+        this.print(
+          I + 2,
+          "else if (t === ",
+          String(valTag),
+          ") v = ",
+          this.readValue(kind, field, kind.kind === "message" ? "v" : undefined),
+          ";",
+        );
+        this.print(
+          I + 2,
+          "else if (t >>> 3 === 1 || t >>> 3 === 2) throw r.wrongWireType(t, ",
+          this.f.string(`${field.parent.typeName}.${field.name} entry`),
+          ");",
+        );
         this.print(I + 2, "else r.skip(t);");
         this.print(I + 1, "}");
         this.print(I + 1, "r.check(e, ", this.f.string(`map entry ${field.parent.typeName}.${field.name}`), ");");
@@ -434,7 +483,7 @@ class Emitter {
         const index = isNumberKey(field.mapKey) ? "k as unknown as number" : "k";
         if (field.mapKey === ScalarType.STRING) {
           // A plain store (monomorphic per map field); "__proto__" must become an own property.
-          this.print(I + 1, "if (k === \"__proto__\") ", this.rt("setEntry"), "(", acc, ", k, ", value, ");");
+          this.print(I + 1, 'if (k === "__proto__") ', this.rt("setEntry"), "(", acc, ", k, ", value, ");");
           this.print(I + 1, "else ", acc, "[k] = ", value, ";");
         } else {
           this.print(I + 1, acc, "[", index, "] = ", value, ";");
@@ -491,7 +540,11 @@ function valueKindOf(field: DescField): ValueKind {
       const k = field.fieldKind === "list" ? field.listKind : field.mapKind;
       if (k === "message") return { kind: "message", message: field.message!, wrapper: false };
       if (k === "enum") return { kind: "enum", field };
-      return { kind: "scalar", scalar: field.scalar!, asString: field.fieldKind === "list" && field.listKind === "scalar" && field.longAsString };
+      return {
+        kind: "scalar",
+        scalar: field.scalar!,
+        asString: field.fieldKind === "list" && field.listKind === "scalar" && field.longAsString,
+      };
     }
   }
 }
@@ -558,9 +611,8 @@ function knownNumbers(numbers: number[]): string {
 function describe(field: DescField): string {
   let type: string;
   const kind = valueKindOf(field);
-  const valueName = kind.kind === "scalar" ? SCALAR_NAMES[kind.scalar]
-    : kind.kind === "enum" ? field.enum!.typeName
-    : kind.message.typeName;
+  const valueName =
+    kind.kind === "scalar" ? SCALAR_NAMES[kind.scalar] : kind.kind === "enum" ? field.enum!.typeName : kind.message.typeName;
   if (field.fieldKind === "map") type = `map<${SCALAR_NAMES[field.mapKey]}, ${valueName}>`;
   else if (field.fieldKind === "list") type = `repeated ${valueName}`;
   else if (field.presence !== 2 && !field.oneof && field.fieldKind !== "message") type = `optional ${valueName}`;

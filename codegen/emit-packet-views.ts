@@ -13,25 +13,38 @@ import { shapeName } from "./names.js";
 const RESERVED = new Set(["bytes", "view", "copy", "toObject", "assign", "constructor"]);
 
 const DATAVIEW: Readonly<Record<CPrim, string>> = {
-  bool: "Uint8", int8: "Int8", uint8: "Uint8", int16: "Int16", uint16: "Uint16", int32: "Int32", uint32: "Uint32",
-  int64: "BigInt64", uint64: "BigUint64", float: "Float32", double: "Float64",
+  bool: "Uint8",
+  int8: "Int8",
+  uint8: "Uint8",
+  int16: "Int16",
+  uint16: "Uint16",
+  int32: "Int32",
+  uint32: "Uint32",
+  int64: "BigInt64",
+  uint64: "BigUint64",
+  float: "Float32",
+  double: "Float64",
 };
 
 const INT_RANGE: Partial<Record<CPrim, string>> = {
-  int8: "-0x80, 0x7f", uint8: "0, 0xff", int16: "-0x8000, 0x7fff", uint16: "0, 0xffff",
-  int32: "-0x80000000, 0x7fffffff", uint32: "0, 0xffffffff",
+  int8: "-0x80, 0x7f",
+  uint8: "0, 0xff",
+  int16: "-0x8000, 0x7fff",
+  uint16: "0, 0xffff",
+  int32: "-0x80000000, 0x7fffffff",
+  uint32: "0, 0xffffffff",
 };
 
 export function viewName(layout: StructLayout): string {
-  return shapeName(layout.message) + "View";
+  return `${shapeName(layout.message)}View`;
 }
 
 function objectName(layout: StructLayout): string {
-  return shapeName(layout.message) + "Object";
+  return `${shapeName(layout.message)}Object`;
 }
 
 function propName(localName: string): string {
-  return RESERVED.has(localName) ? localName + "$" : localName;
+  return RESERVED.has(localName) ? `${localName}$` : localName;
 }
 
 function pascal(s: string): string {
@@ -41,7 +54,7 @@ function pascal(s: string): string {
 export function emitPacketViews(ctx: EmitContext, file: DescFile): void {
   const layouts = cLayoutsOf(ctx).layoutsOf(file);
   if (layouts.length === 0) return;
-  const f = ctx.schema.generateFile(file.name + "_packet.ts");
+  const f = ctx.schema.generateFile(`${file.name}_packet.ts`);
   f.preamble(file);
   new ViewWriter(ctx, f, file).writeAll(layouts);
 }
@@ -82,7 +95,11 @@ class ViewWriter {
     for (const plan of s.fields) {
       if (plan.kind !== "oneof") continue;
       for (const flavour of ["View", "Object"] as const) {
-        f.print(f.jsDoc(`Oneof ${fullName(plan)}${flavour === "View" ? " as the view returns it (struct members are views)" : " as a plain value"}.`));
+        f.print(
+          f.jsDoc(
+            `Oneof ${fullName(plan)}${flavour === "View" ? " as the view returns it (struct members are views)" : " as a plain value"}.`,
+          ),
+        );
         f.print(f.export("type", `${shapeName(s.message)}${pascal(plan.oneof.localName)}${flavour}`), " =");
         for (const arm of plan.arms) {
           if (arm.kind === "oneof") continue;
@@ -107,12 +124,14 @@ class ViewWriter {
 
     // View class.
     const comments = getComments(s.message).leading?.trim();
-    f.print(f.jsDoc(
-      (comments ? comments + "\n\n" : "") +
-      `Zero-copy view of ${s.message.typeName}: C struct \`${s.cName}\` in ${headerName(s.message.file)}, ` +
-      `${s.size} bytes, aligned to ${s.align}.\n` +
-      `${name}.wrap(bytes) views bytes in place, ${name}.create() allocates a zeroed packet.`,
-    ));
+    f.print(
+      f.jsDoc(
+        (comments ? `${comments}\n\n` : "") +
+          `Zero-copy view of ${s.message.typeName}: C struct \`${s.cName}\` in ${headerName(s.message.file)}, ` +
+          `${s.size} bytes, aligned to ${s.align}.\n` +
+          `${name}.wrap(bytes) views bytes in place, ${name}.create() allocates a zeroed packet.`,
+      ),
+    );
     f.print(f.export("class", name), " extends ", this.rtImport("PacketViewBase"), " {");
     f.print("  static readonly layout: ", this.rtImport("PacketLayout", true), " = {");
     f.print(`    typeName: "${s.message.typeName}",`);
@@ -152,7 +171,11 @@ class ViewWriter {
       if (presence) {
         // Absent: everything after the presence byte (length included) is zero.
         const from = presence.offset + 1;
-        f.print(`    if (v === undefined) `, this.rtImport("PacketIO"), `.zero(this, ${from}, ${plan.member.offset + plan.member.size - from});`);
+        f.print(
+          `    if (v === undefined) `,
+          this.rtImport("PacketIO"),
+          `.zero(this, ${from}, ${plan.member.offset + plan.member.size - from});`,
+        );
         f.print(`    else `, this.write(plan, 0, "v", fullName(plan)));
         f.print(`    this.view.setUint8(${presence.offset}, v === undefined ? 0 : 1);`);
       } else {
@@ -177,7 +200,9 @@ class ViewWriter {
     for (const plan of s.fields) {
       const prop = this.prop(plan);
       const optional = plan.kind !== "oneof" && plan.kind !== "list" && plan.presence !== undefined;
-      f.print(optional ? `    if ("${prop}" in v) this.${prop} = v.${prop};` : `    if (v.${prop} !== undefined) this.${prop} = v.${prop};`);
+      f.print(
+        optional ? `    if ("${prop}" in v) this.${prop} = v.${prop};` : `    if (v.${prop} !== undefined) this.${prop} = v.${prop};`,
+      );
     }
     f.print("    return this;");
     f.print("  }");
@@ -185,12 +210,24 @@ class ViewWriter {
     f.print();
 
     // Channel.
-    f.print(f.jsDoc(
-      `A channel of ${s.message.typeName} packets: each message is the raw ${s.size}-byte struct, ` +
-      `wire type id 0x${s.typeId.toString(16).padStart(16, "0")} (${s.cName}_TYPE_ID).`,
-    ));
-    f.print(f.export("const", `${shapeName(s.message)}PacketChannel`), ": ", this.rtImport("ChannelType", true), "<", name, "> = ",
-      this.rtImport("definePacketChannel"), "(", name, ");");
+    f.print(
+      f.jsDoc(
+        `A channel of ${s.message.typeName} packets: each message is the raw ${s.size}-byte struct, ` +
+          `wire type id 0x${s.typeId.toString(16).padStart(16, "0")} (${s.cName}_TYPE_ID).`,
+      ),
+    );
+    f.print(
+      f.export("const", `${shapeName(s.message)}PacketChannel`),
+      ": ",
+      this.rtImport("ChannelType", true),
+      "<",
+      name,
+      "> = ",
+      this.rtImport("definePacketChannel"),
+      "(",
+      name,
+      ");",
+    );
     f.print();
   }
 
@@ -200,7 +237,7 @@ class ViewWriter {
     const nested: Printable[] = [];
     const visit = (plan: FieldPlan, oneof?: { caseOffset: number; base: number }) => {
       if (plan.kind === "oneof") {
-        plan.arms.forEach((arm) => visit(arm, { caseOffset: plan.caseMember.offset, base: plan.member.offset }));
+        for (const arm of plan.arms) visit(arm, { caseOffset: plan.caseMember.offset, base: plan.member.offset });
         return;
       }
       if (plan.kind !== "value" && plan.kind !== "list") return;
@@ -215,17 +252,20 @@ class ViewWriter {
       if (plan.elem.kind === "handle") {
         handles.push(`      { field: "${field}", direction: "${plan.elem.direction}", payload: "${plan.elem.payload}", ${slot} },`);
       } else if (plan.elem.kind === "struct" && hasHandles(plan.elem.layout)) {
-        nested.push(["      { field: \"", field, "\", layout: ", this.structRef(plan.elem.layout, "view"), `.layout, ${slot} },`]);
+        nested.push(['      { field: "', field, '", layout: ', this.structRef(plan.elem.layout, "view"), `.layout, ${slot} },`]);
       }
     };
-    s.fields.forEach((p) => visit(p));
-    for (const [name, rows] of [["handles", handles], ["nested", nested]] as const) {
+    for (const p of s.fields) visit(p);
+    for (const [name, rows] of [
+      ["handles", handles],
+      ["nested", nested],
+    ] as const) {
       if (rows.length === 0) {
         this.f.print(`    ${name}: [],`);
         continue;
       }
       this.f.print(`    ${name}: [`);
-      rows.forEach((r) => this.f.print(r));
+      for (const r of rows) this.f.print(r);
       this.f.print("    ],");
     }
   }
@@ -244,10 +284,17 @@ class ViewWriter {
     f.print("      case 0: return { case: undefined };");
     for (const arm of plan.arms) {
       if (arm.kind === "oneof") continue;
-      f.print(`      case ${arm.field.number}: return { case: "${arm.field.localName}", value: `,
-        this.read(arm, base, `${s.message.typeName}.${arm.field.name}`), " };");
+      f.print(
+        `      case ${arm.field.number}: return { case: "${arm.field.localName}", value: `,
+        this.read(arm, base, `${s.message.typeName}.${arm.field.name}`),
+        " };",
+      );
     }
-    f.print("      default: throw new ", this.rtImport("PacketRangeError"), `("${field}", \`unknown case \${this.view.getUint32(${caseOff}, true)}\`);`);
+    f.print(
+      "      default: throw new ",
+      this.rtImport("PacketRangeError"),
+      `("${field}", \`unknown case \${this.view.getUint32(${caseOff}, true)}\`);`,
+    );
     f.print("    }");
     f.print("  }");
     f.print("  set ", prop, "(v: ", typeBase, "Object) {");
@@ -287,7 +334,7 @@ class ViewWriter {
       }
       case "oneof": {
         const base = `${shapeName(plan.oneof.parent)}${pascal(plan.oneof.localName)}`;
-        return { view: base + "View", object: base + "Object", set: base + "Object" };
+        return { view: `${base}View`, object: `${base}Object`, set: `${base}Object` };
       }
     }
   }
@@ -303,8 +350,13 @@ class ViewWriter {
           set: ["Partial<", this.structRef(e.layout, "object"), ">"],
         };
       case "prim": {
-        const t: Printable = e.enum ? this.f.importShape(e.enum)
-          : e.prim === "bool" ? "boolean" : e.prim === "int64" || e.prim === "uint64" ? "bigint" : "number";
+        const t: Printable = e.enum
+          ? this.f.importShape(e.enum)
+          : e.prim === "bool"
+            ? "boolean"
+            : e.prim === "int64" || e.prim === "uint64"
+              ? "bigint"
+              : "number";
         return { view: t, object: t, set: t };
       }
     }
@@ -329,7 +381,11 @@ class ViewWriter {
     const tail = value === undefined ? `"${field}")` : `${value}, "${field}");`;
     const o = base + plan.member.offset;
     if (plan.kind !== "list") {
-      return [io, `.${verb}${plan.kind === "string" ? "String" : "Bytes"}(this, ${lenOffset(plan.length, base)}, ${o}, ${plan.capacity}, `, tail];
+      return [
+        io,
+        `.${verb}${plan.kind === "string" ? "String" : "Bytes"}(this, ${lenOffset(plan.length, base)}, ${o}, ${plan.capacity}, `,
+        tail,
+      ];
     }
     const args = `(this, ${lenOffset(plan.count, base)}, ${o}, ${plan.capacity}, `;
     const e = plan.elem;
@@ -416,18 +472,27 @@ class ViewWriter {
 function fieldDoc(plan: FieldPlan): string {
   const desc = plan.kind === "oneof" ? plan.oneof : plan.field;
   const comment = getComments(desc).leading?.trim();
-  const members: CMember[] = plan.kind === "oneof" ? [plan.caseMember, plan.member]
-    : [plan.kind !== "list" ? plan.presence : undefined, plan.kind === "list" ? plan.count : plan.kind === "value" ? undefined : plan.length, plan.member]
-      .filter((m): m is CMember => m !== undefined);
+  const members: CMember[] =
+    plan.kind === "oneof"
+      ? [plan.caseMember, plan.member]
+      : [
+          plan.kind !== "list" ? plan.presence : undefined,
+          plan.kind === "list" ? plan.count : plan.kind === "value" ? undefined : plan.length,
+          plan.member,
+        ].filter((m): m is CMember => m !== undefined);
   const c = members.map((m) => `\`${m.cType} ${m.name}${m.array !== undefined ? `[${m.array}]` : ""}\` at ${m.offset}`).join(", ");
   const decl = plan.kind === "oneof" ? `oneof ${plan.oneof.name}` : getDeclarationString(plan.field);
-  return `${comment ? comment + "\n\n" : ""}C: ${c}.\n\n@generated from ${decl}`;
+  return `${comment ? `${comment}\n\n` : ""}C: ${c}.\n\n@generated from ${decl}`;
 }
 
 /** Whether a struct holds handle fields, directly or in nested structs. */
 function hasHandles(s: StructLayout): boolean {
-  return s.fields.some((p) => (p.kind === "oneof" ? p.arms : [p]).some((a) =>
-    (a.kind === "value" || a.kind === "list") && (a.elem.kind === "handle" || (a.elem.kind === "struct" && hasHandles(a.elem.layout)))));
+  return s.fields.some((p) =>
+    (p.kind === "oneof" ? p.arms : [p]).some(
+      (a) =>
+        (a.kind === "value" || a.kind === "list") && (a.elem.kind === "handle" || (a.elem.kind === "struct" && hasHandles(a.elem.layout))),
+    ),
+  );
 }
 
 function lenOffset(m: CMember | undefined, base: number): number {

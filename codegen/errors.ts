@@ -6,4 +6,3 @@ export class CodegenError extends Error {
   readonly code = "PROTOCHAN_CODEGEN";
   override readonly name = "CodegenError";
 }
-

@@ -8,30 +8,41 @@
 // alignment, explicit zeroed padding members, size rounded up to the struct's
 // alignment, little-endian. Anything that cannot be laid out is a CLayoutError
 // naming file:line:column and the field, and saying what to do.
-import {
-  ScalarType,
-  type DescEnum,
-  type DescField,
-  type DescFile,
-  type DescMessage,
-  type DescOneof,
-} from "@bufbuild/protobuf";
+import { ScalarType, type DescEnum, type DescField, type DescFile, type DescMessage, type DescOneof } from "@bufbuild/protobuf";
 import { FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt";
 import type { FieldLayoutOptions, MessageLayoutOptions, ProtochanOptions } from "../src/schema/options.js";
 import { typeIdOf } from "../src/wire/type-id.js";
 import { collectErrors, throwCollected } from "./collect-errors.js";
 
 /** A fixed-width C scalar. bool is stored as uint8_t (0 or 1). */
-export type CPrim =
-  | "bool" | "int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64" | "float" | "double";
+export type CPrim = "bool" | "int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64" | "float" | "double";
 
 export const PRIM_SIZE: Readonly<Record<CPrim, number>> = {
-  bool: 1, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, float: 4, double: 8,
+  bool: 1,
+  int8: 1,
+  uint8: 1,
+  int16: 2,
+  uint16: 2,
+  int32: 4,
+  uint32: 4,
+  int64: 8,
+  uint64: 8,
+  float: 4,
+  double: 8,
 };
 
 export const PRIM_C_TYPE: Readonly<Record<CPrim, string>> = {
-  bool: "uint8_t", int8: "int8_t", uint8: "uint8_t", int16: "int16_t", uint16: "uint16_t",
-  int32: "int32_t", uint32: "uint32_t", int64: "int64_t", uint64: "uint64_t", float: "float", double: "double",
+  bool: "uint8_t",
+  int8: "int8_t",
+  uint8: "uint8_t",
+  int16: "int16_t",
+  uint16: "uint16_t",
+  int32: "int32_t",
+  uint32: "uint32_t",
+  int64: "int64_t",
+  uint64: "uint64_t",
+  float: "float",
+  double: "double",
 };
 
 /** Handle index meaning "no handle". */
@@ -140,9 +151,7 @@ export interface SourceLocation {
 export function sourceLocationOf(desc: DescMessage | DescField | DescOneof | DescEnum): SourceLocation {
   const file: DescFile = desc.kind === "field" || desc.kind === "oneof" ? desc.parent.file : desc.file;
   const path = sourcePathOf(desc);
-  const loc = file.proto.sourceCodeInfo?.location.find(
-    (l) => l.path.length === path.length && l.path.every((p, i) => p === path[i]),
-  );
+  const loc = file.proto.sourceCodeInfo?.location.find((l) => l.path.length === path.length && l.path.every((p, i) => p === path[i]));
   const name = file.proto.name;
   if (loc === undefined || loc.span.length < 2) return { file: name, line: undefined, column: undefined };
   return { file: name, line: (loc.span[0] ?? 0) + 1, column: (loc.span[1] ?? 0) + 1 };
@@ -157,7 +166,12 @@ export function locationOf(desc: DescMessage | DescField | DescOneof | DescEnum)
 /** The descriptor's path in its file's source code info (as @bufbuild/protoplugin's getComments computes it). */
 function sourcePathOf(desc: DescMessage | DescField | DescOneof | DescEnum): number[] {
   // Field numbers of FileDescriptorProto / DescriptorProto.
-  const FILE_MESSAGE = 4, FILE_ENUM = 5, NESTED_MESSAGE = 3, NESTED_ENUM = 4, FIELD = 2, ONEOF = 8;
+  const FILE_MESSAGE = 4,
+    FILE_ENUM = 5,
+    NESTED_MESSAGE = 3,
+    NESTED_ENUM = 4,
+    FIELD = 2,
+    ONEOF = 8;
   switch (desc.kind) {
     case "field":
       return [...sourcePathOf(desc.parent), FIELD, desc.parent.proto.field.indexOf(desc.proto)];
@@ -180,25 +194,36 @@ export function cNameOf(desc: DescMessage | DescEnum): string {
 }
 
 const C_KEYWORDS = new Set(
-  ("auto break case char const continue default do double else enum extern float for goto if inline int long " +
+  (
+    "auto break case char const continue default do double else enum extern float for goto if inline int long " +
     "register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while " +
     "alignas alignof and asm bool catch class compl concept consteval constexpr constinit const_cast decltype " +
     "delete dynamic_cast explicit export false friend mutable namespace new noexcept not nullptr operator or " +
     "private protected public reinterpret_cast requires static_assert static_cast template this thread_local " +
-    "throw true try typeid typename using virtual wchar_t xor char8_t char16_t char32_t co_await co_return co_yield")
-    .split(" "),
+    "throw true try typeid typename using virtual wchar_t xor char8_t char16_t char32_t co_await co_return co_yield"
+  ).split(" "),
 );
 
 const INTEGER_SCALARS: ReadonlyMap<ScalarType, CPrim> = new Map([
-  [ScalarType.INT32, "int32"], [ScalarType.SINT32, "int32"], [ScalarType.SFIXED32, "int32"],
-  [ScalarType.UINT32, "uint32"], [ScalarType.FIXED32, "uint32"],
-  [ScalarType.INT64, "int64"], [ScalarType.SINT64, "int64"], [ScalarType.SFIXED64, "int64"],
-  [ScalarType.UINT64, "uint64"], [ScalarType.FIXED64, "uint64"],
+  [ScalarType.INT32, "int32"],
+  [ScalarType.SINT32, "int32"],
+  [ScalarType.SFIXED32, "int32"],
+  [ScalarType.UINT32, "uint32"],
+  [ScalarType.FIXED32, "uint32"],
+  [ScalarType.INT64, "int64"],
+  [ScalarType.SINT64, "int64"],
+  [ScalarType.SFIXED64, "int64"],
+  [ScalarType.UINT64, "uint64"],
+  [ScalarType.FIXED64, "uint64"],
 ]);
 
 const NARROWED: readonly (CPrim | undefined)[] = [undefined, "uint8", "uint16", "int8", "int16"];
 const PRIM_RANGE: Partial<Record<CPrim, readonly [number, number]>> = {
-  int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], uint16: [0, 65535], int32: [-(2 ** 31), 2 ** 31 - 1],
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-(2 ** 31), 2 ** 31 - 1],
 };
 
 /** Lays out the C-layout messages of one request; results are cached per message. */
@@ -248,8 +273,11 @@ export class CLayouts {
     if (failed !== undefined) throw failed;
     const mopts = this.options.forMessage(message);
     if (!mopts.cLayout) {
-      throw new CLayoutError(locationOf(message), message.typeName,
-        "not a C-layout message; set option (protochan.v1.message).c_layout = true");
+      throw new CLayoutError(
+        locationOf(message),
+        message.typeName,
+        "not a C-layout message; set option (protochan.v1.message).c_layout = true",
+      );
     }
     this.inProgress.add(message.typeName);
     try {
@@ -267,8 +295,11 @@ export class CLayouts {
   private build(message: DescMessage, mopts: MessageLayoutOptions): StructLayout {
     const cName = cNameOf(message);
     if (message.fields.length === 0) {
-      throw new CLayoutError(locationOf(message), message.typeName,
-        "a C-layout message needs at least one field (C has no empty structs); add a field or remove c_layout");
+      throw new CLayoutError(
+        locationOf(message),
+        message.typeName,
+        "a C-layout message needs at least one field (C has no empty structs); add a field or remove c_layout",
+      );
     }
     const b = new MemberBuilder();
     const fields: FieldPlan[] = [];
@@ -290,7 +321,12 @@ export class CLayouts {
     const { members, size, align } = b.finish();
     checkNames(message, members);
     return {
-      message, cName, size, align, members, fields,
+      message,
+      cName,
+      size,
+      align,
+      members,
+      fields,
       layoutVersion: mopts.layoutVersion,
       typeId: typeIdOf(message.typeName),
     };
@@ -316,36 +352,47 @@ export class CLayouts {
   private planField(field: DescField, b: MemberBuilder, inOneof: boolean): FieldPlan {
     const opts = this.options.forField(field);
     const fail = (problem: string): never => {
-      throw new CLayoutError(locationOf(field), field.parent.typeName + "." + field.name, problem);
+      throw new CLayoutError(locationOf(field), `${field.parent.typeName}.${field.name}`, problem);
     };
     this.checkOptionTargets(field, opts, fail);
-    const explicitPresence = !inOneof && (
-      field.fieldKind === "message" ? field.proto.proto3Optional === true
-        : (field.fieldKind === "scalar" || field.fieldKind === "enum") && field.presence === FeatureSet_FieldPresence.EXPLICIT
-    );
+    const explicitPresence =
+      !inOneof &&
+      (field.fieldKind === "message"
+        ? field.proto.proto3Optional === true
+        : (field.fieldKind === "scalar" || field.fieldKind === "enum") && field.presence === FeatureSet_FieldPresence.EXPLICIT);
     const presence = explicitPresence ? b.prim(`has_${field.name}`, "uint8", "presence") : undefined;
 
     switch (field.fieldKind) {
       case "map":
-        return fail("map fields cannot be laid out in C; use a repeated field of a C-layout entry message " +
-          "with (protochan.v1.field).max_count, or remove c_layout from the message");
+        return fail(
+          "map fields cannot be laid out in C; use a repeated field of a C-layout entry message " +
+            "with (protochan.v1.field).max_count, or remove c_layout from the message",
+        );
       case "list": {
         if (opts.maxCount > 0 && opts.fixedCount > 0) {
           fail("set either (protochan.v1.field).max_count or fixed_count, not both");
         }
         const capacity = opts.maxCount || opts.fixedCount;
         if (capacity === 0) {
-          fail("repeated fields need a bound: set (protochan.v1.field).max_count = N (uint32 count + array) " +
-            "or fixed_count = N (array only)");
+          fail(
+            "repeated fields need a bound: set (protochan.v1.field).max_count = N (uint32 count + array) " +
+              "or fixed_count = N (array only)",
+          );
         }
         if (inOneof) fail("unreachable: repeated field in a oneof");
         if (field.listKind === "scalar" && (field.scalar === ScalarType.STRING || field.scalar === ScalarType.BYTES)) {
-          fail("repeated string/bytes cannot be laid out in C; use a repeated C-layout message with one bounded " +
-            "string/bytes field");
+          fail("repeated string/bytes cannot be laid out in C; use a repeated C-layout message with one bounded " + "string/bytes field");
         }
-        const elem = field.listKind === "message"
-          ? this.messageElem(field, field.message, opts, fail)
-          : this.primElem(field, field.listKind === "enum" ? undefined : field.scalar, field.listKind === "enum" ? field.enum : undefined, opts, fail);
+        const elem =
+          field.listKind === "message"
+            ? this.messageElem(field, field.message, opts, fail)
+            : this.primElem(
+                field,
+                field.listKind === "enum" ? undefined : field.scalar,
+                field.listKind === "enum" ? field.enum : undefined,
+                opts,
+                fail,
+              );
         const count = opts.maxCount > 0 ? b.prim(`${field.name}_count`, "uint32", "count") : undefined;
         const member = b.elemArray(field.name, elem, capacity);
         return count === undefined
@@ -360,16 +407,25 @@ export class CLayouts {
           }
           const capacity = opts.maxLength || opts.fixedLength;
           if (capacity === 0) {
-            fail(`${kind} fields need a bound: set (protochan.v1.field).max_length = N (uint32 length + array) ` +
-              "or fixed_length = N (array only)");
+            fail(
+              `${kind} fields need a bound: set (protochan.v1.field).max_length = N (uint32 length + array) ` +
+                "or fixed_length = N (array only)",
+            );
           }
           if (inOneof && opts.maxLength > 0) {
-            fail("a oneof member cannot have a length member; use fixed_length, or move the field into a " +
-              "C-layout message and make that message the oneof member");
+            fail(
+              "a oneof member cannot have a length member; use fixed_length, or move the field into a " +
+                "C-layout message and make that message the oneof member",
+            );
           }
           const length = opts.maxLength > 0 ? b.prim(`${field.name}_len`, "uint32", "length") : undefined;
           const member = b.add({
-            name: field.name, cType: kind === "string" ? "char" : "uint8_t", array: capacity, size: capacity, align: 1, role: "value",
+            name: field.name,
+            cType: kind === "string" ? "char" : "uint8_t",
+            array: capacity,
+            size: capacity,
+            align: 1,
+            role: "value",
           });
           const plan = { kind, field, member, capacity } as const;
           return { ...plan, ...(length ? { length } : {}), ...(presence ? { presence } : {}) };
@@ -389,16 +445,18 @@ export class CLayouts {
 
   /** Options that only make sense on some field kinds. */
   private checkOptionTargets(field: DescField, opts: FieldLayoutOptions, fail: (p: string) => never): void {
-    const isStringOrBytes = field.fieldKind === "scalar" &&
-      (field.scalar === ScalarType.STRING || field.scalar === ScalarType.BYTES);
+    const isStringOrBytes = field.fieldKind === "scalar" && (field.scalar === ScalarType.STRING || field.scalar === ScalarType.BYTES);
     if ((opts.maxLength > 0 || opts.fixedLength > 0) && !isStringOrBytes) {
-      fail("max_length/fixed_length apply to singular string and bytes fields only; use max_count/fixed_count " +
-        "on repeated fields, or remove the option");
+      fail(
+        "max_length/fixed_length apply to singular string and bytes fields only; use max_count/fixed_count " +
+          "on repeated fields, or remove the option",
+      );
     }
     if ((opts.maxCount > 0 || opts.fixedCount > 0) && field.fieldKind !== "list") {
       fail("max_count/fixed_count apply to repeated fields only; remove the option");
     }
-    const isHandle = (field.fieldKind === "message" || (field.fieldKind === "list" && field.listKind === "message")) &&
+    const isHandle =
+      (field.fieldKind === "message" || (field.fieldKind === "list" && field.listKind === "message")) &&
       handleDirection(field.message) !== undefined;
     if (opts.payload !== "" && !isHandle) {
       fail("(protochan.v1.field).payload applies to protochan.v1.SenderHandle/ReceiverHandle fields only; remove it");
@@ -406,15 +464,24 @@ export class CLayouts {
   }
 
   private primElem(
-    field: DescField,
+    _field: DescField,
     scalar: ScalarType | undefined,
     enumDesc: DescEnum | undefined,
     opts: FieldLayoutOptions,
     fail: (p: string) => never,
   ): Elem {
-    const natural: CPrim | undefined = enumDesc !== undefined ? "int32" : scalar === undefined ? undefined
-      : scalar === ScalarType.BOOL ? "bool" : scalar === ScalarType.FLOAT ? "float" : scalar === ScalarType.DOUBLE ? "double"
-      : INTEGER_SCALARS.get(scalar);
+    const natural: CPrim | undefined =
+      enumDesc !== undefined
+        ? "int32"
+        : scalar === undefined
+          ? undefined
+          : scalar === ScalarType.BOOL
+            ? "bool"
+            : scalar === ScalarType.FLOAT
+              ? "float"
+              : scalar === ScalarType.DOUBLE
+                ? "double"
+                : INTEGER_SCALARS.get(scalar);
     if (natural === undefined) return fail("this field type cannot be laid out in C");
     let prim: CPrim = natural;
     if (opts.cType !== 0) {
@@ -436,7 +503,7 @@ export class CLayouts {
     return { kind: "prim", prim };
   }
 
-  private messageElem(field: DescField, message: DescMessage, opts: FieldLayoutOptions, fail: (p: string) => never): Elem {
+  private messageElem(_field: DescField, message: DescMessage, opts: FieldLayoutOptions, fail: (p: string) => never): Elem {
     if (opts.cType !== 0) fail("(protochan.v1.field).c_type narrows integer and enum fields only; remove it from this field");
     const direction = handleDirection(message);
     if (direction !== undefined) {
@@ -445,22 +512,27 @@ export class CLayouts {
       }
       const payload = opts.payload.replace(/^\./, "");
       if (!this.knownMessages.has(payload)) {
-        fail(`(protochan.v1.field).payload "${opts.payload}" is not a message known to this schema; ` +
-          "use a full name like \"example.v1.Event\" and import its file");
+        fail(
+          `(protochan.v1.field).payload "${opts.payload}" is not a message known to this schema; ` +
+            'use a full name like "example.v1.Event" and import its file',
+        );
       }
       return { kind: "handle", direction, payload };
     }
     if (message.typeName === "google.protobuf.Any") {
-      fail("google.protobuf.Any cannot be laid out in C (its size is unbounded); use a oneof of C-layout messages, " +
-        "or bounded bytes with max_length");
+      fail(
+        "google.protobuf.Any cannot be laid out in C (its size is unbounded); use a oneof of C-layout messages, " +
+          "or bounded bytes with max_length",
+      );
     }
     if (this.inProgress.has(message.typeName)) {
-      fail(`recursive reference to ${message.typeName}: a C struct cannot contain itself; ` +
-        "use a handle or an index instead");
+      fail(`recursive reference to ${message.typeName}: a C struct cannot contain itself; use a handle or an index instead`);
     }
     if (!this.isCLayout(message)) {
-      fail(`${message.typeName} is not a C-layout message; set option (protochan.v1.message).c_layout = true ` +
-        "on it, or remove c_layout from this message");
+      fail(
+        `${message.typeName} is not a C-layout message; set option (protochan.v1.message).c_layout = true ` +
+          "on it, or remove c_layout from this message",
+      );
     }
     return { kind: "struct", layout: this.layoutOf(message) };
   }
@@ -477,9 +549,13 @@ function checkNames(message: DescMessage, members: readonly CMember[]): void {
     if (m.role === "padding") continue;
     const names = [m.name, ...(m.union?.arms.map((a) => a.name) ?? [])];
     for (const name of names) {
-      const field = message.fields.find((f) => f.name === name) ?? message.fields.find((f) =>
-        [f.name, `${f.name}_len`, `${f.name}_count`, `has_${f.name}`].includes(name) ||
-        (f.oneof !== undefined && [f.oneof.name, `${f.oneof.name}_case`].includes(name)));
+      const field =
+        message.fields.find((f) => f.name === name) ??
+        message.fields.find(
+          (f) =>
+            [f.name, `${f.name}_len`, `${f.name}_count`, `has_${f.name}`].includes(name) ||
+            (f.oneof !== undefined && [f.oneof.name, `${f.oneof.name}_case`].includes(name)),
+        );
       const where = field ? locationOf(field) : locationOf(message);
       const subject = `${message.typeName}.${field?.name ?? name}`;
       if (C_KEYWORDS.has(name)) {
@@ -490,8 +566,11 @@ function checkNames(message: DescMessage, members: readonly CMember[]): void {
       }
       if (m.union === undefined || name === m.name) {
         if (seen.has(name)) {
-          throw new CLayoutError(where, subject,
-            `the C member "${name}" would be declared twice (generated _len/_count/_case/has_ members use such names); rename the field`);
+          throw new CLayoutError(
+            where,
+            subject,
+            `the C member "${name}" would be declared twice (generated _len/_count/_case/has_ members use such names); rename the field`,
+          );
         }
         seen.add(name);
       }
@@ -542,7 +621,12 @@ class MemberBuilder {
         return this.add({ name, cType: "uint32_t", array, size: 4 * n, align: 4, role: "value" });
       case "struct":
         return this.add({
-          name, cType: elem.layout.cName, array, size: elem.layout.size * n, align: elem.layout.align, role: "value",
+          name,
+          cType: elem.layout.cName,
+          array,
+          size: elem.layout.size * n,
+          align: elem.layout.align,
+          role: "value",
           struct: elem.layout,
         });
     }
@@ -552,7 +636,13 @@ class MemberBuilder {
     const gap = roundUp(this.offset, align) - this.offset;
     if (gap === 0) return;
     this.members.push({
-      name: `_pad${this.pads++}`, cType: "uint8_t", array: gap, offset: this.offset, size: gap, align: 1, role: "padding",
+      name: `_pad${this.pads++}`,
+      cType: "uint8_t",
+      array: gap,
+      offset: this.offset,
+      size: gap,
+      align: 1,
+      role: "padding",
     });
     this.offset += gap;
   }

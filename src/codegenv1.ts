@@ -16,17 +16,38 @@ export type { MessageCodec } from "./codec/binary/message-codec.js";
 export { ByteWriter } from "./wire/byte-writer.js";
 export { ProtoReader } from "./codec/binary/reader.js";
 export {
-  writeBool, writeBytes, writeDouble, writeFixed32, writeFixed64, writeFloat, writeInt32, writeInt64,
-  writeSfixed32, writeSfixed64, writeSint32, writeSint64, writeString, writeUint32, writeUint64,
+  writeBool,
+  writeBytes,
+  writeDouble,
+  writeFixed32,
+  writeFixed64,
+  writeFloat,
+  writeInt32,
+  writeInt64,
+  writeSfixed32,
+  writeSfixed64,
+  writeSint32,
+  writeSint64,
+  writeString,
+  writeUint32,
+  writeUint64,
 } from "./codec/binary/write.js";
 export { writeUnknown } from "./codec/binary/unknown.js";
 export { setEntry } from "./codec/binary/map-entry.js";
 export {
-  readReflective, readWrapped, reflectiveMessageCodec, writeReflective, writeWrapped,
+  readReflective,
+  readWrapped,
+  reflectiveMessageCodec,
+  writeReflective,
+  writeWrapped,
 } from "./codec/binary/reflective.js";
 // C-layout packet views (<file>_packet.ts).
 export {
-  PacketViewBase, type PacketLayout, type PacketMemberLayout, type PacketHandleSlot, type PacketNestedSlot,
+  PacketViewBase,
+  type PacketLayout,
+  type PacketMemberLayout,
+  type PacketHandleSlot,
+  type PacketNestedSlot,
 } from "./packet/view.js";
 export { PacketIO, checkInt, checkBigInt, type PacketScalar, type PacketScalar64 } from "./packet/io.js";
 export { PacketRangeError } from "./packet/errors.js";

@@ -26,10 +26,23 @@ export { DecodeError, EncodeError, type DecodeErrorReason } from "./codec/binary
 // C-layout packets and packet streaming.
 export { PacketBatch } from "./packet/batch.js";
 export { PacketRangeError, PacketSizeError } from "./packet/errors.js";
-export { HANDLE_NONE, type PacketViewBase, type PacketViewClass, type PacketLayout, type PacketMemberLayout, type PacketHandleSlot, type PacketNestedSlot } from "./packet/view.js";
+export {
+  HANDLE_NONE,
+  type PacketViewBase,
+  type PacketViewClass,
+  type PacketLayout,
+  type PacketMemberLayout,
+  type PacketHandleSlot,
+  type PacketNestedSlot,
+} from "./packet/view.js";
 export { packetCodec, packetBatchCodec } from "./packet/codec.js";
 export {
-  PacketServer, PacketConnection, type PacketServerOptions, type PacketServerTypedOptions, type PipeOptions, type PacketSource,
+  PacketServer,
+  PacketConnection,
+  type PacketServerOptions,
+  type PacketServerTypedOptions,
+  type PipeOptions,
+  type PacketSource,
 } from "./packet-stream/server.js";
 export { PacketClient, type PacketClientOptions, type PacketClientTypedOptions } from "./packet-stream/client.js";
 export { PacketDecodeError, PacketProducerLostError, type ProducerLostReason } from "./packet-stream/errors.js";
@@ -41,8 +54,18 @@ export { PacketView, PacketPacketChannel, type PacketObject } from "../generated
 export type { CallOptions, Client, ClientMethod, HandlerContext, HandlerMethod, ServiceImpl } from "./rpc/types.js";
 export type { CallTransport, ReplyStream } from "./rpc/transport.js";
 export {
-  RpcError, RPC_CODES, isRpcCode, rpcCodeOf, WorkerCrashedError, QueueFullError, WorkerSetClosedError,
-  type RpcCode, type RawDetail, type DetailInit, type OutgoingDetail, type RpcErrorDetail,
+  RpcError,
+  RPC_CODES,
+  isRpcCode,
+  rpcCodeOf,
+  WorkerCrashedError,
+  QueueFullError,
+  WorkerSetClosedError,
+  type RpcCode,
+  type RawDetail,
+  type DetailInit,
+  type OutgoingDetail,
+  type RpcErrorDetail,
 } from "./rpc/errors.js";
 export { createClient } from "./rpc/client.js";
 export { serve } from "./rpc/serve.js";

@@ -167,7 +167,7 @@ async function servePongs(): Promise<void> {
   pong.seq = first.seq;
   pongs.send(pong);
   for (;;) {
-    let ping;
+    let ping: Awaited<ReturnType<typeof pings.recv>>;
     try {
       ping = await pings.recv();
     } catch (err) {

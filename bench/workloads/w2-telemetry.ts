@@ -63,7 +63,7 @@ async function measure(mode: Mode, count: number): Promise<number> {
 }
 
 function isSample(v: Telemetry | undefined): boolean {
-  return v !== undefined && v.source === "plant-3/l2" && v.samples.length === 5 && v.labels["zone"] === "b7";
+  return v !== undefined && v.source === "plant-3/l2" && v.samples.length === 5 && v.labels.zone === "b7";
 }
 
 function peerSend(mode: Mode): Promise<void> {

@@ -81,7 +81,7 @@ async function measure(transport: "protochan" | "raw", size: Size, count: number
 }
 
 async function peerProtochan(size: number): Promise<void> {
-  const batches = Number(process.env["BENCH_COUNT"]);
+  const batches = Number(process.env.BENCH_COUNT);
   const { server, name } = await PacketServer.create();
   await tellParent({ name });
   const conn = await server.accept({ timeoutMs: 30_000 });
@@ -120,8 +120,22 @@ export const w5: Workload = {
       const pps = { protochan: results.protochan.map((r) => r.pps), raw: results.raw.map((r) => r.pps) };
       const gbps = { protochan: results.protochan.map((r) => r.gbps), raw: results.raw.map((r) => r.gbps) };
       rows.push(
-        { label: `${label}, packets/s`, unit: "packets/s", better: "higher", protochan: median(pps.protochan), raw: median(pps.raw), samples: pps },
-        { label: `${label}, payload GB/s`, unit: "GB/s", better: "higher", protochan: median(gbps.protochan), raw: median(gbps.raw), samples: gbps },
+        {
+          label: `${label}, packets/s`,
+          unit: "packets/s",
+          better: "higher",
+          protochan: median(pps.protochan),
+          raw: median(pps.raw),
+          samples: pps,
+        },
+        {
+          label: `${label}, payload GB/s`,
+          unit: "GB/s",
+          better: "higher",
+          protochan: median(gbps.protochan),
+          raw: median(gbps.raw),
+          samples: gbps,
+        },
       );
     }
     return rows;

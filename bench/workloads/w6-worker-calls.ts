@@ -72,15 +72,17 @@ export const w6: Workload = {
       r.push(await rawRate(calls));
       options.log(`  W6 run ${i + 1}: protochan ${p[i]!.toFixed(0)} calls/s, raw ping-pong ${r[i]!.toFixed(0)} round trips/s`);
     }
-    return [{
-      label: `W6 unary calls/s, WorkerSet of ${LANES}`,
-      unit: "calls/s",
-      better: "higher",
-      protochan: median(p),
-      raw: median(r),
-      rawLabel: `raw net ping-pong, ${LANES} connections`,
-      samples: { protochan: p, raw: r },
-    }];
+    return [
+      {
+        label: `W6 unary calls/s, WorkerSet of ${LANES}`,
+        unit: "calls/s",
+        better: "higher",
+        protochan: median(p),
+        raw: median(r),
+        rawLabel: `raw net ping-pong, ${LANES} connections`,
+        samples: { protochan: p, raw: r },
+      },
+    ];
   },
 
   async peer(mode: string): Promise<void> {

@@ -21,7 +21,9 @@ function buildConsumer(): string {
   const out = join(mkdtempSync(join(tmpdir(), "packet-stream-example-")), "consumer");
   const cc = process.env.CC ?? "cc";
   const lib = join(here, "../../c");
-  const sources = readdirSync(join(lib, "src")).filter((f) => f.endsWith(".c")).map((f) => join(lib, "src", f));
+  const sources = readdirSync(join(lib, "src"))
+    .filter((f) => f.endsWith(".c"))
+    .map((f) => join(lib, "src", f));
   const flags = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic"];
   const includes = ["-I", join(lib, "include"), "-I", join(here, "../../generated")];
   execFileSync(cc, [...flags, ...includes, join(here, "consumer.c"), ...sources, "-o", out], { stdio: "inherit" });

@@ -25,7 +25,10 @@ export class OneShotServer<T> extends EventEmitter<ServerEvents> implements Asyn
   }
 
   /** Listens under a fresh name; give `name` to the one client (argv, env, a message). */
-  static async create<T>(spec: ChannelSpec<T>, options: Omit<ServerOptions, "maxClients"> = {}): Promise<{ server: OneShotServer<T>; name: string }> {
+  static async create<T>(
+    spec: ChannelSpec<T>,
+    options: Omit<ServerOptions, "maxClients"> = {},
+  ): Promise<{ server: OneShotServer<T>; name: string }> {
     const { server, name } = await Server.create(spec, { ...options, maxClients: 1 });
     return { server: new OneShotServer(server), name };
   }

@@ -100,10 +100,7 @@ export function serverHandshake(
     welcome(socket, router, expect, hello, onClient, onRefused, chunk.subarray(take));
   };
 
-  const timer = setTimeout(
-    () => refuse(new ProtocolError(`handshake not completed within ${expect.timeoutMs} ms`)),
-    expect.timeoutMs,
-  );
+  const timer = setTimeout(() => refuse(new ProtocolError(`handshake not completed within ${expect.timeoutMs} ms`)), expect.timeoutMs);
   socket.on("data", onData);
   socket.on("end", onGone);
   socket.on("close", onGone);
@@ -141,7 +138,8 @@ function checkHelloHeader(frame: Uint8Array): string | undefined {
   if (view.getUint32(Off.magic, true) !== MAGIC) return "not a protochan peer (wrong magic)";
   const version = view.getUint16(Off.version, true);
   if (version !== PROTOCOL_VERSION) return `protocol version ${version}, server speaks ${PROTOCOL_VERSION}`;
-  if (view.getUint16(Off.headerSize, true) !== HEADER_SIZE) return `header size ${view.getUint16(Off.headerSize, true)}, expected ${HEADER_SIZE}`;
+  if (view.getUint16(Off.headerSize, true) !== HEADER_SIZE)
+    return `header size ${view.getUint16(Off.headerSize, true)}, expected ${HEADER_SIZE}`;
   const kind = view.getUint16(Off.kind, true);
   if (kind !== Kind.Hello) return `expected HELLO, got frame kind ${kind}`;
   const bodyLength = view.getUint32(Off.bodyLength, true);

@@ -66,9 +66,13 @@ export function breaking(options: BreakingOptions): Violation[] {
         out.push({ path: at(v.file), line: v.line, column: v.column, message: v.message });
       }
     });
-    return out.sort((a, b) =>
-      a.path.localeCompare(b.path) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) ||
-      a.message.localeCompare(b.message));
+    return out.sort(
+      (a, b) =>
+        a.path.localeCompare(b.path) ||
+        (a.line ?? 0) - (b.line ?? 0) ||
+        (a.column ?? 0) - (b.column ?? 0) ||
+        a.message.localeCompare(b.message),
+    );
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -113,8 +117,10 @@ function listModules(buf: readonly string[], dir: string): string[] {
 
 /** protochan's own schema module: the installed package's, or a copy of it. */
 function isProtochanSchema(path: string): boolean {
-  return existsSync(path) &&
-    (realpathSync(path) === realpathSync(join(packageRoot(), "schema")) || existsSync(join(path, "protochan", "v1", "options.proto")));
+  return (
+    existsSync(path) &&
+    (realpathSync(path) === realpathSync(join(packageRoot(), "schema")) || existsSync(join(path, "protochan", "v1", "options.proto")))
+  );
 }
 
 /**
@@ -185,7 +191,11 @@ interface BufJsonViolation {
 }
 
 function bufViolations(buf: readonly string[], cur: string, old: string): Violation[] {
-  const r = run(buf, ["breaking", cur, "--against", old, "--config", WIRE_CONFIG, "--exclude-imports", "--error-format", "json"], dirname(cur));
+  const r = run(
+    buf,
+    ["breaking", cur, "--against", old, "--config", WIRE_CONFIG, "--exclude-imports", "--error-format", "json"],
+    dirname(cur),
+  );
   // 100: violations found.
   if (r.status !== 0 && r.status !== 100) throw new BreakingCheckError(`buf breaking failed:\n${(r.stderr || r.stdout).trim()}`);
   return r.stdout

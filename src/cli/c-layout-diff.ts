@@ -89,7 +89,8 @@ function membersOfPlan(plan: FieldPlan): CMember[] {
   }
 }
 
-const APPEND_ONLY = "a packet's members are only appended (a field number higher than every existing one); " +
+const APPEND_ONLY =
+  "a packet's members are only appended (a field number higher than every existing one); " +
   "anything else is a new message with a new name";
 
 class LayoutDiff {
@@ -162,12 +163,18 @@ class LayoutDiff {
         if (m.struct !== undefined && c.struct !== undefined) this.struct(m.struct, c.struct);
         if (m.union !== undefined && c.union !== undefined && this.union(m.union, c.union, cur)) appended = true;
         if (m.size !== c.size || m.array !== c.array) {
-          this.report(at(c), `${name}: C member ${m.name} changed size from ${declOf(m)} (${m.size} bytes) to ` +
-            `${declOf(c)} (${c.size} bytes); ${APPEND_ONLY}`);
+          this.report(
+            at(c),
+            `${name}: C member ${m.name} changed size from ${declOf(m)} (${m.size} bytes) to ` +
+              `${declOf(c)} (${c.size} bytes); ${APPEND_ONLY}`,
+          );
           changed = true;
         } else if (oldOrder.indexOf(m.name) !== curOrder.indexOf(m.name)) {
-          this.report(at(c), `${name}: C member ${m.name} was reordered (offset ${m.offset} -> ${c.offset}); ` +
-            `members are laid out in field-number order, so never renumber a field; ${APPEND_ONLY}`);
+          this.report(
+            at(c),
+            `${name}: C member ${m.name} was reordered (offset ${m.offset} -> ${c.offset}); ` +
+              `members are laid out in field-number order, so never renumber a field; ${APPEND_ONLY}`,
+          );
           changed = true;
         } else if (m.offset !== c.offset && !changed) {
           this.report(at(c), `${name}: C member ${m.name} moved from offset ${m.offset} to ${c.offset}; ${APPEND_ONLY}`);
@@ -188,8 +195,11 @@ class LayoutDiff {
       this.add(sourceLocationOf(cur.message), `${name}: layout_version went down from ${old.layoutVersion} to ${cur.layoutVersion}`);
     } else if (cur.layoutVersion === old.layoutVersion && (cur.size !== old.size || appended)) {
       const what = cur.size !== old.size ? `its size changed from ${old.size} to ${cur.size} bytes` : "members were appended";
-      this.add(sourceLocationOf(cur.message), `${name}: ${what} but (protochan.v1.message).layout_version is still ${cur.layoutVersion}; ` +
-        `bump it to ${cur.layoutVersion + 1}`);
+      this.add(
+        sourceLocationOf(cur.message),
+        `${name}: ${what} but (protochan.v1.message).layout_version is still ${cur.layoutVersion}; ` +
+          `bump it to ${cur.layoutVersion + 1}`,
+      );
     }
   }
 
@@ -214,8 +224,11 @@ class LayoutDiff {
       } else {
         if (a.struct !== undefined && c.struct !== undefined) this.struct(a.struct, c.struct);
         if (a.size !== c.size || a.array !== c.array) {
-          this.report(armField(c.name), `${name}: oneof member ${a.name} changed size from ${declOf(a)} (${a.size} bytes) ` +
-            `to ${declOf(c)} (${c.size} bytes); ${APPEND_ONLY}`);
+          this.report(
+            armField(c.name),
+            `${name}: oneof member ${a.name} changed size from ${declOf(a)} (${a.size} bytes) ` +
+              `to ${declOf(c)} (${c.size} bytes); ${APPEND_ONLY}`,
+          );
         }
       }
     }

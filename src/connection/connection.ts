@@ -5,14 +5,7 @@
 // frames are parsed as views and dispatched synchronously. Bad input from the
 // peer closes this connection, never the process.
 import type { Socket } from "node:net";
-import {
-  ConnectionLostError,
-  FrameTooLargeError,
-  ProtocolError,
-  ProtochanError,
-  ResourceLimitError,
-  type EndReason,
-} from "../errors.js";
+import { ConnectionLostError, FrameTooLargeError, ProtocolError, ProtochanError, ResourceLimitError, type EndReason } from "../errors.js";
 import { ByteWriter } from "../wire/byte-writer.js";
 import { FrameParser } from "../wire/frame-parser.js";
 import { HANDLE_ENTRY_SIZE, HEADER_SIZE, Kind, NO_TYPE, splitTypeId, writeHeader, type TypeIdHalves } from "../wire/header.js";
@@ -293,7 +286,10 @@ export class Connection implements Link {
     const queued = this.socket.writableLength;
     queueMicrotask(() =>
       this.fail(
-        new ResourceLimitError("maxWriteBacklog", `peer does not read: ${queued} bytes wait for it (maxWriteBacklog is ${this.limits.maxWriteBacklog})`),
+        new ResourceLimitError(
+          "maxWriteBacklog",
+          `peer does not read: ${queued} bytes wait for it (maxWriteBacklog is ${this.limits.maxWriteBacklog})`,
+        ),
         "protocol-error",
       ),
     );
@@ -307,9 +303,7 @@ export class Connection implements Link {
   }
 
   private tooLarge(bodyLength: number): FrameTooLargeError {
-    return new FrameTooLargeError(
-      `message of ${bodyLength} bytes exceeds the peer's maximum frame size of ${this.peerMaxFrameSize} bytes`,
-    );
+    return new FrameTooLargeError(`message of ${bodyLength} bytes exceeds the peer's maximum frame size of ${this.peerMaxFrameSize} bytes`);
   }
 
   // ---- lifecycle ----

@@ -15,6 +15,4 @@ export type WithHandles<M, H> = Omit<M, keyof H> & H & { readonly [plainMessage]
  * plain message `create(Schema, …)` makes, whose handle fields are unset (a
  * set one is refused when sending, since it names no channel end).
  */
-export type Sendable<T> =
-  | T
-  | (T extends { readonly [plainMessage]?: infer M } ? (unknown extends M ? never : NonNullable<M>) : never);
+export type Sendable<T> = T | (T extends { readonly [plainMessage]?: infer M } ? (unknown extends M ? never : NonNullable<M>) : never);

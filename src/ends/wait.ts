@@ -64,7 +64,10 @@ export function bounded<T>(what: string, promise: Promise<T>, options: WaitOptio
   if (options?.timeoutMs === undefined && options?.signal === undefined) return promise;
   return waitFor<T>(what, options, (resolve, reject) => {
     let withdrawn = false;
-    promise.then((value) => !withdrawn && resolve(value), (err) => !withdrawn && reject(err));
+    promise.then(
+      (value) => !withdrawn && resolve(value),
+      (err) => !withdrawn && reject(err),
+    );
     return () => {
       withdrawn = true;
     };

@@ -62,7 +62,8 @@ export class PacketClient<V extends PacketViewBase> implements AsyncIterable<V>,
     const format = new PacketFormat(type);
     const maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     const buffered = options.maxBufferedBatches ?? DEFAULT_BUFFERED_BATCHES;
-    if (!(Number.isInteger(buffered) && buffered >= 1)) throw new InvalidArgumentError(`maxBufferedBatches must be a positive integer, got ${buffered}`);
+    if (!(Number.isInteger(buffered) && buffered >= 1))
+      throw new InvalidArgumentError(`maxBufferedBatches must be a positive integer, got ${buffered}`);
     if (!(Number.isInteger(maxBatchBytes) && maxBatchBytes >= 16 && maxBatchBytes + HEADER_SIZE <= 0xffffffff)) {
       throw new InvalidArgumentError(`maxBatchBytes must be an integer in 16..2^32-41, got ${maxBatchBytes}`);
     }

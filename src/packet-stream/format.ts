@@ -71,9 +71,7 @@ export class PacketFormat<V extends PacketViewBase> {
     this.typeName = type.layout.typeName;
     this.trim = trimPointOf(type as PacketViewClass<PacketViewBase>);
     if (choice === "trimmed" && this.trim === undefined) {
-      throw new PacketSizeError(
-        `${this.typeName} cannot be sent trimmed: its last member is not a bounded bytes or string field`,
-      );
+      throw new PacketSizeError(`${this.typeName} cannot be sent trimmed: its last member is not a bounded bytes or string field`);
     }
     const trimmed = choice === "trimmed" || (choice === "auto" && this.trim !== undefined && this.trim.capacity >= AUTO_TRIM_MIN);
     this.layout = trimmed ? RecordLayout.Trimmed : RecordLayout.Fixed;

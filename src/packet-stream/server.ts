@@ -156,7 +156,8 @@ export class PacketConnection<V extends PacketViewBase> implements Disposable {
   async pipeFrom(source: PacketSource<V>, options: PipeOptions = {}): Promise<number> {
     const batchSize = options.batchSize ?? 1000;
     const interval = options.flushIntervalMs ?? 5;
-    if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new InvalidArgumentError(`batchSize must be a positive integer, got ${batchSize}`);
+    if (!(Number.isInteger(batchSize) && batchSize >= 1))
+      throw new InvalidArgumentError(`batchSize must be a positive integer, got ${batchSize}`);
     if (!(interval >= 0)) throw new InvalidArgumentError(`flushIntervalMs must be >= 0, got ${interval}`);
     this.checkOpen();
     const builder = new BatchBuilder(this.format, this.maxBatchBytes);

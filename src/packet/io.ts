@@ -5,17 +5,30 @@ import { PacketRangeError } from "./errors.js";
 import { PacketViewBase, type PacketViewClass } from "./view.js";
 
 /** Element types of C-layout arrays (bool is a uint8_t 0/1). */
-export type PacketScalar =
-  | "bool" | "int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32" | "float" | "double";
+export type PacketScalar = "bool" | "int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32" | "float" | "double";
 export type PacketScalar64 = "int64" | "uint64";
 
 const SIZE: Record<PacketScalar | PacketScalar64, number> = {
-  bool: 1, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float: 4, double: 8, int64: 8, uint64: 8,
+  bool: 1,
+  int8: 1,
+  uint8: 1,
+  int16: 2,
+  uint16: 2,
+  int32: 4,
+  uint32: 4,
+  float: 4,
+  double: 8,
+  int64: 8,
+  uint64: 8,
 };
 
 const RANGE: Partial<Record<PacketScalar, readonly [number, number]>> = {
-  int8: [-0x80, 0x7f], uint8: [0, 0xff], int16: [-0x8000, 0x7fff], uint16: [0, 0xffff],
-  int32: [-0x80000000, 0x7fffffff], uint32: [0, 0xffffffff],
+  int8: [-0x80, 0x7f],
+  uint8: [0, 0xff],
+  int16: [-0x8000, 0x7fff],
+  uint16: [0, 0xffff],
+  int32: [-0x80000000, 0x7fffffff],
+  uint32: [0, 0xffffffff],
 };
 
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
@@ -39,15 +52,24 @@ export function checkBigInt(v: bigint, signed: boolean, field: string): bigint {
 
 function readScalar(view: DataView, o: number, kind: PacketScalar): number | boolean {
   switch (kind) {
-    case "bool": return view.getUint8(o) !== 0;
-    case "int8": return view.getInt8(o);
-    case "uint8": return view.getUint8(o);
-    case "int16": return view.getInt16(o, true);
-    case "uint16": return view.getUint16(o, true);
-    case "int32": return view.getInt32(o, true);
-    case "uint32": return view.getUint32(o, true);
-    case "float": return view.getFloat32(o, true);
-    case "double": return view.getFloat64(o, true);
+    case "bool":
+      return view.getUint8(o) !== 0;
+    case "int8":
+      return view.getInt8(o);
+    case "uint8":
+      return view.getUint8(o);
+    case "int16":
+      return view.getInt16(o, true);
+    case "uint16":
+      return view.getUint16(o, true);
+    case "int32":
+      return view.getInt32(o, true);
+    case "uint32":
+      return view.getUint32(o, true);
+    case "float":
+      return view.getFloat32(o, true);
+    case "double":
+      return view.getFloat64(o, true);
   }
 }
 
@@ -60,14 +82,30 @@ function writeScalar(view: DataView, o: number, kind: PacketScalar, v: number | 
   const range = RANGE[kind];
   if (range) checkInt(v, range[0], range[1], field);
   switch (kind) {
-    case "int8": view.setInt8(o, v); break;
-    case "uint8": view.setUint8(o, v); break;
-    case "int16": view.setInt16(o, v, true); break;
-    case "uint16": view.setUint16(o, v, true); break;
-    case "int32": view.setInt32(o, v, true); break;
-    case "uint32": view.setUint32(o, v, true); break;
-    case "float": view.setFloat32(o, v, true); break;
-    case "double": view.setFloat64(o, v, true); break;
+    case "int8":
+      view.setInt8(o, v);
+      break;
+    case "uint8":
+      view.setUint8(o, v);
+      break;
+    case "int16":
+      view.setInt16(o, v, true);
+      break;
+    case "uint16":
+      view.setUint16(o, v, true);
+      break;
+    case "int32":
+      view.setInt32(o, v, true);
+      break;
+    case "uint32":
+      view.setUint32(o, v, true);
+      break;
+    case "float":
+      view.setFloat32(o, v, true);
+      break;
+    case "double":
+      view.setFloat64(o, v, true);
+      break;
   }
 }
 
@@ -127,17 +165,32 @@ export const PacketIO = {
   },
 
   /** A copy of the used elements of a numeric or bool array. */
-  getScalars<T extends number | boolean>(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, kind: PacketScalar, field: string): T[] {
+  getScalars<T extends number | boolean>(
+    p: PacketViewBase,
+    lenOff: number,
+    dataOff: number,
+    cap: number,
+    kind: PacketScalar,
+    field: string,
+  ): T[] {
     const n = used(p, lenOff, cap, field);
     const out: T[] = [];
     for (let i = 0; i < n; i++) out.push(readScalar(p.view, dataOff + i * SIZE[kind], kind) as T);
     return out;
   },
 
-  setScalars(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, kind: PacketScalar, v: readonly (number | boolean)[], field: string): void {
+  setScalars(
+    p: PacketViewBase,
+    lenOff: number,
+    dataOff: number,
+    cap: number,
+    kind: PacketScalar,
+    v: readonly (number | boolean)[],
+    field: string,
+  ): void {
     // Written to a scratch area first, so a bad element leaves the array as it was.
     const scratch = new DataView(new ArrayBuffer(Math.max(1, v.length * SIZE[kind])));
-    v.forEach((x, i) => writeScalar(scratch, i * SIZE[kind], kind, x, `${field}[${i}]`));
+    for (const [i, x] of v.entries()) writeScalar(scratch, i * SIZE[kind], kind, x, `${field}[${i}]`);
     resize(p, lenOff, dataOff, cap, cap * SIZE[kind], v.length, field);
     p.bytes.set(new Uint8Array(scratch.buffer, 0, v.length * SIZE[kind]), dataOff);
   },
@@ -151,8 +204,16 @@ export const PacketIO = {
     return out;
   },
 
-  setBigInts(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, kind: PacketScalar64, v: readonly bigint[], field: string): void {
-    v.forEach((x, i) => checkBigInt(x, kind === "int64", `${field}[${i}]`));
+  setBigInts(
+    p: PacketViewBase,
+    lenOff: number,
+    dataOff: number,
+    cap: number,
+    kind: PacketScalar64,
+    v: readonly bigint[],
+    field: string,
+  ): void {
+    for (const [i, x] of v.entries()) checkBigInt(x, kind === "int64", `${field}[${i}]`);
     resize(p, lenOff, dataOff, cap, cap * 8, v.length, field);
     v.forEach((x, i) => {
       if (kind === "int64") p.view.setBigInt64(dataOff + i * 8, x, true);
@@ -161,7 +222,14 @@ export const PacketIO = {
   },
 
   /** Zero-copy views of the used elements of a struct array. */
-  getStructs<V extends PacketViewBase>(p: PacketViewBase, lenOff: number, dataOff: number, cap: number, type: PacketViewClass<V>, field: string): V[] {
+  getStructs<V extends PacketViewBase>(
+    p: PacketViewBase,
+    lenOff: number,
+    dataOff: number,
+    cap: number,
+    type: PacketViewClass<V>,
+    field: string,
+  ): V[] {
     const n = used(p, lenOff, cap, field);
     const size = type.layout.size;
     const out: V[] = [];
@@ -171,13 +239,19 @@ export const PacketIO = {
 
   /** Replaces a struct array: sets the count, zeroes every element, then assigns each one. */
   setStructs<V extends PacketViewBase & { assign(v: I): unknown }, I>(
-    p: PacketViewBase, lenOff: number, dataOff: number, cap: number, type: PacketViewClass<V>, v: readonly I[], field: string,
+    p: PacketViewBase,
+    lenOff: number,
+    dataOff: number,
+    cap: number,
+    type: PacketViewClass<V>,
+    v: readonly I[],
+    field: string,
   ): void {
     const size = type.layout.size;
     // Built in scratch memory first: v may hold views of this very array, and a
     // bad element must leave the array as it was.
     const scratch = new Uint8Array(v.length * size);
-    v.forEach((x, i) => new type(scratch.subarray(i * size, (i + 1) * size)).assign(x));
+    for (const [i, x] of v.entries()) new type(scratch.subarray(i * size, (i + 1) * size)).assign(x);
     resize(p, lenOff, dataOff, cap, cap * size, v.length, field);
     p.bytes.set(scratch, dataOff);
   },

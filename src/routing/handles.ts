@@ -13,7 +13,6 @@ import { Sender } from "../ends/sender.js";
 import type { ReceiverCore } from "./receiver-core.js";
 import { receiverCore, senderCore } from "./ends.js";
 import type { Closable } from "./stream.js";
-import { splitTypeId } from "../wire/header.js";
 import { HandleKind, readHandleEntry, type HandleEntry } from "./bodies.js";
 import type { Link } from "./link.js";
 import { globalKey } from "./keys.js";
@@ -126,9 +125,7 @@ export function importHandles(link: Link, table: Uint8Array, count: number): Imp
         throw new ProtocolError(`handle ${i}: unknown channel type (import its generated _chan.ts module)`);
       }
       ends.push(
-        entry.kind === HandleKind.Sender
-          ? link.router.importSender(link, entry, type)
-          : link.router.importReceiver(link, entry, type),
+        entry.kind === HandleKind.Sender ? link.router.importSender(link, entry, type) : link.router.importReceiver(link, entry, type),
       );
     }
   } catch (err) {
@@ -162,7 +159,7 @@ function pickFrom(ends: End[]): ImportContext {
       pick<Receiver<unknown>>(index, Receiver, type as ChannelType<unknown>) as unknown as Receiver<T>,
     finish() {
       // Ends the body did not mention are closed: nobody can reach them.
-      ends.forEach((e, i) => used[i] !== true && e.close());
+      for (const [i, e] of ends.entries()) if (used[i] !== true) e.close();
       return ends.filter((_, i) => used[i] === true);
     },
     closeAll() {

@@ -3,13 +3,7 @@
 // before DisconnectedError; consuming a message returns flow-control credit
 // through the route it came by. A receiver can move to another process: its
 // queue and streams are then forwarded there (see src/routing/).
-import {
-  DisconnectedError,
-  EndpointClosedError,
-  EndpointMovedError,
-  InvalidArgumentError,
-  type EndReason,
-} from "../errors.js";
+import { DisconnectedError, EndpointClosedError, EndpointMovedError, InvalidArgumentError, type EndReason } from "../errors.js";
 import type { GlobalKey } from "./keys.js";
 import type { ChannelType } from "../codec/channel-type.js";
 import type { Arrival, Completable, StreamIn, StreamSink } from "./stream.js";

@@ -14,7 +14,18 @@ import { Sender } from "../ends/sender.js";
 import { SenderCore, type Outlet } from "./sender-core.js";
 import { StreamIn, type StreamSink } from "./stream.js";
 import { Kind, type FrameHeader } from "../wire/header.js";
-import { decodeHandoff, decodeNodeAddress, decodeOpen, encodeHandoff, encodeNodeAddress, type HandleEntry, type Handoff, type NodeAddress, type Open, type Parent } from "./bodies.js";
+import {
+  decodeHandoff,
+  decodeNodeAddress,
+  decodeOpen,
+  encodeHandoff,
+  encodeNodeAddress,
+  type HandleEntry,
+  type Handoff,
+  type NodeAddress,
+  type Open,
+  type Parent,
+} from "./bodies.js";
 import { importHandles } from "./handles.js";
 import { globalKey, hex, newNodeId, type GlobalKey } from "./keys.js";
 import type { Link } from "./link.js";
@@ -27,8 +38,14 @@ function goneSender(channel: ChannelType<unknown>, port: GlobalKey): Sender<unkn
     throw new ReceiverGoneError("closed");
   };
   const outlet: Outlet<unknown> = {
-    channel, port: () => port, write: refuse, encodeDetached: refuse, writeEncoded: refuse,
-    close() {}, handoff() {}, flush: () => Promise.resolve(),
+    channel,
+    port: () => port,
+    write: refuse,
+    encodeDetached: refuse,
+    writeEncoded: refuse,
+    close() {},
+    handoff() {},
+    flush: () => Promise.resolve(),
   };
   const core = new SenderCore(outlet, 0);
   core.markGone("closed");
@@ -36,7 +53,7 @@ function goneSender(channel: ChannelType<unknown>, port: GlobalKey): Sender<unkn
 }
 
 /** The owner of a route that carries nothing (its credit and GONE concern no one). */
-const NO_OWNER: RouteOwner<unknown> = { lastSeq: 0, relaysCredit: false, credit() {}, markGone() {} };
+const NO_OWNER: RouteOwner = { lastSeq: 0, relaysCredit: false, credit() {}, markGone() {} };
 
 /** Placeholder until a proxy stream's forwarder exists. */
 const NO_SINK: StreamSink<unknown> = { deliver() {}, streamEnded() {} };
@@ -420,11 +437,19 @@ export class Router {
   private openChild(link: Link, h: FrameHeader, o: Open, parent: Parent): void {
     if ("hold" in parent) {
       const hold = this.holds.get(parent.hold);
-      if (hold === undefined || hold.link !== link) throw new ProtocolError(`OPEN names sender hold ${parent.hold}, which this connection does not have`);
+      if (hold === undefined || hold.link !== link)
+        throw new ProtocolError(`OPEN names sender hold ${parent.hold}, which this connection does not have`);
       this.holds.delete(parent.hold);
       const core = hold.core;
       const outlet = core.outlet;
-      const at = core.gone !== undefined ? undefined : outlet instanceof LocalRoute ? placeOf(outlet.stream) : outlet instanceof OutRoute && outlet.active ? outlet : undefined;
+      const at =
+        core.gone !== undefined
+          ? undefined
+          : outlet instanceof LocalRoute
+            ? placeOf(outlet.stream)
+            : outlet instanceof OutRoute && outlet.active
+              ? outlet
+              : undefined;
       // Opened before the hold is released: if that closes the parent, its CLOSE follows this OPEN.
       // An exporter that learnt its receiver died refuses the clone as lost too.
       this.openAt(link, h, o, at, core.gone !== undefined && core.gone.reason !== "closed");
@@ -433,7 +458,8 @@ export class Router {
     }
     // A process on the parent's path: the parent's route here is still open (the OPEN is ahead of its end).
     const route = link.inbound.get(parent.route);
-    if (route === undefined && parent.route > link.highestInbound) throw new ProtocolError(`OPEN names route ${parent.route} as its parent, which was never opened`);
+    if (route === undefined && parent.route > link.highestInbound)
+      throw new ProtocolError(`OPEN names route ${parent.route} as its parent, which was never opened`);
     this.openAt(link, h, o, route === undefined ? undefined : placeOf(route.stream));
   }
 
@@ -747,7 +773,11 @@ class Parked implements StreamSink<unknown> {
  * A parked stream's routes and what they brought now feed `into`; `finish`
  * then passes on its end, if it came (the caller first places what followed it).
  */
-function moveInto(waiting: StreamIn<unknown>, into: StreamIn<unknown>, joins: Map<string, StreamIn<unknown>>): { routes: InRoute<unknown>[]; finish: () => void } {
+function moveInto(
+  waiting: StreamIn<unknown>,
+  into: StreamIn<unknown>,
+  joins: Map<string, StreamIn<unknown>>,
+): { routes: InRoute<unknown>[]; finish: () => void } {
   const routes = [...waiting.routes] as InRoute<unknown>[];
   for (const route of routes) {
     waiting.routes.delete(route);
@@ -786,7 +816,10 @@ const MAX_WAITING = 4096;
 function claimRoutes(link: Link, count: number): void {
   const routes = link.inbound.size + link.outbound.size + link.expectedOpens + link.draining;
   if (routes + count > link.maxRoutes) {
-    throw new ResourceLimitError("maxRoutes", `peer would have ${routes + count} routes on one connection (maxRoutes is ${link.maxRoutes})`);
+    throw new ResourceLimitError(
+      "maxRoutes",
+      `peer would have ${routes + count} routes on one connection (maxRoutes is ${link.maxRoutes})`,
+    );
   }
 }
 

@@ -27,7 +27,7 @@ const CREDIT_STEP = 64 * 1024;
 export const FLAG_LOST = 1;
 
 /** Whoever sends on an OutRoute: a stream's origin or a proxy. */
-export interface RouteOwner<T> {
+export interface RouteOwner {
   readonly lastSeq: number;
   /** A proxy relays credit upstream, so its route waits for credit even after it closed. */
   readonly relaysCredit: boolean;
@@ -48,7 +48,7 @@ export class OutRoute<T> implements Outlet<T> {
   /** CLOSE sent; a proxy's route stays until its credit is back. */
   private closed = false;
   private open = true;
-  owner!: RouteOwner<T>;
+  owner!: RouteOwner;
 
   constructor(
     readonly link: Link,
@@ -252,7 +252,8 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     this.checkLast(lastSeq, "handed off");
     const here = Buffer.compare(handoff.target, this.link.router.node) === 0;
     // Only a proxy passes a HANDOFF on: at the receiver it names this process.
-    if (!here && this.stream.sink instanceof ReceiverCore) throw new ProtocolError(`route ${this.id}: handed off to another process at the receiver`);
+    if (!here && this.stream.sink instanceof ReceiverCore)
+      throw new ProtocolError(`route ${this.id}: handed off to another process at the receiver`);
     this.leave();
     // The sender's route waits for this answer; with nothing owed it is a CREDIT of 0.
     if (this.inFlight === 0 && this.link.failure === undefined) this.link.writeFrame(Kind.Credit, this.id, 0);
@@ -455,7 +456,7 @@ type Ending = { readonly close: true; readonly lost: boolean } | { readonly clos
  * new place and is relayed to the routes the messages came by, so upstream
  * senders stay bounded by their own windows.
  */
-export class Forwarder<T> implements StreamSink<T>, RouteOwner<T> {
+export class Forwarder<T> implements StreamSink<T>, RouteOwner {
   readonly relaysCredit = true;
   private relays: Relay[] = [];
   private relayHead = 0;

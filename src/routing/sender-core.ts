@@ -126,7 +126,8 @@ export class SenderCore<T> implements SenderPort<T>, SeqSource {
     // is allowed: after a switch to a smaller window it followed a true.
     const pastWindow = this.outstanding >= this.window;
     if (!pastWindow) this.overrunBytes = 0;
-    else if (outer && (this.overrunBytes >= this.window || (this.overrunBytes > 0 && this.outstanding >= 2 * this.window))) throw this.overrun(this.overrunBytes);
+    else if (outer && (this.overrunBytes >= this.window || (this.overrunBytes > 0 && this.outstanding >= 2 * this.window)))
+      throw this.overrun(this.overrunBytes);
     this.writing = true;
     try {
       const charge = this.outlet.write(value, this);

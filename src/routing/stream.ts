@@ -119,7 +119,12 @@ export class StreamIn<T> {
   }
 
   /** A parked continuation joins another stream: everything it holds moves there. */
-  takeAll(): { arrivals: Arrival<T>[]; final: { seq: number; reason: EndReason } | undefined; continuations: number; handoff: Handoff | undefined } {
+  takeAll(): {
+    arrivals: Arrival<T>[];
+    final: { seq: number; reason: EndReason } | undefined;
+    continuations: number;
+    handoff: Handoff | undefined;
+  } {
     const arrivals = [...this.early.values()].sort((x, y) => x.seq - y.seq);
     this.early.clear();
     const final = this.final === undefined ? undefined : { seq: this.final, reason: this.endReason };
@@ -221,8 +226,12 @@ export class StreamIn<T> {
    */
   private checkEnd(): void {
     if (
-      this.final !== undefined && this.next !== undefined && this.next > this.final &&
-      this.inOrder.length === 0 && this.routes.size === 0 && this.continuations <= 0
+      this.final !== undefined &&
+      this.next !== undefined &&
+      this.next > this.final &&
+      this.inOrder.length === 0 &&
+      this.routes.size === 0 &&
+      this.continuations <= 0
     ) {
       this.end(this.endReason, this.endCause);
     }

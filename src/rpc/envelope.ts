@@ -62,21 +62,25 @@ const optional = (v: unknown, check: (v: unknown) => boolean) => v === undefined
 const isBytes = (v: unknown) => v instanceof Uint8Array;
 
 function isCall(c: Record<string, unknown>): boolean {
-  return typeof c.method === "string"
-    && c.reply instanceof Sender
-    && optional(c.request, isBytes)
-    && optional(c.requests, (r) => r instanceof Receiver)
-    && optional(c.timeoutMs, (t) => typeof t === "number" && t >= 0);
+  return (
+    typeof c.method === "string" &&
+    c.reply instanceof Sender &&
+    optional(c.request, isBytes) &&
+    optional(c.requests, (r) => r instanceof Receiver) &&
+    optional(c.timeoutMs, (t) => typeof t === "number" && t >= 0)
+  );
 }
 
 function isReply(r: Record<string, unknown>): boolean {
   if ("ok" in r) return isBytes(r.ok);
   if ("end" in r) return r.end === true;
   const e = r.error;
-  return isRecord(e)
-    && typeof e.message === "string"
-    && Array.isArray(e.details)
-    && e.details.every((d) => isRecord(d) && typeof d.type === "string" && isBytes(d.value));
+  return (
+    isRecord(e) &&
+    typeof e.message === "string" &&
+    Array.isArray(e.details) &&
+    e.details.every((d) => isRecord(d) && typeof d.type === "string" && isBytes(d.value))
+  );
 }
 
 export const CallChannel: ChannelType<CallEnvelope> = defineCustomChannel(
@@ -100,5 +104,9 @@ export function errorFrame(err: unknown): ReplyFrame {
 /** The caller's RpcError for an error reply; a code it does not know is "unknown". */
 export function errorOf(frame: Extract<ReplyFrame, { error: unknown }>): RpcError {
   const { code, message, details } = frame.error;
-  return new RpcError(rpcCodeOf(code), message, details.map((d) => ({ typeName: d.type, value: d.value })));
+  return new RpcError(
+    rpcCodeOf(code),
+    message,
+    details.map((d) => ({ typeName: d.type, value: d.value })),
+  );
 }

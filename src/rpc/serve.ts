@@ -31,10 +31,11 @@ export async function serve<S extends DescService>(
       throw err;
     }
     const method = byName.get(call.method);
-    const handler = method && ((impl as Record<string, AnyHandler | undefined>)[method.localName]);
-    const done = method === undefined || handler === undefined
-      ? refuse(call, `${service.typeName} has no method ${call.method}`)
-      : handle(method, handler, call);
+    const handler = method && (impl as Record<string, AnyHandler | undefined>)[method.localName];
+    const done =
+      method === undefined || handler === undefined
+        ? refuse(call, `${service.typeName} has no method ${call.method}`)
+        : handle(method, handler, call);
     running.add(done);
     void done.finally(() => running.delete(done));
   }
@@ -50,13 +51,15 @@ async function refuse(call: CallEnvelope, message: string): Promise<void> {
 async function handle(method: DescMethod, handler: AnyHandler, call: CallEnvelope): Promise<void> {
   const abort = new AbortController();
   void call.reply.receiverGone.then(() => abort.abort(new AbortedError("the caller cancelled or went away")));
-  const timer = call.timeoutMs === undefined
-    ? undefined
-    : setTimeout(() => abort.abort(new TimeoutError(`deadline of ${call.timeoutMs} ms passed`)), call.timeoutMs);
+  const timer =
+    call.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => abort.abort(new TimeoutError(`deadline of ${call.timeoutMs} ms passed`)), call.timeoutMs);
   const ctx: HandlerContext = { signal: abort.signal, method };
   const reply = call.reply;
   try {
-    const input = call.requests === undefined ? decodeMessage(method.input, call.request ?? new Uint8Array(0)) : requestsOf(method, call.requests);
+    const input =
+      call.requests === undefined ? decodeMessage(method.input, call.request ?? new Uint8Array(0)) : requestsOf(method, call.requests);
     const result = handler(input, ctx);
     if (method.methodKind === "unary" || method.methodKind === "client_streaming") {
       await send(reply, { ok: encodeMessage(method.output, (await result) as object) });

@@ -34,7 +34,12 @@ export interface MethodChanOptions {
 
 const NO_MESSAGE_OPTIONS: MessageLayoutOptions = { cLayout: false, layoutVersion: 0 };
 const NO_FIELD_OPTIONS: FieldLayoutOptions = {
-  maxLength: 0, fixedLength: 0, maxCount: 0, fixedCount: 0, cType: 0, payload: "",
+  maxLength: 0,
+  fixedLength: 0,
+  maxCount: 0,
+  fixedCount: 0,
+  cType: 0,
+  payload: "",
 };
 const NO_METHOD_OPTIONS: MethodChanOptions = { oneWay: false };
 
@@ -79,11 +84,7 @@ export class ProtochanOptions {
 
 // The option values are protobuf-es messages whose properties are the
 // fields' localNames, so they read as the plain interfaces above.
-function read<D extends DescMessage | DescField | DescMethod, T extends object>(
-  desc: D,
-  ext: DescExtension | undefined,
-  fallback: T,
-): T {
+function read<D extends DescMessage | DescField | DescMethod, T extends object>(desc: D, ext: DescExtension | undefined, fallback: T): T {
   if (ext === undefined) return fallback;
   // hasOption/getOption are typed per extension; ours are found at run time.
   const has = hasOption as (d: D, e: DescExtension) => boolean;

@@ -3,15 +3,7 @@
 // reassembled, with exactly one copy into a buffer of its exact size. Sizes
 // and counts are checked against the limits before anything is allocated.
 import { FrameTooLargeError, ProtocolError } from "../errors.js";
-import {
-  HANDLE_ENTRY_SIZE,
-  HEADER_SIZE,
-  MAGIC,
-  MAX_KIND,
-  Off,
-  PROTOCOL_VERSION,
-  type FrameHeader,
-} from "./header.js";
+import { HANDLE_ENTRY_SIZE, HEADER_SIZE, MAGIC, MAX_KIND, Off, PROTOCOL_VERSION, type FrameHeader } from "./header.js";
 
 export interface FrameLimits {
   /** Largest frame accepted: header + handle table + body. */
@@ -30,7 +22,14 @@ const NO_HANDLES = new Uint8Array(0);
 
 export class FrameParser {
   private readonly header: FrameHeader = {
-    kind: 0, flags: 0, bodyLength: 0, routeId: 0, handleCount: 0, seq: 0, typeLo: 0, typeHi: 0,
+    kind: 0,
+    flags: 0,
+    bodyLength: 0,
+    routeId: 0,
+    handleCount: 0,
+    seq: 0,
+    typeLo: 0,
+    typeHi: 0,
   };
   /** Bytes of an incomplete header carried over from the last chunk. */
   private partialHeader: Uint8Array | undefined;
@@ -128,9 +127,7 @@ export class FrameParser {
     }
     const frameSize = HEADER_SIZE + h.handleCount * HANDLE_ENTRY_SIZE + h.bodyLength;
     if (frameSize > this.limits.maxFrameSize) {
-      throw new FrameTooLargeError(
-        `frame of ${frameSize} bytes exceeds the maximum frame size of ${this.limits.maxFrameSize} bytes`,
-      );
+      throw new FrameTooLargeError(`frame of ${frameSize} bytes exceeds the maximum frame size of ${this.limits.maxFrameSize} bytes`);
     }
     const seqHi = view.getUint32(at + Off.seq + 4, true);
     if (seqHi > 0x1fffff) throw new ProtocolError("bad frame: sequence number out of range");

@@ -52,7 +52,11 @@ export async function runWorker<S extends DescService>(service: S, impl: Partial
  * call's replies no longer reach the host, and only then may it give this
  * worker another call.
  */
-function reportingEnds<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>, finished: Sender<unknown>): Partial<ServiceImpl<S>> {
+function reportingEnds<S extends DescService>(
+  service: S,
+  impl: Partial<ServiceImpl<S>>,
+  finished: Sender<unknown>,
+): Partial<ServiceImpl<S>> {
   const done = () => {
     try {
       finished.send(0);

@@ -431,10 +431,14 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
       return;
     }
     const { server, name } = created;
-    const proc = spawn(process.execPath, [...(this.options.execArgv ?? process.execArgv), this.options.entry, ...(this.options.args ?? [])], {
-      env: { ...process.env, ...this.options.env, [WORKER_ENV]: name },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const proc = spawn(
+      process.execPath,
+      [...(this.options.execArgv ?? process.execArgv), this.options.entry, ...(this.options.args ?? [])],
+      {
+        env: { ...process.env, ...this.options.env, [WORKER_ENV]: name },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let resolveExited!: () => void;
     const exited = new Promise<void>((resolve) => (resolveExited = resolve));
     const worker: Worker = { id, proc, state: "starting", exited, expectedExit: false, started: 0, finished: 0, awaitingFinish: false };

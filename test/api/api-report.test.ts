@@ -18,7 +18,11 @@ function check(entry: (typeof entries)[number], dts: string): { changed: boolean
   const configObject = ExtractorConfig.loadFile(configPath);
   configObject.mainEntryPointFilePath = join(dts, "src", `${entry}.d.ts`);
   configObject.apiReport = { ...configObject.apiReport!, reportTempFolder: join(dts, "api-temp") };
-  const config = ExtractorConfig.prepare({ configObject, configObjectFullPath: configPath, packageJsonFullPath: join(root, "package.json") });
+  const config = ExtractorConfig.prepare({
+    configObject,
+    configObjectFullPath: configPath,
+    packageJsonFullPath: join(root, "package.json"),
+  });
   const result = Extractor.invoke(config, { localBuild: false, messageCallback: (m) => void (m.handled = true) });
   return { changed: result.apiReportChanged, errors: result.errorCount };
 }
@@ -26,8 +30,11 @@ function check(entry: (typeof entries)[number], dts: string): { changed: boolean
 test("the public API matches api/*.api.md, and an unreported export fails the check", { timeout: 180_000 }, async (t) => {
   const dts = mkdtempSync(join(tmpdir(), "protochan-api-"));
   t.after(() => rmSync(dts, { recursive: true, force: true }));
-  execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json"),
-    "--emitDeclarationOnly", "--outDir", dts], { cwd: root, stdio: "pipe" });
+  execFileSync(
+    process.execPath,
+    [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json"), "--emitDeclarationOnly", "--outDir", dts],
+    { cwd: root, stdio: "pipe" },
+  );
 
   for (const entry of entries) {
     await t.test(`${entry}: the report is current (run npm run api after a deliberate change)`, () => {

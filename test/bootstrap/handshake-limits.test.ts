@@ -16,11 +16,17 @@ import { Child } from "../helpers/child.js";
 const accepted: Socket[] = [];
 registerTransport({
   scheme: "unix-watched",
-  listen: (rest, onConnection) => unixTransport.listen(rest, (socket) => (accepted.push(socket), onConnection(socket))),
+  listen: (rest, onConnection) =>
+    unixTransport.listen(rest, (socket) => {
+      accepted.push(socket);
+      onConnection(socket);
+    }),
   dial: (rest) => unixTransport.dial(rest),
 });
 
-test("a HELLO header announcing a 64 MiB body is refused after one HELLO frame's worth of reading, nothing allocated for it", { timeout: 30_000 }, async () => {
+test("a HELLO header announcing a 64 MiB body is refused after one HELLO frame's worth of reading, nothing allocated for it", {
+  timeout: 30_000,
+}, async () => {
   const { server, name } = await OneShotServer.create(PingChannel, { address: "unix-watched" });
   const rejected = once(server, "rejected") as Promise<[ProtocolError]>;
   const buffersBefore = process.memoryUsage().arrayBuffers;
@@ -70,7 +76,10 @@ test("connect() to a server that never answers fails with a TimeoutError (timeou
   try {
     const name = (await mute.next("listening")).name as string;
     const t0 = performance.now();
-    await assert.rejects(connect(PingChannel, name, { timeoutMs: 300 }), (err: unknown) => err instanceof TimeoutError && err instanceof ProtochanError && err.code === "TIMEOUT");
+    await assert.rejects(
+      connect(PingChannel, name, { timeoutMs: 300 }),
+      (err: unknown) => err instanceof TimeoutError && err instanceof ProtochanError && err.code === "TIMEOUT",
+    );
     assert.ok(performance.now() - t0 >= 290);
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);

@@ -44,17 +44,19 @@ test("C reads every field of every golden fixture", () => {
     `#include "${join(root, "test", "ffi", "samples.c")}"`,
     "/* Reads a whole fixture into malloc'd (suitably aligned) memory; size must be sizeof the struct. */",
     "static void *load(const char *path, size_t size) {",
-    "  FILE *f = fopen(path, \"rb\");",
-    "  if (!f) { printf(\"%s: cannot open\\n\", path); exit(2); }",
+    '  FILE *f = fopen(path, "rb");',
+    '  if (!f) { printf("%s: cannot open\\n", path); exit(2); }',
     "  void *p = calloc(1, size + 1);",
     "  size_t n = fread(p, 1, size + 1, f);",
     "  fclose(f);",
-    "  if (n != size) { printf(\"%s: %zu bytes, expected %zu\\n\", path, n, size); exit(3); }",
+    '  if (n != size) { printf("%s: %zu bytes, expected %zu\\n", path, n, size); exit(3); }',
     "  return p;",
     "}",
     "int main(void) {",
-    ...Object.entries(checks).map(([file, [type, fn]]) =>
-      `  { void *p = load("${join(fixtures, file)}", sizeof(${type})); printf("${file} %d\\n", ${fn}((const ${type} *)p)); free(p); }`),
+    ...Object.entries(checks).map(
+      ([file, [type, fn]]) =>
+        `  { void *p = load("${join(fixtures, file)}", sizeof(${type})); printf("${file} %d\\n", ${fn}((const ${type} *)p)); free(p); }`,
+    ),
     "  return 0;",
     "}",
     "",
@@ -64,5 +66,10 @@ test("C reads every field of every golden fixture", () => {
   writeFileSync(src, main);
   compile("gcc", [...C_FLAGS, src, "-o", exe]);
   // Each line is "<fixture> <line of the first failed check in samples.c, or 0>".
-  assert.equal(run(exe), Object.keys(checks).map((f) => `${f} 0\n`).join(""));
+  assert.equal(
+    run(exe),
+    Object.keys(checks)
+      .map((f) => `${f} 0\n`)
+      .join(""),
+  );
 });

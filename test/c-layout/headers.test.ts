@@ -16,7 +16,7 @@ test("the generated headers include wire.h, packet.h and packets.h", () => {
 });
 
 function compileBoth(name: string, includes: readonly string[]): void {
-  const source = includes.map((h) => `#include "${h}"`).join("\n") + "\nint main(void) { return 0; }\n";
+  const source = `${includes.map((h) => `#include "${h}"`).join("\n")}\nint main(void) { return 0; }\n`;
   const c = join(dir, `${name}.c`);
   const cpp = join(dir, `${name}.cpp`);
   writeFileSync(c, source);

@@ -45,8 +45,16 @@ test("FrameHeader is exactly the 40 bytes the wire format documents", () => {
   const offsets = Object.fromEntries(header.view.layout.members.map((m) => [m.name, [m.offset, m.size]]));
   assert.equal(header.view.layout.size, 40);
   assert.deepEqual(offsets, {
-    magic: [0, 4], version: [4, 2], header_size: [6, 2], kind: [8, 2], flags: [10, 2], body_length: [12, 4],
-    route_id: [16, 4], handle_count: [20, 4], seq: [24, 8], type_id: [32, 8],
+    magic: [0, 4],
+    version: [4, 2],
+    header_size: [6, 2],
+    kind: [8, 2],
+    flags: [10, 2],
+    body_length: [12, 4],
+    route_id: [16, 4],
+    handle_count: [20, 4],
+    seq: [24, 8],
+    type_id: [32, 8],
   });
 });
 
@@ -56,7 +64,7 @@ test("C's sizeof/alignof/offsetof agree with every TypeScript layout table", () 
   const lines = [
     "#include <stdio.h>",
     ...headers.map((h) => `#include "${h}"`),
-    "#define MEMBER(T, m) printf(\"%s %s %zu %zu\\n\", #T, #m, offsetof(T, m), sizeof(((T *)0)->m))",
+    '#define MEMBER(T, m) printf("%s %s %zu %zu\\n", #T, #m, offsetof(T, m), sizeof(((T *)0)->m))',
     "int main(void) {",
   ];
   for (const { view } of views) {

@@ -31,7 +31,10 @@ test("wrap() makes no copy: writes through the view show in the buffer and back"
 });
 
 test("wrap() of too few bytes throws PacketSizeError", () => {
-  assert.throws(() => FrameHeaderView.wrap(new Uint8Array(39)), (e: unknown) => e instanceof PacketSizeError && e.code === "PACKET_SIZE");
+  assert.throws(
+    () => FrameHeaderView.wrap(new Uint8Array(39)),
+    (e: unknown) => e instanceof PacketSizeError && e.code === "PACKET_SIZE",
+  );
 });
 
 test("create() is zeroed and copy() is independent", () => {
@@ -46,33 +49,80 @@ test("create() is zeroed and copy() is independent", () => {
 
 test("setters range-check narrowed and full-width integers and name the field", () => {
   const s = SampleView.create();
-  assert.throws(() => { s.offset = 128; }, rangeError("example.v1.Sample.offset"));
-  assert.throws(() => { s.offset = -129; }, rangeError("example.v1.Sample.offset"));
-  assert.throws(() => { s.channel = 65536; }, rangeError("example.v1.Sample.channel"));
-  assert.throws(() => { s.channel = 1.5; }, rangeError("example.v1.Sample.channel"));
-  assert.throws(() => { s.delta = 2 ** 31; }, rangeError("example.v1.Sample.delta"));
-  assert.throws(() => { s.id = -1n; }, rangeError("example.v1.Sample.id"));
-  assert.throws(() => { s.timestampNs = 2n ** 63n; }, rangeError("example.v1.Sample.timestamp_ns"));
-  assert.throws(() => { s.battery = 256; }, rangeError("example.v1.Sample.battery"));
+  assert.throws(() => {
+    s.offset = 128;
+  }, rangeError("example.v1.Sample.offset"));
+  assert.throws(() => {
+    s.offset = -129;
+  }, rangeError("example.v1.Sample.offset"));
+  assert.throws(() => {
+    s.channel = 65536;
+  }, rangeError("example.v1.Sample.channel"));
+  assert.throws(() => {
+    s.channel = 1.5;
+  }, rangeError("example.v1.Sample.channel"));
+  assert.throws(() => {
+    s.delta = 2 ** 31;
+  }, rangeError("example.v1.Sample.delta"));
+  assert.throws(() => {
+    s.id = -1n;
+  }, rangeError("example.v1.Sample.id"));
+  assert.throws(() => {
+    s.timestampNs = 2n ** 63n;
+  }, rangeError("example.v1.Sample.timestamp_ns"));
+  assert.throws(() => {
+    s.battery = 256;
+  }, rangeError("example.v1.Sample.battery"));
   s.offset = -128;
   s.channel = 65535;
   assert.equal(s.offset, -128);
   assert.equal(s.channel, 65535);
-  assert.ok(s.bytes.every((b, i) => b === 0 || (i >= 9 && i < 12)), "failed sets wrote nothing");
+  assert.ok(
+    s.bytes.every((b, i) => b === 0 || (i >= 9 && i < 12)),
+    "failed sets wrote nothing",
+  );
 });
 
 test("bounded strings, bytes and arrays check their capacity", () => {
   const s = SampleView.create();
   s.name = "x".repeat(16);
-  assert.throws(() => { s.name = "x".repeat(17); }, rangeError("example.v1.Sample.name"));
-  assert.throws(() => { s.name = "ü".repeat(9); }, rangeError("example.v1.Sample.name"), "the bound is in UTF-8 bytes");
-  assert.throws(() => { s.mac = new Uint8Array(5); }, rangeError("example.v1.Sample.mac"), "fixed_length needs exactly 6 bytes");
-  assert.throws(() => { s.readings = [1, 2, 3, 4, 5, 6, 7, 8, 9]; }, rangeError("example.v1.Sample.readings"));
-  assert.throws(() => { s.weights = [1, 2]; }, rangeError("example.v1.Sample.weights"), "fixed_count needs exactly 3");
-  assert.throws(() => { s.readings = [1, 2 ** 40]; }, rangeError("example.v1.Sample.readings[1]"));
-  assert.throws(() => { s.path = new Array(5).fill({ x: 0, y: 0 }); }, rangeError("example.v1.Sample.path"));
+  assert.throws(() => {
+    s.name = "x".repeat(17);
+  }, rangeError("example.v1.Sample.name"));
+  assert.throws(
+    () => {
+      s.name = "ü".repeat(9);
+    },
+    rangeError("example.v1.Sample.name"),
+    "the bound is in UTF-8 bytes",
+  );
+  assert.throws(
+    () => {
+      s.mac = new Uint8Array(5);
+    },
+    rangeError("example.v1.Sample.mac"),
+    "fixed_length needs exactly 6 bytes",
+  );
+  assert.throws(() => {
+    s.readings = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+  }, rangeError("example.v1.Sample.readings"));
+  assert.throws(
+    () => {
+      s.weights = [1, 2];
+    },
+    rangeError("example.v1.Sample.weights"),
+    "fixed_count needs exactly 3",
+  );
+  assert.throws(() => {
+    s.readings = [1, 2 ** 40];
+  }, rangeError("example.v1.Sample.readings[1]"));
+  assert.throws(() => {
+    s.path = new Array(5).fill({ x: 0, y: 0 });
+  }, rangeError("example.v1.Sample.path"));
   s.readings = [1, 2];
-  assert.throws(() => { s.readings = [3, 2 ** 40]; }, rangeError("example.v1.Sample.readings[1]"));
+  assert.throws(() => {
+    s.readings = [3, 2 ** 40];
+  }, rangeError("example.v1.Sample.readings[1]"));
   assert.deepEqual(s.readings, [1, 2], "a failed array set changes nothing");
 });
 
@@ -96,12 +146,15 @@ test("a corrupt stored length from a peer is reported, not read past the array",
 
 test("oneof: switching members zeroes the union; self-assignment keeps the value", () => {
   const s = sampleA();
+  // biome-ignore lint/correctness/noSelfAssign: the self-assignment is what is tested
   s.shape = s.shape; // the circle view points into the very union being rewritten
   assert.deepEqual(s.toObject().shape, sampleAObject.shape);
   s.shape = { case: "code", value: 7 };
   assert.deepEqual([...s.bytes.subarray(160, 176)], [7, 0, 0, 0, ...new Array(12).fill(0)]);
   const before = s.bytes.slice();
-  assert.throws(() => { s.shape = { case: "code", value: 2 ** 40 }; }, rangeError("example.v1.Sample.code"));
+  assert.throws(() => {
+    s.shape = { case: "code", value: 2 ** 40 };
+  }, rangeError("example.v1.Sample.code"));
   assert.deepEqual(s.bytes, before, "a failed oneof set changes nothing");
   s.shape = { case: undefined };
   assert.equal(s.view.getUint32(156, true), 0);
@@ -122,9 +175,18 @@ test("nested structs are zero-copy views; arrays of structs can be rewritten fro
   const s = SampleView.create();
   s.position.x = 3;
   assert.equal(s.position.x, 3);
-  s.path = [{ x: 1, y: 2 }, { x: 3, y: 4 }];
+  s.path = [
+    { x: 1, y: 2 },
+    { x: 3, y: 4 },
+  ];
   s.path = s.path.reverse();
-  assert.deepEqual(s.path.map((p) => p.toObject()), [{ x: 3, y: 4 }, { x: 1, y: 2 }]);
+  assert.deepEqual(
+    s.path.map((p) => p.toObject()),
+    [
+      { x: 3, y: 4 },
+      { x: 1, y: 2 },
+    ],
+  );
   assert.ok(s.path[0] instanceof Vec2View);
 });
 
@@ -141,9 +203,18 @@ test("batches: length, bounds-checked get, iteration, zero-copy", () => {
   assert.equal(batch.length, 3);
   batch.get(2).id = 5n;
   assert.equal([...batch].map((s) => s.id).join(","), "0,0,5");
-  assert.throws(() => batch.get(3), (e: unknown) => e instanceof PacketRangeError);
-  assert.throws(() => batch.get(-1), (e: unknown) => e instanceof PacketRangeError);
-  assert.throws(() => SampleView.batch(new Uint8Array(191)), (e: unknown) => e instanceof PacketSizeError);
+  assert.throws(
+    () => batch.get(3),
+    (e: unknown) => e instanceof PacketRangeError,
+  );
+  assert.throws(
+    () => batch.get(-1),
+    (e: unknown) => e instanceof PacketRangeError,
+  );
+  assert.throws(
+    () => SampleView.batch(new Uint8Array(191)),
+    (e: unknown) => e instanceof PacketSizeError,
+  );
   const again = SampleView.batch(batch.bytes);
   assert.equal(again.get(2).id, 5n);
 });
@@ -159,7 +230,10 @@ test("packet channels send the raw struct bytes and decode without copying", () 
   const decoded = SamplePacketChannel.codec.decode(body);
   assert.equal(decoded.bytes.buffer, body.buffer);
   assert.deepEqual(decoded.toObject(), sampleAObject);
-  assert.throws(() => SamplePacketChannel.codec.decode(body.subarray(1)), (e: unknown) => e instanceof PacketSizeError);
+  assert.throws(
+    () => SamplePacketChannel.codec.decode(body.subarray(1)),
+    (e: unknown) => e instanceof PacketSizeError,
+  );
 });
 
 test("batch codec round-trips a batch", () => {
@@ -185,10 +259,16 @@ test("handleOffsets() finds the handles a packet holds: arrays by count, oneofs 
   m.samples = [sampleAObject, { acks: HANDLE_NONE }];
   const offsets = handleOffsets(m, layout);
   assert.deepEqual(offsets, [
-    at("inboxes"), at("inboxes") + 4, at("reply.reply_to"),
-    at("samples") + 180, at("samples") + SampleView.layout.size + 180,
+    at("inboxes"),
+    at("inboxes") + 4,
+    at("reply.reply_to"),
+    at("samples") + 180,
+    at("samples") + SampleView.layout.size + 180,
   ]);
-  assert.deepEqual(offsets.map((o) => m.view.getUint32(o, true)), [4, 5, 6, 3, HANDLE_NONE]);
+  assert.deepEqual(
+    offsets.map((o) => m.view.getUint32(o, true)),
+    [4, 5, 6, 3, HANDLE_NONE],
+  );
   m.reply = { case: "noReplyReason", value: 6 };
   assert.equal(handleOffsets(m, layout).length, 4, "a non-handle oneof member holds no handle");
 });

@@ -97,7 +97,10 @@ test("a C server refuses a TypeScript client of another type, naming its own", T
   const peer = new CPeer(["recv", "ping"], {}, exe);
   try {
     const name = await peer.next("name");
-    await assert.rejects(connect(BytesChannel, name, { timeoutMs: 10_000 }), /handshake refused: this server's channel carries example\.v1\.Ping, the client's another type/);
+    await assert.rejects(
+      connect(BytesChannel, name, { timeoutMs: 10_000 }),
+      /handshake refused: this server's channel carries example\.v1\.Ping, the client's another type/,
+    );
     assert.match(await peer.next("refused"), /carries example\.v1\.Ping/);
     // The refusal left the C server listening: the right client still gets in, and the server
     // exits cleanly (a killed one would leave its private directory behind).

@@ -19,7 +19,10 @@ const INSTALL = "install clang with its libFuzzer runtime (Debian 12: apt-get in
 /** Fails unless clang links a -fsanitize=fuzzer,address,undefined program. */
 function checkClang(dir: string): void {
   const probe = join(dir, "probe.c");
-  writeFileSync(probe, "#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n");
+  writeFileSync(
+    probe,
+    "#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n",
+  );
   const r = spawnSync("clang", ["-fsanitize=fuzzer,address,undefined", probe, "-o", join(dir, "probe")], { encoding: "utf8" });
   if (r.error) assert.fail(`clang not found: ${INSTALL}`);
   if (r.status !== 0) assert.fail(`clang cannot build a libFuzzer target (${r.stderr.trim()}): ${INSTALL}`);

@@ -35,8 +35,16 @@ function frame(f: Frame): Uint8Array {
   const handles = f.handles ?? new Uint8Array(0);
   const body = f.body ?? new Uint8Array(0);
   const out = new Uint8Array(HEADER_SIZE + handles.length + body.length);
-  writeHeader(new DataView(out.buffer), 0, f.kind as Kind, f.routeId ?? 0, f.bodyLength ?? body.length, f.seq ?? 0, f.type ?? NO_TYPE,
-    f.handleCount ?? handles.length / HANDLE_ENTRY_SIZE);
+  writeHeader(
+    new DataView(out.buffer),
+    0,
+    f.kind as Kind,
+    f.routeId ?? 0,
+    f.bodyLength ?? body.length,
+    f.seq ?? 0,
+    f.type ?? NO_TYPE,
+    f.handleCount ?? handles.length / HANDLE_ENTRY_SIZE,
+  );
   out.set(handles, HEADER_SIZE);
   out.set(body, HEADER_SIZE + handles.length);
   return out;
@@ -82,36 +90,43 @@ function errorReason(frames: { kind: number; body: Buffer }[]): string {
   return last.body.toString("utf8");
 }
 
-test("before the handshake: bad magic, oversized length, too many handles, a bad HELLO are refused; then the right client gets in", T, async () => {
-  const peer = new CPeer(["recv", "bytes"], {}, exe);
-  try {
-    const name = await peer.next("name");
-    const cases: [Uint8Array, RegExp][] = [
-      [new Uint8Array(HEADER_SIZE).fill(0xab), /^bad frame: wrong magic/],
-      [frame({ kind: Kind.Hello, bodyLength: 0xfffffff0 }), /^frame of 4294967320 bytes exceeds the maximum frame size of 1048576 bytes$/],
-      [frame({ kind: Kind.Hello, handleCount: 0xffffffff }), /^bad frame: 4294967295 handles, at most 64 allowed$/],
-      [frame({ kind: 99 }), /^bad frame: unknown kind 99$/],
-      [frame({ kind: Kind.Hello, body: new Uint8Array(10) }), /^bad HELLO: 10 bytes, expected 72$/],
-      [frame({ kind: Kind.Message, routeId: 1, seq: 1, type: BYTES }), /^handshake refused: expected HELLO, got frame kind 3$/],
-      [hello(name, splitTypeId(typeIdOf("example.v1.Ping"))), /^handshake refused: this server's channel carries protochan\.bytes/],
-    ];
-    for (const [bytes, reason] of cases) {
-      assert.match(errorReason(await exchange(name, bytes)), reason);
-      assert.match(await peer.next("refused"), reason);
+test(
+  "before the handshake: bad magic, oversized length, too many handles, a bad HELLO are refused; then the right client gets in",
+  T,
+  async () => {
+    const peer = new CPeer(["recv", "bytes"], {}, exe);
+    try {
+      const name = await peer.next("name");
+      const cases: [Uint8Array, RegExp][] = [
+        [new Uint8Array(HEADER_SIZE).fill(0xab), /^bad frame: wrong magic/],
+        [
+          frame({ kind: Kind.Hello, bodyLength: 0xfffffff0 }),
+          /^frame of 4294967320 bytes exceeds the maximum frame size of 1048576 bytes$/,
+        ],
+        [frame({ kind: Kind.Hello, handleCount: 0xffffffff }), /^bad frame: 4294967295 handles, at most 64 allowed$/],
+        [frame({ kind: 99 }), /^bad frame: unknown kind 99$/],
+        [frame({ kind: Kind.Hello, body: new Uint8Array(10) }), /^bad HELLO: 10 bytes, expected 72$/],
+        [frame({ kind: Kind.Message, routeId: 1, seq: 1, type: BYTES }), /^handshake refused: expected HELLO, got frame kind 3$/],
+        [hello(name, splitTypeId(typeIdOf("example.v1.Ping"))), /^handshake refused: this server's channel carries protochan\.bytes/],
+      ];
+      for (const [bytes, reason] of cases) {
+        assert.match(errorReason(await exchange(name, bytes)), reason);
+        assert.match(await peer.next("refused"), reason);
+      }
+      // Half a header, then gone: nothing to answer, the server just goes on.
+      assert.deepEqual(await exchange(name, new Uint8Array(20)), []);
+      assert.match(await peer.next("refused"), /peer closed the connection in the middle of a frame/);
+      const tx = await connect(BytesChannel, name, { timeoutMs: 10_000 });
+      await peer.next("accepted");
+      tx.send(new Uint8Array(0));
+      tx.close();
+      assert.equal(await peer.next("done"), "1");
+      await peer.succeeded();
+    } finally {
+      peer.kill();
     }
-    // Half a header, then gone: nothing to answer, the server just goes on.
-    assert.deepEqual(await exchange(name, new Uint8Array(20)), []);
-    assert.match(await peer.next("refused"), /peer closed the connection in the middle of a frame/);
-    const tx = await connect(BytesChannel, name, { timeoutMs: 10_000 });
-    await peer.next("accepted");
-    tx.send(new Uint8Array(0));
-    tx.close();
-    assert.equal(await peer.next("done"), "1");
-    await peer.succeeded();
-  } finally {
-    peer.kill();
-  }
-});
+  },
+);
 
 /** Completes a real handshake, then sends `after`; what the server answered after WELCOME. */
 async function afterHandshake(after: Uint8Array): Promise<{ reason: string; peer: CPeer }> {
@@ -140,13 +155,38 @@ const message = (f: Partial<Frame>): Uint8Array => frame({ kind: Kind.Message, r
 const afterCases: [string, Uint8Array, RegExp, string][] = [
   ["a garbage handle table", message({ handles: entries([1, 0], [0x7777, 0]) }), /^handle 1: unknown kind 30583$/, "PROTOCOL_ERROR"],
   ["unknown handle flags", message({ handles: entries([2, 1]) }), /^handle 0: unknown flags 0x1$/, "PROTOCOL_ERROR"],
-  ["a handle table longer than the frame", message({ handleCount: 64, bodyLength: 0xfffff000 }), /exceeds the maximum frame size/, "FRAME_TOO_LARGE"],
-  ["a well-formed channel end", message({ handles: entries([1, 0]) }), /^route 1: message 1 carries 1 channel end\(s\) \(handle 0: a sender of type 0x25f10c727835f6a0\); this C peer cannot take channel ends$/, "HANDLES_UNSUPPORTED"],
+  [
+    "a handle table longer than the frame",
+    message({ handleCount: 64, bodyLength: 0xfffff000 }),
+    /exceeds the maximum frame size/,
+    "FRAME_TOO_LARGE",
+  ],
+  [
+    "a well-formed channel end",
+    message({ handles: entries([1, 0]) }),
+    /^route 1: message 1 carries 1 channel end\(s\) \(handle 0: a sender of type 0x25f10c727835f6a0\); this C peer cannot take channel ends$/,
+    "HANDLES_UNSUPPORTED",
+  ],
   ["a message out of sequence", message({ seq: 7 }), /^route 1: message 7 out of sequence \(expected 1\)$/, "PROTOCOL_ERROR"],
-  ["a message of another type", message({ type: splitTypeId(typeIdOf("example.v1.Ping")) }), /^route 1 carries protochan\.bytes but the peer sent another message type$/, "PROTOCOL_ERROR"],
+  [
+    "a message of another type",
+    message({ type: splitTypeId(typeIdOf("example.v1.Ping")) }),
+    /^route 1 carries protochan\.bytes but the peer sent another message type$/,
+    "PROTOCOL_ERROR",
+  ],
   ["a message on another route", message({ routeId: 9 }), /^frame for unknown route 9$/, "PROTOCOL_ERROR"],
-  ["a CLOSE with a wrong last seq", frame({ kind: Kind.Close, routeId: 1, seq: 3 }), /^route 1: closed after message 3 but 0 arrived$/, "PROTOCOL_ERROR"],
-  ["a frame kind the receiver never gets", frame({ kind: Kind.Open, routeId: 2 }), /^unexpected frame kind 8 after the handshake$/, "PROTOCOL_ERROR"],
+  [
+    "a CLOSE with a wrong last seq",
+    frame({ kind: Kind.Close, routeId: 1, seq: 3 }),
+    /^route 1: closed after message 3 but 0 arrived$/,
+    "PROTOCOL_ERROR",
+  ],
+  [
+    "a frame kind the receiver never gets",
+    frame({ kind: Kind.Open, routeId: 2 }),
+    /^unexpected frame kind 8 after the handshake$/,
+    "PROTOCOL_ERROR",
+  ],
 ];
 
 for (const [what, bytes, reason, code] of afterCases) {

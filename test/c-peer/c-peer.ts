@@ -28,7 +28,10 @@ export class CPeer {
       this.wake?.();
     });
     this.exited = new Promise((resolve) => this.proc.on("exit", (code, signal) => resolve({ code, signal })));
-    this.exited.then(() => this.wake?.(), () => {});
+    this.exited.then(
+      () => this.wake?.(),
+      () => {},
+    );
   }
 
   /** The rest of the next line starting with `word` (lines before it are skipped). */
@@ -45,7 +48,7 @@ export class CPeer {
         const line = this.lines.shift()!;
         for (const word of words) {
           if (line === word) return { word, rest: "" };
-          if (line.startsWith(word + " ")) return { word, rest: line.slice(word.length + 1) };
+          if (line.startsWith(`${word} `)) return { word, rest: line.slice(word.length + 1) };
         }
       }
       if (this.proc.exitCode !== null || this.proc.signalCode !== null) {

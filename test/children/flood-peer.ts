@@ -55,7 +55,12 @@ function handlesMessage(seq: number, kind: HandleKind, count: number, streamCoun
     const port = ++serial;
     ports.push(port);
     writeHandleEntry(view, k * HANDLE_ENTRY_SIZE, {
-      kind, port: globalKey(node, port), typeLo: ANY.lo, typeHi: ANY.hi, streamCount, hold: kind === HandleKind.Sender ? port : 0,
+      kind,
+      port: globalKey(node, port),
+      typeLo: ANY.lo,
+      typeHi: ANY.hi,
+      streamCount,
+      hold: kind === HandleKind.Sender ? port : 0,
     });
   }
   tx.close();
@@ -74,7 +79,8 @@ socket.on("close", () => {
   for (let at = 0; at + HEADER_SIZE <= received.length; at++) {
     if (received.readUInt16LE(at + Off.kind) !== Kind.Error) continue;
     const len = received.readUInt32LE(at + Off.bodyLength);
-    if (len > 0 && len <= 1024 && at + HEADER_SIZE + len <= received.length) reason = received.subarray(at + HEADER_SIZE, at + HEADER_SIZE + len).toString();
+    if (len > 0 && len <= 1024 && at + HEADER_SIZE + len <= received.length)
+      reason = received.subarray(at + HEADER_SIZE, at + HEADER_SIZE + len).toString();
   }
   report("closed", { reason, sent });
 });

@@ -118,6 +118,7 @@ switch (mode) {
     // Proxies retired: nothing of the bounced receiver's streams is left here.
     report("left", { forwards: defaultRouter().forwards.size, forwarded: defaultRouter().stats.forwarded });
     process.exit(0);
+    break; // not reached: process.exit never returns
   }
   case "hold": {
     // The first message carries a sender (send COUNT numbers on it) or a receiver (just hold it).

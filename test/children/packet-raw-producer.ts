@@ -13,7 +13,7 @@ import { fillSample } from "../packet-stream/fixtures.js";
 import { report } from "../helpers/child.js";
 
 const { address, token } = parseName(process.env.DATA_NAME!);
-const type = splitTypeId(typeIdOf(DATA_PREFIX + "example.v1.Sample"));
+const type = splitTypeId(typeIdOf(`${DATA_PREFIX}example.v1.Sample`));
 const SIZE = SampleView.layout.size;
 
 function frame(kind: Kind, seq: number, body: Uint8Array, routeId = 1): Uint8Array {

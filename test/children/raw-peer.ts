@@ -29,8 +29,9 @@ function frame(kind: Kind, routeId: number, seq: number, body: Uint8Array, type 
 }
 
 // CHANNEL: the type the server's channel carries, if not what the mode implies.
-const channelType = process.env.CHANNEL
-  ?? (mode.startsWith("handle-") ? "protochan.any" : mode.startsWith("oneof-") ? "example.v1.Exchange" : "example.v1.Ping");
+const channelType =
+  process.env.CHANNEL ??
+  (mode.startsWith("handle-") ? "protochan.any" : mode.startsWith("oneof-") ? "example.v1.Exchange" : "example.v1.Ping");
 const hello = frame(
   Kind.Hello,
   0,
@@ -49,9 +50,10 @@ function handleFrame(entryKind: number, indices: number[]): Uint8Array {
 // A MESSAGE for an example.v1.Exchange channel whose oneof arm names handle `index`;
 // the table holds one end of `entryType`.
 function oneofFrame(arm: "reply" | "inbox", index: number, entryKind: number, entryType: string): Uint8Array {
-  const answers: Exchange["answers"] = arm === "reply"
-    ? { case: "reply", value: create(SenderHandleSchema, { index }) }
-    : { case: "inbox", value: create(ReceiverHandleSchema, { index }) };
+  const answers: Exchange["answers"] =
+    arm === "reply"
+      ? { case: "reply", value: create(SenderHandleSchema, { index }) }
+      : { case: "inbox", value: create(ReceiverHandleSchema, { index }) };
   const w = new ByteWriter(256);
   ExchangeCodec.encode(create(ExchangeSchema, { topic: "hostile", answers }), w);
   return withOneHandle("example.v1.Exchange", entryKind, entryType, w.take());
@@ -63,7 +65,12 @@ function withOneHandle(messageType: string, entryKind: number, entryType: string
   const view = new DataView(out.buffer);
   writeHeader(view, 0, Kind.Message, 1, body.length, 1, splitTypeId(typeIdOf(messageType)), 1);
   writeHandleEntry(view, HEADER_SIZE, {
-    kind: entryKind as 1, port: globalKey(new Uint8Array(16), 1), typeLo: type.lo, typeHi: type.hi, streamCount: 0, hold: 0,
+    kind: entryKind as 1,
+    port: globalKey(new Uint8Array(16), 1),
+    typeLo: type.lo,
+    typeHi: type.hi,
+    streamCount: 0,
+    hold: 0,
   });
   out.set(body, HEADER_SIZE + HANDLE_ENTRY_SIZE);
   return out;
@@ -99,7 +106,7 @@ const violations: Record<string, () => Uint8Array> = {
   "unknown-kind": () => frame(200 as Kind, 0, 0, new Uint8Array(0)),
   "bad-protobuf": () => message(new Uint8Array([0x08, 0xff, 0xff])), // a varint cut short
   "bad-call": () => message(msgpack({ method: 5, reply: "not a sender" })),
-  "truncated": () => message(pingBody).subarray(0, HEADER_SIZE + 1),
+  truncated: () => message(pingBody).subarray(0, HEADER_SIZE + 1),
 };
 
 const socket = createConnection({ path: address.slice("unix:".length) });
@@ -108,7 +115,11 @@ let handedOff = false;
 socket.on("data", (d) => {
   received = Buffer.concat([received, d]);
   // After WELCOME: a HANDOFF on the bootstrap route, to the server (here) or to a process that is not on the path.
-  if ((mode === "handoff-here" || mode === "handoff-elsewhere") && !handedOff && received.length >= HEADER_SIZE + received.readUInt32LE(Off.bodyLength)) {
+  if (
+    (mode === "handoff-here" || mode === "handoff-elsewhere") &&
+    !handedOff &&
+    received.length >= HEADER_SIZE + received.readUInt32LE(Off.bodyLength)
+  ) {
     handedOff = true;
     const server = decodeWelcome(received.subarray(HEADER_SIZE, HEADER_SIZE + received.readUInt32LE(Off.bodyLength))).node;
     const target = mode === "handoff-here" ? server : new Uint8Array(16).fill(7);

@@ -1,15 +1,14 @@
 // Child: connects to the parent's one-shot server (PROTOCHAN_NAME) and sends
 // Pings in the way MODE says, reporting progress as JSON lines.
 import { create } from "@bufbuild/protobuf";
-import { AnyChannel, channel, connect, HandshakeError, type Sender } from "protochan";
+import { AnyChannel, channel, connect, type HandshakeError, type Sender } from "protochan";
 import { PingChannel } from "../../generated/example/v1/example_chan.js";
 import { PingSchema, type Ping } from "../../generated/example/v1/example_pb.js";
 import { report } from "../helpers/child.js";
 
 const name = process.env.PROTOCHAN_NAME!;
 const mode = process.env.MODE!;
-const ping = (seq: number, text = "", payload = new Uint8Array(0)): Ping =>
-  create(PingSchema, { seq: BigInt(seq), text, payload });
+const ping = (seq: number, text = "", payload = new Uint8Array(0)): Ping => create(PingSchema, { seq: BigInt(seq), text, payload });
 
 async function sendAll(tx: Sender<Ping>, values: Iterable<Ping>): Promise<void> {
   for (const v of values) if (!tx.send(v)) await tx.ready();
@@ -23,7 +22,10 @@ switch (mode) {
   case "count": {
     const tx = await connect(PingChannel, name);
     const n = Number(process.env.COUNT);
-    await sendAll(tx, [...range(1, n)].map((i) => ping(i)));
+    await sendAll(
+      tx,
+      [...range(1, n)].map((i) => ping(i)),
+    );
     tx.close();
     break;
   }

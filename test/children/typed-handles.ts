@@ -3,7 +3,12 @@
 // for an Exchange, uses whichever end its `answers` oneof holds.
 import { create } from "@bufbuild/protobuf";
 import { OneShotServer } from "protochan";
-import { ExchangeChannel, QuestionChannel, SubscriptionChannel, type ExchangeWithHandles } from "../../generated/example/v1/requests_chan.js";
+import {
+  ExchangeChannel,
+  QuestionChannel,
+  SubscriptionChannel,
+  type ExchangeWithHandles,
+} from "../../generated/example/v1/requests_chan.js";
 import { AnswerSchema } from "../../generated/example/v1/requests_pb.js";
 import { report } from "../helpers/child.js";
 

@@ -33,8 +33,11 @@ function project(parent: string, name: string, fixture: string): string {
 
 async function protochan(cwd: string, args: readonly string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath, ["--conditions=source", "--import", tsx, main, ...args], { cwd, timeout: 60_000, encoding: "utf8" });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ["--conditions=source", "--import", tsx, main, ...args], {
+      cwd,
+      timeout: 60_000,
+      encoding: "utf8",
+    });
     return { status: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: unknown; stdout?: string; stderr?: string; message: string };
@@ -59,8 +62,14 @@ function assertViolations(stdout: string, expected: Expected): void {
 const FILE = "proto/shop/v1/shop.proto";
 
 const CASES: readonly { fixture: string; expected: Expected }[] = [
-  { fixture: "field-retyped", expected: [[`${FILE}:31:3`, /^Field "2" with name "quantity" on message "Order" changed type from "int64" to "string"/]] },
-  { fixture: "field-number-reused", expected: [[`${FILE}:27:1`, /^Previously present reserved range "\[3\]" on message "Order" is missing values: \[3\] were removed\.$/]] },
+  {
+    fixture: "field-retyped",
+    expected: [[`${FILE}:31:3`, /^Field "2" with name "quantity" on message "Order" changed type from "int64" to "string"/]],
+  },
+  {
+    fixture: "field-number-reused",
+    expected: [[`${FILE}:27:1`, /^Previously present reserved range "\[3\]" on message "Order" is missing values: \[3\] were removed\.$/]],
+  },
   {
     fixture: "c-member-reordered",
     expected: [
@@ -70,18 +79,27 @@ const CASES: readonly { fixture: string; expected: Expected }[] = [
   },
   {
     fixture: "c-grown-without-bump",
-    expected: [[`${FILE}:8:1`, /^shop\.v1\.Tick: its size changed from 32 to 40 bytes but \(protochan\.v1\.message\)\.layout_version is still 1; bump it to 2$/]],
+    expected: [
+      [
+        `${FILE}:8:1`,
+        /^shop\.v1\.Tick: its size changed from 32 to 40 bytes but \(protochan\.v1\.message\)\.layout_version is still 1; bump it to 2$/,
+      ],
+    ],
   },
   {
     // Venue appended a member with its own bump, but Tick embeds it by value: Tick's member changed size.
     fixture: "c-nested-grown",
-    expected: [[`${FILE}:15:3`, /^shop\.v1\.Tick: C member venue changed size from shop_v1_Venue \(12 bytes\) to shop_v1_Venue \(16 bytes\)/]],
+    expected: [
+      [`${FILE}:15:3`, /^shop\.v1\.Tick: C member venue changed size from shop_v1_Venue \(12 bytes\) to shop_v1_Venue \(16 bytes\)/],
+    ],
   },
   { fixture: "optional-field-added", expected: [] },
   { fixture: "c-appended-with-bump", expected: [] },
 ];
 
-test("protochan breaking against a directory: each change caught at its location, compatible ones accepted", { timeout: 120_000 }, async (t) => {
+test("protochan breaking against a directory: each change caught at its location, compatible ones accepted", {
+  timeout: 120_000,
+}, async (t) => {
   const work = mkdtempSync(join(tmpdir(), "breaking-"));
   t.after(() => rmSync(work, { recursive: true, force: true }));
   const baseline = project(work, "baseline", "baseline");
@@ -96,7 +114,9 @@ test("protochan breaking against a directory: each change caught at its location
   }
 });
 
-test("protochan breaking against a git ref: the old tree comes from git, protochan's schemas from the package", { timeout: 60_000 }, async (t) => {
+test("protochan breaking against a git ref: the old tree comes from git, protochan's schemas from the package", {
+  timeout: 60_000,
+}, async (t) => {
   const work = mkdtempSync(join(tmpdir(), "breaking-git-"));
   t.after(() => rmSync(work, { recursive: true, force: true }));
   const dir = project(work, "repo", "baseline");

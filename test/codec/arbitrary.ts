@@ -60,7 +60,9 @@ function unknownArb(message: DescMessage): fc.Arbitrary<UnknownField[]> {
     fc.tuple(no, uint64).map(([n, v]) => ({ no: n, wireType: WireType.Varint, data: new BinaryWriter().uint64(v).finish() })),
     fc.tuple(no, fc.uint8Array({ minLength: 8, maxLength: 8 })).map(([n, data]) => ({ no: n, wireType: WireType.Bit64, data })),
     fc.tuple(no, fc.uint8Array({ minLength: 4, maxLength: 4 })).map(([n, data]) => ({ no: n, wireType: WireType.Bit32, data })),
-    fc.tuple(no, fc.uint8Array({ maxLength: 30 })).map(([n, v]) => ({ no: n, wireType: WireType.LengthDelimited, data: new BinaryWriter().bytes(v).finish() })),
+    fc
+      .tuple(no, fc.uint8Array({ maxLength: 30 }))
+      .map(([n, v]) => ({ no: n, wireType: WireType.LengthDelimited, data: new BinaryWriter().bytes(v).finish() })),
   );
   return fc.array(field, { maxLength: 3 });
 }
@@ -82,15 +84,13 @@ export function messageArb(desc: DescMessage, depth = 2): fc.Arbitrary<Message> 
         parts[field.localName] = fc.array(valueArb(field, depth), { maxLength: depth > 0 ? 30 : 3 });
         break;
       case "map":
-        parts[field.localName] = fc.array(fc.tuple(mapKeyArb(field.mapKey), valueArb(field, depth)), { maxLength: 4 }).map(
-          (entries) => {
-            const record: Record<string, unknown> = {};
-            for (const [k, v] of entries) {
-              Object.defineProperty(record, k, { value: v, enumerable: true, writable: true, configurable: true });
-            }
-            return record;
-          },
-        );
+        parts[field.localName] = fc.array(fc.tuple(mapKeyArb(field.mapKey), valueArb(field, depth)), { maxLength: 4 }).map((entries) => {
+          const record: Record<string, unknown> = {};
+          for (const [k, v] of entries) {
+            Object.defineProperty(record, k, { value: v, enumerable: true, writable: true, configurable: true });
+          }
+          return record;
+        });
         break;
       case "message":
         parts[field.localName] = depth > 0 ? fc.option(valueArb(field, depth), { nil: undefined }) : fc.constant(undefined);
@@ -108,7 +108,11 @@ export function messageArb(desc: DescMessage, depth = 2): fc.Arbitrary<Message> 
 
 function mapKeyArb(type: ScalarType): fc.Arbitrary<string> {
   if (type === ScalarType.STRING) {
-    return fc.oneof(fc.string({ maxLength: 8 }), fc.string({ unit: "grapheme", maxLength: 20 }), fc.constantFrom("__proto__", "constructor", ""));
+    return fc.oneof(
+      fc.string({ maxLength: 8 }),
+      fc.string({ unit: "grapheme", maxLength: 20 }),
+      fc.constantFrom("__proto__", "constructor", ""),
+    );
   }
   return scalarArb(type).map((k) => String(k));
 }

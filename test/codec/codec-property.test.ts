@@ -26,7 +26,7 @@ function pairs(pb: Record<string, unknown>, codecs: Record<string, unknown>): Pa
   const out: Pair[] = [];
   for (const [name, value] of Object.entries(pb)) {
     if (!name.endsWith("Schema") || (value as { kind?: string }).kind !== "message") continue;
-    const codec = codecs[name.slice(0, -"Schema".length) + "Codec"];
+    const codec = codecs[`${name.slice(0, -"Schema".length)}Codec`];
     assert.ok(codec, `no codec for ${name}`);
     out.push({ schema: value as DescMessage, codec: codec as MessageCodec<Message> });
   }
@@ -53,8 +53,7 @@ function encode(codec: MessageCodec<Message>, message: Message): Uint8Array {
  */
 function assertSameMessage(schema: DescMessage, ours: Message, bytes: Uint8Array): void {
   const theirs = fromBinary(schema, bytes);
-  assert.equal(equals(schema, ours, theirs), equals(schema, fromBinary(schema, bytes), theirs),
-    `equals() differs for ${schema.typeName}`);
+  assert.equal(equals(schema, ours, theirs), equals(schema, fromBinary(schema, bytes), theirs), `equals() differs for ${schema.typeName}`);
   assert.deepStrictEqual(ours, theirs);
 }
 
@@ -103,23 +102,27 @@ for (const pair of all) {
   });
 
   test(`${schema.typeName}: random bytes decode like fromBinary or throw DecodeError`, () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => decodesLikeReflective(pair, bytes)), {
-      numRuns: NUM_RUNS,
-    });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => decodesLikeReflective(pair, bytes)),
+      {
+        numRuns: NUM_RUNS,
+      },
+    );
   });
 
   test(`${schema.typeName}: truncated and corrupted encodings decode like fromBinary or throw`, () => {
-    const corrupted = fc
-      .tuple(messageArb(schema, 1), fc.nat(), fc.nat(255), fc.boolean())
-      .map(([message, at, byte, truncate]) => {
-        const bytes = toBinary(schema, message);
-        if (bytes.length === 0) return bytes;
-        const i = at % bytes.length;
-        if (truncate) return bytes.subarray(0, i);
-        const copy = bytes.slice();
-        copy[i] = byte;
-        return copy;
-      });
-    fc.assert(fc.property(corrupted, (bytes) => decodesLikeReflective(pair, bytes)), { numRuns: NUM_RUNS });
+    const corrupted = fc.tuple(messageArb(schema, 1), fc.nat(), fc.nat(255), fc.boolean()).map(([message, at, byte, truncate]) => {
+      const bytes = toBinary(schema, message);
+      if (bytes.length === 0) return bytes;
+      const i = at % bytes.length;
+      if (truncate) return bytes.subarray(0, i);
+      const copy = bytes.slice();
+      copy[i] = byte;
+      return copy;
+    });
+    fc.assert(
+      fc.property(corrupted, (bytes) => decodesLikeReflective(pair, bytes)),
+      { numRuns: NUM_RUNS },
+    );
   });
 }

@@ -25,7 +25,9 @@ test("npm run generate would not change generated/", { timeout: 120_000 }, () =>
       const template = original.replaceAll("out: generated", `out: ${out}`).replace(/^#.*\n/gm, ""); // buf reads a template string only without leading comments
       assert.notEqual(template, original, `${file} has no 'out: generated'`);
       execFileSync(join(root, "node_modules/.bin/buf"), ["generate", "--template", template], {
-        cwd: root, stdio: "pipe", env: { ...process.env, PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH ?? ""}` },
+        cwd: root,
+        stdio: "pipe",
+        env: { ...process.env, PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH ?? ""}` },
       });
     }
     const fresh = listFiles(out);

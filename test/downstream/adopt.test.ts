@@ -28,7 +28,9 @@ function sh(cmd: string, args: readonly string[], cwd: string, timeoutMs = 180_0
 }
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
 }
 
 test("a user's own project installs the packed packages, generates and runs with plain node", { timeout: 600_000 }, async (t) => {
@@ -44,12 +46,20 @@ test("a user's own project installs the packed packages, generates and runs with
     sh("npm", ["pack", "--pack-destination", packs], join(root, "codegen"));
     assert.deepEqual(readdirSync(packs).sort(), ["protoc-gen-protochan-0.1.0.tgz", "protochan-0.1.0.tgz"]);
     // The runtime ships what users run and link, nothing of this repository's own tests, benches or examples.
-    const files = sh("tar", ["tzf", join(packs, "protochan-0.1.0.tgz")], packs).stdout.trim().split("\n");
+    const files = sh("tar", ["tzf", join(packs, "protochan-0.1.0.tgz")], packs)
+      .stdout.trim()
+      .split("\n");
     const stray = files.filter((f) => /^package\/(test|bench|examples|schema\/example|c\/fuzz|c\/build|codegen)\//.test(f));
     assert.deepEqual(stray, []);
-    for (const f of ["package/dist/src/index.js", "package/dist/src/codegenv1.d.ts", "package/dist/src/cli/main.js",
-      "package/c/include/protochan/protochan.h", "package/schema/protochan/v1/options.proto", "package/generated/protochan/v1/wire.h",
-      "package/dist/generated/protochan/v1/handles_pb.js"]) {
+    for (const f of [
+      "package/dist/src/index.js",
+      "package/dist/src/codegenv1.d.ts",
+      "package/dist/src/cli/main.js",
+      "package/c/include/protochan/protochan.h",
+      "package/schema/protochan/v1/options.proto",
+      "package/generated/protochan/v1/wire.h",
+      "package/dist/generated/protochan/v1/handles_pb.js",
+    ]) {
       assert.ok(files.includes(f), `${f} is not in the package`);
     }
     const plugin = sh("tar", ["tzf", join(packs, "protoc-gen-protochan-0.1.0.tgz")], packs).stdout;
@@ -61,8 +71,20 @@ test("a user's own project installs the packed packages, generates and runs with
     cpSync(join(root, "test", "downstream", "project", "tsconfig.json"), join(project, "tsconfig.json"));
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "shop", private: true, type: "module" }, null, 2));
     sh("npm", ["install", "--prefer-offline", join(packs, "protochan-0.1.0.tgz"), pin("@bufbuild/protobuf")], project);
-    sh("npm", ["install", "--prefer-offline", "-D", join(packs, "protoc-gen-protochan-0.1.0.tgz"),
-      pin("@bufbuild/buf"), pin("@bufbuild/protoc-gen-es"), pin("typescript"), pin("@types/node")], project);
+    sh(
+      "npm",
+      [
+        "install",
+        "--prefer-offline",
+        "-D",
+        join(packs, "protoc-gen-protochan-0.1.0.tgz"),
+        pin("@bufbuild/buf"),
+        pin("@bufbuild/protoc-gen-es"),
+        pin("typescript"),
+        pin("@types/node"),
+      ],
+      project,
+    );
   });
 
   await t.test("protochan init writes the buf configuration and an example, and keeps what exists", () => {
@@ -82,10 +104,16 @@ test("a user's own project installs the packed packages, generates and runs with
     cpSync(join(root, "test", "downstream", "project", "proto"), join(project, "proto"), { recursive: true });
     for (const dir of ["src", "c"]) cpSync(join(root, "test", "downstream", "project", dir), join(project, dir), { recursive: true });
     sh("npx", ["buf", "generate"], project);
-    const generated = filesUnder(join(project, "src", "gen")).map((f) => f.slice(project.length + 1)).sort();
+    const generated = filesUnder(join(project, "src", "gen"))
+      .map((f) => f.slice(project.length + 1))
+      .sort();
     assert.deepEqual(generated, [
-      "src/gen/shop/v1/shop.h", "src/gen/shop/v1/shop_chan.ts", "src/gen/shop/v1/shop_codec.ts",
-      "src/gen/shop/v1/shop_packet.ts", "src/gen/shop/v1/shop_pb.ts", "src/gen/shop/v1/shop_rpc.ts",
+      "src/gen/shop/v1/shop.h",
+      "src/gen/shop/v1/shop_chan.ts",
+      "src/gen/shop/v1/shop_codec.ts",
+      "src/gen/shop/v1/shop_packet.ts",
+      "src/gen/shop/v1/shop_pb.ts",
+      "src/gen/shop/v1/shop_rpc.ts",
     ]);
     const pb = readFileSync(join(project, "src", "gen", "shop", "v1", "shop_pb.ts"), "utf8");
     assert.match(pb, /from "protochan\/protochan\/v1\/handles_pb\.js"/);
@@ -97,7 +125,13 @@ test("a user's own project installs the packed packages, generates and runs with
 
   await t.test("a parent and a child exchange messages, a sender travelling inside one", () => {
     const out = sh(process.execPath, [join(project, "dist", "parent.js")], project, 60_000).stdout;
-    for (const line of ["update 1: 3 x widget received", "update 2: 3 x widget packed", "update 3: 3 x widget shipped", "child: done", "child exited with 0"]) {
+    for (const line of [
+      "update 1: 3 x widget received",
+      "update 2: 3 x widget packed",
+      "update 3: 3 x widget shipped",
+      "child: done",
+      "child exited with 0",
+    ]) {
       assert.ok(out.includes(line), `no "${line}" in:\n${out}`);
     }
   });

@@ -16,12 +16,17 @@ const doc = readFileSync(join(root, "docs/errors.md"), "utf8");
 
 /** The rows of the table under `## heading`: its cells, backticks kept. */
 function tableRows(heading: string): string[][] {
-  const section = doc.split(/^## /m).find((s) => s.startsWith(heading + "\n"));
+  const section = doc.split(/^## /m).find((s) => s.startsWith(`${heading}\n`));
   assert.ok(section, `docs/errors.md has a "## ${heading}" section`);
   return section
     .split("\n")
     .filter((l) => l.startsWith("| `"))
-    .map((l) => l.split("|").slice(1, -1).map((c) => c.trim()));
+    .map((l) =>
+      l
+        .split("|")
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
 }
 
 const ticked = (cell: string) => /`([^`]+)`/.exec(cell)?.[1];
@@ -33,7 +38,10 @@ function sourceFiles(dir: string): string[] {
 }
 
 test("docs/errors.md has one row per ErrorCode, in the union's order", () => {
-  assert.deepEqual(tableRows("Codes").map((r) => ticked(r[0]!)), [...ERROR_CODES]);
+  assert.deepEqual(
+    tableRows("Codes").map((r) => ticked(r[0]!)),
+    [...ERROR_CODES],
+  );
 });
 
 test("each documented class is exported, is a ProtochanError and has the code of its row", () => {
@@ -75,7 +83,11 @@ test("no code string in src/ is outside ErrorCode, and every code has a class", 
       }
     }
   }
-  assert.deepEqual(codes.filter((c) => !used.has(c)), [], "codes no class uses");
+  assert.deepEqual(
+    codes.filter((c) => !used.has(c)),
+    [],
+    "codes no class uses",
+  );
 });
 
 test("src/ throws no bare Error, TypeError or RangeError", () => {
@@ -87,7 +99,10 @@ test("src/ throws no bare Error, TypeError or RangeError", () => {
 });
 
 test("docs/errors.md lists every RpcCode, in order; an unknown code reads as unknown", () => {
-  assert.deepEqual(tableRows("RPC codes").map((r) => ticked(r[0]!)), [...RPC_CODES]);
+  assert.deepEqual(
+    tableRows("RPC codes").map((r) => ticked(r[0]!)),
+    [...RPC_CODES],
+  );
   for (const c of RPC_CODES) assert.equal(rpcCodeOf(c), c);
   assert.equal(rpcCodeOf("I_AM_A_TEAPOT"), "unknown");
   assert.equal(rpcCodeOf(undefined), "unknown");

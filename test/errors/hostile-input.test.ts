@@ -20,7 +20,15 @@ import { controlChannel, dataChannel } from "../../src/packet-stream/channels.js
 import { PacketFormat } from "../../src/packet-stream/format.js";
 import { packetBatchCodec, packetCodec } from "../../src/packet/codec.js";
 import type { PacketViewBase, PacketViewClass } from "../../src/packet/view.js";
-import { decodeHandoff, decodeNodeAddress, decodeOpen, HANDOFF_SIZE, NODE_ADDRESS_SIZE, OPEN_SIZE, readHandleEntry } from "../../src/routing/bodies.js";
+import {
+  decodeHandoff,
+  decodeNodeAddress,
+  decodeOpen,
+  HANDOFF_SIZE,
+  NODE_ADDRESS_SIZE,
+  OPEN_SIZE,
+  readHandleEntry,
+} from "../../src/routing/bodies.js";
 import { decodeHello, decodeWelcome, HELLO_SIZE, WELCOME_SIZE } from "../../src/bootstrap/handshake.js";
 import { AllTypesCodec } from "../../generated/example/v1/all_types_codec.js";
 import { AllTypesSchema } from "../../generated/example/v1/all_types_pb.js";
@@ -48,12 +56,19 @@ const bytes = (maxLength = 300) => fc.uint8Array({ maxLength });
 /** Random bytes, or a valid body of `size` bytes with a few bytes overwritten, or one cut short / padded. */
 function nearly(size: number): fc.Arbitrary<Uint8Array> {
   const mutated = fc
-    .tuple(fc.uint8Array({ minLength: size, maxLength: size }), fc.array(fc.tuple(fc.nat(size - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }))
+    .tuple(
+      fc.uint8Array({ minLength: size, maxLength: size }),
+      fc.array(fc.tuple(fc.nat(size - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+    )
     .map(([b, edits]) => {
       for (const [at, v] of edits) b[at] = v;
       return b;
     });
-  return fc.oneof(bytes(size * 2), mutated, fc.nat(size + 8).map((n) => new Uint8Array(n)));
+  return fc.oneof(
+    bytes(size * 2),
+    mutated,
+    fc.nat(size + 8).map((n) => new Uint8Array(n)),
+  );
 }
 
 test("frame parser: random streams, and frames with random header fields split at random points", () => {
@@ -78,7 +93,11 @@ test("frame parser: random streams, and frames with random header fields split a
       out.set(h.rest, HEADER_SIZE);
       return out;
     });
-  const stream = fc.oneof(bytes(500), header, fc.array(header, { maxLength: 4 }).map((hs) => Buffer.concat(hs)));
+  const stream = fc.oneof(
+    bytes(500),
+    header,
+    fc.array(header, { maxLength: 4 }).map((hs) => Buffer.concat(hs)),
+  );
   fc.assert(
     fc.property(stream, fc.array(fc.nat(600), { maxLength: 4 }), (input, cuts) => {
       const parser = new FrameParser(limits, () => {});
@@ -105,7 +124,10 @@ test("protobuf codecs, generated and reflective: random bytes decode or throw on
     ["Legacy (proto2, reflective)", LegacyCodec as Codec<unknown>],
   ];
   for (const [, codec] of decoders) {
-    fc.assert(fc.property(bytes(), (b) => onlyOurs(() => void codec.decode(b))), RUNS);
+    fc.assert(
+      fc.property(bytes(), (b) => onlyOurs(() => void codec.decode(b))),
+      RUNS,
+    );
   }
 });
 
@@ -122,7 +144,10 @@ test("msgpack and the RPC envelopes: random bodies and well-formed msgpack of th
   });
   const input = fc.oneof(bytes(), packed);
   for (const codec of [msgpackCodec, CallChannel.codec, ReplyChannel.codec] as Codec<unknown>[]) {
-    fc.assert(fc.property(input, (b) => onlyOurs(() => void codec.decode(b))), RUNS);
+    fc.assert(
+      fc.property(input, (b) => onlyOurs(() => void codec.decode(b))),
+      RUNS,
+    );
   }
 });
 
@@ -134,25 +159,35 @@ function readAll(p: PacketViewBase): void {
 test("packet views, batches and packet-stream bodies: corrupt lengths, cases and sizes", () => {
   for (const type of [SampleView, MailboxView] as PacketViewClass<PacketViewBase>[]) {
     const size = type.layout.size;
-    fc.assert(fc.property(nearly(size), (b) => onlyOurs(() => readAll(packetCodec(type).decode(b)))), RUNS);
     fc.assert(
-      fc.property(nearly(size * 2), (b) => onlyOurs(() => {
-        for (const p of packetBatchCodec(type).decode(b)) readAll(p);
-      })),
+      fc.property(nearly(size), (b) => onlyOurs(() => readAll(packetCodec(type).decode(b)))),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(nearly(size * 2), (b) =>
+        onlyOurs(() => {
+          for (const p of packetBatchCodec(type).decode(b)) readAll(p);
+        }),
+      ),
       RUNS,
     );
     for (const layout of ["fixed", "auto"] as const) {
       const data = dataChannel(new PacketFormat(type, layout)).codec;
       fc.assert(
-        fc.property(nearly(16 + 8 + size), (b) => onlyOurs(() => {
-          const m = data.decode(b);
-          if (m.kind === "batch") for (const p of m.batch) readAll(p);
-        })),
+        fc.property(nearly(16 + 8 + size), (b) =>
+          onlyOurs(() => {
+            const m = data.decode(b);
+            if (m.kind === "batch") for (const p of m.batch) readAll(p);
+          }),
+        ),
         RUNS,
       );
     }
   }
-  fc.assert(fc.property(nearly(40), (b) => onlyOurs(() => void controlChannel("x").codec.decode(b))), RUNS);
+  fc.assert(
+    fc.property(nearly(40), (b) => onlyOurs(() => void controlChannel("x").codec.decode(b))),
+    RUNS,
+  );
 });
 
 test("fixed control bodies: HELLO, WELCOME, OPEN, HANDOFF, NODE_INFO and handle-table entries", () => {
@@ -166,6 +201,9 @@ test("fixed control bodies: HELLO, WELCOME, OPEN, HANDOFF, NODE_INFO and handle-
     [fc.uint8Array({ minLength: HANDLE_ENTRY_SIZE, maxLength: HANDLE_ENTRY_SIZE }), (b) => readHandleEntry(b, 0)],
   ];
   for (const [input, decode] of bodies) {
-    fc.assert(fc.property(input, (b) => onlyOurs(() => void decode(b))), RUNS);
+    fc.assert(
+      fc.property(input, (b) => onlyOurs(() => void decode(b))),
+      RUNS,
+    );
   }
 });

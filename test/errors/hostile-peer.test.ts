@@ -51,10 +51,7 @@ for (const [mode, spec, channel] of cases) {
     // A refused handshake is a "rejected" event (accept() goes on waiting); a later violation fails accept().
     const seen = await new Promise<unknown>((resolve) => {
       server.once("rejected", resolve);
-      server.accept({ timeoutMs: 20_000 }).then(
-        (got) => resolve(new Error(`accepted ${inspect(got.first)}`)),
-        resolve,
-      );
+      server.accept({ timeoutMs: 20_000 }).then((got) => resolve(new Error(`accepted ${inspect(got.first)}`)), resolve);
     });
     const { ours, original } = causes(seen);
     assert.ok(ours.length > 0, `not a ProtochanError: ${inspect(seen)}`);

@@ -15,7 +15,7 @@ import {
   HandshakeError,
   ListenFailedError,
   OneShotServer,
-  ProtochanError,
+  type ProtochanError,
   Server,
   connect,
 } from "protochan";
@@ -92,7 +92,7 @@ test("listening on an address in use: LISTEN_FAILED with the system error as cau
   await new Promise((resolve) => taken.close(resolve));
 });
 
-test("an address with a \"#\" is refused when listening: in a name, \"#\" starts the token", T, async () => {
+test('an address with a "#" is refused when listening: in a name, "#" starts the token', T, async () => {
   const dir = await mkdtemp(join(tmpdir(), "protochan-hash-"));
   const err = await Server.create(PingChannel, { address: `unix:${join(dir, "a#b")}` }).catch((e: unknown) => e);
   assert.ok(err instanceof AddressError, inspect(err));

@@ -13,8 +13,19 @@ import { Level } from "../../generated/example/v1/example_pb.js";
 import { HANDLE_NONE } from "protochan";
 
 const lib = join(buildDir("ffi"), "libsamples.so");
-compile("cc", ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1", "-shared", "-fPIC",
-  join(root, "test", "ffi", "samples.c"), "-o", lib]);
+compile("cc", [
+  "-std=c11",
+  "-Wall",
+  "-Wextra",
+  "-Werror",
+  "-pedantic",
+  "-O1",
+  "-shared",
+  "-fPIC",
+  join(root, "test", "ffi", "samples.c"),
+  "-o",
+  lib,
+]);
 const so = koffi.load(lib);
 
 const checks = {
@@ -45,9 +56,23 @@ test("C fills a struct in TypeScript memory and the view reads it", () => {
   const s = SampleView.create();
   fill(s.bytes);
   assert.deepEqual(s.toObject(), {
-    id: 7n, valid: true, offset: -128, channel: 513, priority: Priority.LOW, level: Level.INFO, temperature: -40,
-    delta: 99, name: "C99", mac: new Uint8Array([1, 2, 3, 4, 5, 6]), readings: [-1, 65536], weights: [1, 2, 4],
-    position: { x: 0.5, y: 0.75 }, path: [{ x: -1, y: -2 }], shape: { case: "code", value: 0xc0de },
-    battery: 12, acks: HANDLE_NONE, timestampNs: -(2n ** 63n),
+    id: 7n,
+    valid: true,
+    offset: -128,
+    channel: 513,
+    priority: Priority.LOW,
+    level: Level.INFO,
+    temperature: -40,
+    delta: 99,
+    name: "C99",
+    mac: new Uint8Array([1, 2, 3, 4, 5, 6]),
+    readings: [-1, 65536],
+    weights: [1, 2, 4],
+    position: { x: 0.5, y: 0.75 },
+    path: [{ x: -1, y: -2 }],
+    shape: { case: "code", value: 0xc0de },
+    battery: 12,
+    acks: HANDLE_NONE,
+    timestampNs: -(2n ** 63n),
   });
 });

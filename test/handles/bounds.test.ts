@@ -74,7 +74,12 @@ test("1,000,000 receiver handles from a peer ignoring flow control: refused at t
 });
 
 test("40 routes each filled to its window: refused at maxConnectionBytes, not at 40 windows", T, async () => {
-  const r = await flood({ MODE: "fill", ROUTES: "40", FILL: String(900 * 1024) }, { window: MiB, maxConnectionBytes: 16 * MiB }, true, true);
+  const r = await flood(
+    { MODE: "fill", ROUTES: "40", FILL: String(900 * 1024) },
+    { window: MiB, maxConnectionBytes: 16 * MiB },
+    true,
+    true,
+  );
   const cause = assertLimit(r.err, "maxConnectionBytes");
   assert.match(cause.message, /maxConnectionBytes is 16777216/);
   assert.ok(r.grown < 64 * MiB, `RSS grew by ${(r.grown / MiB).toFixed(1)} MiB`);
@@ -107,7 +112,10 @@ test("a sender that ignores false from send() hits a bound: ResourceLimitError, 
   // Never held (untyped messages may carry handles): one window past the window, about 126.
   const [anyTx, anyRx] = channel(AnyChannel, { window: 64 * 1024 });
   const past = sendUntilRefused(anyTx, "x".repeat(1000));
-  for (const [{ sent, err }, min, max] of [[held, 1_000, 1_200], [past, 100, 140]] as const) {
+  for (const [{ sent, err }, min, max] of [
+    [held, 1_000, 1_200],
+    [past, 100, 140],
+  ] as const) {
     assert.ok(err instanceof ResourceLimitError, String(err));
     assert.equal(err.limit, "window");
     assert.match(err.message, /await ready\(\)/);

@@ -39,7 +39,10 @@ test("SIGKILL of the last sender's process: the receiver drains, then Disconnect
   const err = await (async () => {
     for (;;) got.push(await rx.recv({ timeoutMs: 5_000 }));
   })().catch((e: unknown) => e);
-  assert.deepEqual(got, Array.from({ length: 100 }, (_, i) => i + 1));
+  assert.deepEqual(
+    got,
+    Array.from({ length: 100 }, (_, i) => i + 1),
+  );
   assert.ok(err instanceof DisconnectedError, String(err));
   assert.equal(err.reason, "connection-lost");
 });
@@ -101,7 +104,10 @@ for (const [mode, message] of [
   });
 }
 
-for (const [mode, reason] of [["handoff-here", "connection-lost"], ["handoff-elsewhere", "protocol-error"]] as const) {
+for (const [mode, reason] of [
+  ["handoff-here", "connection-lost"],
+  ["handoff-elsewhere", "protocol-error"],
+] as const) {
   test(`a peer that hands its bootstrap stream off (${mode}): the receiver ends with ${reason}, no port is left`, T, async () => {
     const ports = defaultRouter().ports.size;
     const { server, name } = await OneShotServer.create(AnyChannel);

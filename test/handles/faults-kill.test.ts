@@ -54,7 +54,9 @@ async function killedTrial(sink: Sink, b: Child, toB: Sender<unknown>, trial: nu
   return pump.gone === undefined ? "bypassed" : "lost";
 }
 
-test(`a proxy killed mid-move, ${TRIALS} times: the A–C connection survives, broken streams end with connection-lost after a prefix`, { timeout: 80_000 }, async (t) => {
+test(`a proxy killed mid-move, ${TRIALS} times: the A–C connection survives, broken streams end with connection-lost after a prefix`, {
+  timeout: 80_000,
+}, async (t) => {
   const sinks = await Promise.all(Array.from({ length: LANES }, () => Sink.start()));
   const outcomes: string[] = [];
   await inLanes(LANES, TRIALS, async (lane, trial) => {
@@ -64,7 +66,10 @@ test(`a proxy killed mid-move, ${TRIALS} times: the A–C connection survives, b
   });
   t.diagnostic(`outcomes: ${outcomes.sort().join(" ")}`);
   // Killed before A's HANDOFF passed it, B always takes the stream down with it.
-  assert.ok(outcomes.filter((o) => o === "switch:lost").length === outcomes.filter((o) => o.startsWith("switch")).length, outcomes.join(" "));
+  assert.ok(
+    outcomes.filter((o) => o === "switch:lost").length === outcomes.filter((o) => o.startsWith("switch")).length,
+    outcomes.join(" "),
+  );
   for (const sink of sinks) {
     await sink.ping();
     sink.stop();

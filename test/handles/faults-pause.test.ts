@@ -5,7 +5,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { channel } from "protochan";
-import { Child } from "../helpers/child.js";
+import type { Child } from "../helpers/child.js";
 import { Pump, Sink, inLanes, killChildren, startProxy, switchedTo } from "./proxy-faults.js";
 
 const LANES = 4;
@@ -60,7 +60,9 @@ test("a proxy paused for 2 s, 20 times: every message once and in order, no conn
   });
   // B stopped before A's HANDOFF left A, so everything A sent after its switch waited at C.
   const held = paused.map((p) => p.held).sort((x, y) => x - y);
-  t.diagnostic(`held back at C: ${held[0]}..${held.at(-1)} messages; sender stopped by its window in ${paused.filter((p) => p.stopped).length}/20`);
+  t.diagnostic(
+    `held back at C: ${held[0]}..${held.at(-1)} messages; sender stopped by its window in ${paused.filter((p) => p.stopped).length}/20`,
+  );
   assert.ok(held.filter((n) => n > OLD_CAP).length >= 5, `too few trials held more than ${OLD_CAP} messages: ${held.join(", ")}`);
   for (const [lane, sink] of sinks.entries()) {
     await sink.ping();

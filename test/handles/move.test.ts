@@ -61,39 +61,43 @@ test("a receiver moved A→B→C mid-stream gets all messages once, in order; th
   toB.close();
 });
 
-test("a receiver that goes to B and comes back to A while C sends on a sender A passed on: every message once, in order, then disconnection", T, async () => {
-  const b = new Child("handles.ts", { MODE: "bounce" });
-  const c = new Child("handles.ts", { MODE: "hold", COUNT: "3000", THEN: "close" });
-  const [toB, toC] = await Promise.all([
-    b.next("listening").then((e) => connect(AnyChannel, e.name as string)),
-    c.next("listening").then((e) => connect(AnyChannel, e.name as string)),
-  ]);
-  const [tx, rx] = channel();
-  const [backTx, backRx] = channel();
-  for (let i = 1; i <= 1_000; i++) if (!tx.send(`a${i}`)) await tx.ready();
-  // In one turn: the receiver leaves for B, and a sender of it leaves for C. The clone's stream
-  // opens back through here while the receiver is away, and follows it back.
-  toB.send({ rx, back: backTx });
-  backTx.close();
-  toC.send({ tx });
-  const { rx: home } = (await backRx.recv({ timeoutMs: 20_000 })) as { rx: typeof rx };
-  await b.next("bounced");
-  for (let i = 1_001; i <= 2_000; i++) if (!tx.send(`a${i}`)) await tx.ready();
-  tx.close();
-  let fromA = 0;
-  let fromC = 0;
-  for await (const v of home) {
-    if (typeof v === "string") assert.equal(v, `a${++fromA}`, "A's stream out of order");
-    else assert.equal(v, ++fromC, "C's stream out of order");
-  }
-  // The loop ended on a clean disconnection: both streams closed and drained.
-  assert.deepEqual({ fromA, fromC }, { fromA: 2_000, fromC: 3_000 });
-  assert.equal((await c.next("holding")).what, "sender");
-  c.kill("SIGKILL");
-  b.tell("quit");
-  const left = await b.next("left");
-  assert.equal(left.forwards, 0, "B still proxies streams of the receiver that left it");
-  await b.succeeded();
-  toB.close();
-  toC.close();
-});
+test(
+  "a receiver that goes to B and comes back to A while C sends on a sender A passed on: every message once, in order, then disconnection",
+  T,
+  async () => {
+    const b = new Child("handles.ts", { MODE: "bounce" });
+    const c = new Child("handles.ts", { MODE: "hold", COUNT: "3000", THEN: "close" });
+    const [toB, toC] = await Promise.all([
+      b.next("listening").then((e) => connect(AnyChannel, e.name as string)),
+      c.next("listening").then((e) => connect(AnyChannel, e.name as string)),
+    ]);
+    const [tx, rx] = channel();
+    const [backTx, backRx] = channel();
+    for (let i = 1; i <= 1_000; i++) if (!tx.send(`a${i}`)) await tx.ready();
+    // In one turn: the receiver leaves for B, and a sender of it leaves for C. The clone's stream
+    // opens back through here while the receiver is away, and follows it back.
+    toB.send({ rx, back: backTx });
+    backTx.close();
+    toC.send({ tx });
+    const { rx: home } = (await backRx.recv({ timeoutMs: 20_000 })) as { rx: typeof rx };
+    await b.next("bounced");
+    for (let i = 1_001; i <= 2_000; i++) if (!tx.send(`a${i}`)) await tx.ready();
+    tx.close();
+    let fromA = 0;
+    let fromC = 0;
+    for await (const v of home) {
+      if (typeof v === "string") assert.equal(v, `a${++fromA}`, "A's stream out of order");
+      else assert.equal(v, ++fromC, "C's stream out of order");
+    }
+    // The loop ended on a clean disconnection: both streams closed and drained.
+    assert.deepEqual({ fromA, fromC }, { fromA: 2_000, fromC: 3_000 });
+    assert.equal((await c.next("holding")).what, "sender");
+    c.kill("SIGKILL");
+    b.tell("quit");
+    const left = await b.next("left");
+    assert.equal(left.forwards, 0, "B still proxies streams of the receiver that left it");
+    await b.succeeded();
+    toB.close();
+    toC.close();
+  },
+);

@@ -16,9 +16,11 @@ const answer = (text: string) => create(AnswerSchema, { text });
 
 test("ExchangeWithHandles types the oneof's handle arms as channel ends (checked with ts-morph)", { timeout: 60_000 }, () => {
   const root = fileURLToPath(new URL("../../", import.meta.url));
-  const project = new Project({ tsConfigFilePath: root + "tsconfig.json", skipAddingFilesFromTsConfig: true });
+  const project = new Project({ tsConfigFilePath: `${root}tsconfig.json`, skipAddingFilesFromTsConfig: true });
   // Compiled, never run. Every @ts-expect-error must be needed (TS2578 otherwise).
-  const use = project.createSourceFile(root + "test/handles/oneof-types.check.ts", `
+  const use = project.createSourceFile(
+    `${root}test/handles/oneof-types.check.ts`,
+    `
     import { create } from "@bufbuild/protobuf";
     import { channel, type Receiver, type Sender } from "protochan";
     import { AnswerChannel, ExchangeChannel, QuestionChannel, type ExchangeWithHandles } from "../../generated/example/v1/requests_chan.js";
@@ -53,16 +55,19 @@ test("ExchangeWithHandles types the oneof's handle arms as channel ends (checked
         case undefined: return m.answers.value satisfies undefined;
       }
     }
-  `);
+  `,
+  );
   project.resolveSourceFileDependencies();
-  const problems = use.getPreEmitDiagnostics().map((d) =>
-    `line ${d.getLineNumber()}: ${ts.flattenDiagnosticMessageText(d.compilerObject.messageText, " ")}`);
+  const problems = use
+    .getPreEmitDiagnostics()
+    .map((d) => `line ${d.getLineNumber()}: ${ts.flattenDiagnosticMessageText(d.compilerObject.messageText, " ")}`);
   assert.deepEqual(problems, []);
 
-  const chan = project.addSourceFileAtPath(root + "generated/example/v1/requests_chan.ts");
+  const chan = project.addSourceFileAtPath(`${root}generated/example/v1/requests_chan.ts`);
   const answers = chan.getTypeAliasOrThrow("ExchangeWithHandles").getType().getPropertyOrThrow("answers").getTypeAtLocation(chan);
-  const arms = answers.getUnionTypes().map((u) =>
-    ["case", "value"].map((p) => u.getPropertyOrThrow(p).getTypeAtLocation(chan).getText(chan)).join(": "));
+  const arms = answers
+    .getUnionTypes()
+    .map((u) => ["case", "value"].map((p) => u.getPropertyOrThrow(p).getTypeAtLocation(chan).getText(chan)).join(": "));
   assert.deepEqual(arms.sort(), ['"given": string', '"inbox": Receiver<Answer>', '"reply": Sender<Answer>', "undefined: undefined"]);
 });
 
@@ -124,7 +129,9 @@ test("across processes: the child answers on the sender arm and reads the moved 
   late.send(answer("from a clone"));
   late.close();
   assert.deepEqual(await child.next("inbox"), {
-    event: "inbox", topic: "feed", texts: ["queued before the move", "sent after the move", "from a clone"],
+    event: "inbox",
+    topic: "feed",
+    texts: ["queued before the move", "sent after the move", "from a clone"],
   });
 
   tx.send({ ...create(ExchangeSchema, { topic: "g" }), answers: { case: "given", value: "42" } });
@@ -166,7 +173,10 @@ test("create()'d messages: sent as they are with handle fields unset; an index m
     assert.equal(qrx.tryRecv()?.reply, undefined);
     // A handle message names no end: refused when sending, with a ProtochanError naming the field.
     const wire = create(ExchangeSchema, { topic: "t", answers: { case: "reply", value: create(SenderHandleSchema, { index: 0 }) } });
-    assert.throws(() => tx.send(wire), (err: unknown) => err instanceof EncodeError && /field reply must hold a Sender/.test(err.message));
+    assert.throws(
+      () => tx.send(wire),
+      (err: unknown) => err instanceof EncodeError && /field reply must hold a Sender/.test(err.message),
+    );
     assert.throws(() => qtx.send(create(QuestionSchema, { text: "t", reply: { index: 1 } })), EncodeError);
     assert.equal(rx.tryRecv(), undefined);
   } finally {

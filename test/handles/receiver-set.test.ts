@@ -37,7 +37,10 @@ test("receiver set with 100 receivers: messages tagged correctly, each closure r
   }
   assert.equal(closedOnce.size, 100);
   const { counts } = await child.next("sent");
-  assert.deepEqual([...Array(100).keys()].map((n) => got.get(n) ?? 0), counts);
+  assert.deepEqual(
+    [...Array(100).keys()].map((n) => got.get(n) ?? 0),
+    counts,
+  );
   control.close();
   await child.succeeded();
 });
@@ -71,7 +74,10 @@ test("select() on a set whose last receiver closed and left waits out its timeou
   const woken = set.select({ timeoutMs: 10_000 });
   tx.send("late");
   set.add(rx);
-  assert.deepEqual((await woken).map((ev) => ev.kind), ["message"]);
+  assert.deepEqual(
+    (await woken).map((ev) => ev.kind),
+    ["message"],
+  );
   tx.close();
   set.close();
   control.close();

@@ -45,12 +45,16 @@ test("Subscription moves a Receiver<Answer> and carries repeated Sender<Answer> 
 
 test("the generated API types handle fields as channel ends (checked with ts-morph)", { timeout: 60_000 }, () => {
   const root = fileURLToPath(new URL("../../", import.meta.url));
-  const project = new Project({ tsConfigFilePath: root + "tsconfig.json", skipAddingFilesFromTsConfig: true });
-  const file = project.addSourceFileAtPath(root + "generated/example/v1/requests_chan.ts");
+  const project = new Project({ tsConfigFilePath: `${root}tsconfig.json`, skipAddingFilesFromTsConfig: true });
+  const file = project.addSourceFileAtPath(`${root}generated/example/v1/requests_chan.ts`);
   project.resolveSourceFileDependencies();
   const props = (alias: string) =>
     Object.fromEntries(
-      file.getTypeAliasOrThrow(alias).getType().getProperties().map((p) => [p.getName(), p.getTypeAtLocation(file).getText(file)]),
+      file
+        .getTypeAliasOrThrow(alias)
+        .getType()
+        .getProperties()
+        .map((p) => [p.getName(), p.getTypeAtLocation(file).getText(file)]),
     );
   const q = props("QuestionWithHandles");
   assert.equal(q.reply, "Sender<Answer> | undefined");

@@ -77,7 +77,7 @@ export class Child {
 
   /** Sends a line to the child's stdin. */
   tell(line: string): void {
-    this.proc.stdin!.write(line + "\n");
+    this.proc.stdin!.write(`${line}\n`);
   }
 
   /** Waits for a clean exit (code 0) within the time limit. */
@@ -98,7 +98,7 @@ export class Child {
 
 /** For child programs: report an event to the parent test. */
 export function report(event: string, fields: Record<string, unknown> = {}): void {
-  process.stdout.write(JSON.stringify({ event, ...fields }, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) + "\n");
+  process.stdout.write(`${JSON.stringify({ event, ...fields }, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}\n`);
 }
 
 let stdinLines: AsyncIterator<string> | undefined;

@@ -34,7 +34,11 @@ export const LAYERS: readonly Layer[] = [
 export const RULES: readonly IForbiddenRuleType[] = [
   ...LAYERS.slice(0, -1).map((layer, i) => ({
     name: `${layer.name}-imports-only-below`,
-    comment: `${layer.name} may import only ${LAYERS.slice(0, i).map((l) => l.name).join(", ") || "nothing of src/"}`,
+    comment: `${layer.name} may import only ${
+      LAYERS.slice(0, i)
+        .map((l) => l.name)
+        .join(", ") || "nothing of src/"
+    }`,
     severity: "error" as const,
     from: { path: layer.path },
     to: { path: LAYERS.slice(i + 1).map((l) => l.path) },
@@ -63,24 +67,25 @@ export interface LayerReport {
 
 /** Cruises `baseDir`/src with the rules (the repository's src/, or a fixture tree laid out the same way). */
 export async function checkLayers(baseDir: string): Promise<LayerReport> {
-  const { output } = await cruise(
-    ["src"],
-    {
-      baseDir,
-      validate: true,
-      ruleSet: { forbidden: [...RULES] },
-      tsPreCompilationDeps: true,
-      doNotFollow: { path: "node_modules" },
-      enhancedResolveOptions: {
-        extensions: [".ts", ".js"],
-        conditionNames: ["source", "import", "types", "default"],
-      },
+  const { output } = await cruise(["src"], {
+    baseDir,
+    validate: true,
+    ruleSet: { forbidden: [...RULES] },
+    tsPreCompilationDeps: true,
+    doNotFollow: { path: "node_modules" },
+    enhancedResolveOptions: {
+      extensions: [".ts", ".js"],
+      conditionNames: ["source", "import", "types", "default"],
     },
-  );
+  });
   if (typeof output === "string") throw new Error("dependency-cruiser returned a report, not a result");
   const modules = new Map<string, string[]>();
   for (const m of output.modules) {
-    if (m.source.startsWith("src/")) modules.set(m.source, m.dependencies.map((d) => d.resolved));
+    if (m.source.startsWith("src/"))
+      modules.set(
+        m.source,
+        m.dependencies.map((d) => d.resolved),
+      );
   }
   const violations = output.summary.violations.map((v: IViolation) => ({ from: v.from, to: v.to, rule: v.rule.name }));
   return { violations, modules };

@@ -8,8 +8,12 @@ import { fileURLToPath } from "node:url";
 
 const producer = fileURLToPath(new URL("../../examples/packet-stream/producer.ts", import.meta.url));
 
-test("examples/packet-stream: 50,000 packets from TypeScript to the C consumer, checked field by field, clean end", { timeout: 60_000 }, async () => {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", producer, "50000"], { stdio: ["ignore", "pipe", "pipe"] });
+test("examples/packet-stream: 50,000 packets from TypeScript to the C consumer, checked field by field, clean end", {
+  timeout: 60_000,
+}, async () => {
+  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", producer, "50000"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));

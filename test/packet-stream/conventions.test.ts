@@ -23,13 +23,19 @@ const T = { timeout: 30_000 };
 /** A producer and a consumer in this process (the cross-process behaviour is in the other tests). */
 async function pair(clientOptions: PacketClientOptions = {}) {
   const { server, name } = await PacketServer.create();
-  const [conn, client] = await Promise.all([server.accept({ timeoutMs: 10_000 }), PacketClient.connect(name, { timeoutMs: 10_000, ...clientOptions })]);
+  const [conn, client] = await Promise.all([
+    server.accept({ timeoutMs: 10_000 }),
+    PacketClient.connect(name, { timeoutMs: 10_000, ...clientOptions }),
+  ]);
   await server.close();
   return { conn, client };
 }
 
 test("PacketServer: async close, asyncDispose; accept honours its options; `rejected` for a wrong token", T, async () => {
-  await checkAsyncResource(async () => (await PacketServer.create()).server, (s) => s.accept());
+  await checkAsyncResource(
+    async () => (await PacketServer.create()).server,
+    (s) => s.accept(),
+  );
   const { server, name } = await PacketServer.create();
   try {
     await checkWait("PacketServer.accept", (o) => server.accept(o));
@@ -43,11 +49,14 @@ test("PacketServer: async close, asyncDispose; accept honours its options; `reje
 
 test("PacketClient: sync close, dispose; connect, receivePackets and receiveBatch honour their options", T, async () => {
   const made: { conn: { close(): void } }[] = [];
-  await checkSyncResource(async () => {
-    const p = await pair();
-    made.push(p);
-    return p.client;
-  }, (c) => c.receivePackets(1));
+  await checkSyncResource(
+    async () => {
+      const p = await pair();
+      made.push(p);
+      return p.client;
+    },
+    (c) => c.receivePackets(1),
+  );
   for (const p of made) p.conn.close();
   const { conn, client } = await pair();
   try {
@@ -71,18 +80,27 @@ test("PacketClient: sync close, dispose; connect, receivePackets and receiveBatc
 
 test("PacketConnection: sync close, dispose; send, end and pipeFrom honour their options", T, async () => {
   const clients: PacketClient<PacketView>[] = [];
-  await checkSyncResource(async () => {
-    const p = await pair();
-    clients.push(p.client);
-    return p.conn;
-  }, (c) => c.send([makePacket(1)]));
+  await checkSyncResource(
+    async () => {
+      const p = await pair();
+      clients.push(p.client);
+      return p.conn;
+    },
+    (c) => c.send([makePacket(1)]),
+  );
   for (const c of clients) c.close();
 
   // A buffer of one 128-byte batch, which no one reads: a few batches fill it.
   const { conn, client } = await pair({ maxBufferedBatches: 1, maxBatchBytes: 128 });
   try {
     let sent = 0;
-    while (await conn.send([makePacket(sent, 0)], { timeoutMs: 50 }).then(() => true, () => false)) sent++;
+    while (
+      await conn.send([makePacket(sent, 0)], { timeoutMs: 50 }).then(
+        () => true,
+        () => false,
+      )
+    )
+      sent++;
     assert.ok(sent >= 1 && sent <= 4, `${sent} batches filled the buffer`);
     await checkWait("send", (o) => conn.send([makePacket(2, 0)], o));
     await checkWait("end", (o) => conn.end(o));

@@ -25,14 +25,14 @@ async function producer(env: Record<string, string>) {
 async function drain(client: PacketClient<import("../../generated/protochan/v1/packet_packet.js").PacketView>) {
   let n = 0;
   for (;;) {
-    let packets;
+    let packets: Awaited<ReturnType<typeof client.receivePackets>>;
     try {
       packets = await client.receivePackets(64, { timeoutMs: 20_000 });
     } catch (err) {
       return { n, err };
     }
     if (packets === null) return { n, err: null };
-    for (const p of packets) assert.equal(checkPacket(p, n), undefined), n++;
+    for (const p of packets) assert.equal(checkPacket(p, n++), undefined);
   }
 }
 
@@ -111,7 +111,7 @@ for (const corrupt of ["count", "magic"]) {
         }
       }
       assert.equal(got.length, 3);
-      got.forEach((p, i) => assert.equal(checkSample(p, i), undefined));
+      for (const [i, p] of got.entries()) assert.equal(checkSample(p, i), undefined);
       assert.ok(err instanceof PacketDecodeError, `got ${String(err)}`);
       assert.equal(err.code, "PACKET_DECODE");
       assert.ok(!(err instanceof PacketProducerLostError));
@@ -126,23 +126,27 @@ for (const corrupt of ["count", "magic"]) {
   });
 }
 
-test("a producer killed after the client's hello, before opening the stream: connect() rejects with PacketProducerLostError", T, async () => {
-  const child = new Child("packet-fake-server.ts");
-  try {
-    const { name } = await child.next("listening");
-    const connecting = PacketClient.connect(name as string, { maxBatchBytes: 4096, timeoutMs: 20_000 });
-    const hello = await child.next("hello");
-    assert.equal(hello.maxBatchBytes, 4096);
-    assert.match(String(hello.dataName), /^unix:.*#[0-9a-f]{64}$/);
-    child.kill("SIGKILL");
-    const started = Date.now();
-    await assert.rejects(connecting, (err: unknown) => {
-      assert.ok(err instanceof PacketProducerLostError, `got ${String(err)}`);
-      assert.equal(err.reason, "connection-lost");
-      return true;
-    });
-    assert.ok(Date.now() - started < 10_000, "connect() noticed the loss, not its timeout");
-  } finally {
-    child.kill();
-  }
-});
+test(
+  "a producer killed after the client's hello, before opening the stream: connect() rejects with PacketProducerLostError",
+  T,
+  async () => {
+    const child = new Child("packet-fake-server.ts");
+    try {
+      const { name } = await child.next("listening");
+      const connecting = PacketClient.connect(name as string, { maxBatchBytes: 4096, timeoutMs: 20_000 });
+      const hello = await child.next("hello");
+      assert.equal(hello.maxBatchBytes, 4096);
+      assert.match(String(hello.dataName), /^unix:.*#[0-9a-f]{64}$/);
+      child.kill("SIGKILL");
+      const started = Date.now();
+      await assert.rejects(connecting, (err: unknown) => {
+        assert.ok(err instanceof PacketProducerLostError, `got ${String(err)}`);
+        assert.equal(err.reason, "connection-lost");
+        return true;
+      });
+      assert.ok(Date.now() - started < 10_000, "connect() noticed the loss, not its timeout");
+    } finally {
+      child.kill();
+    }
+  },
+);

@@ -38,7 +38,9 @@ test("slow consumer, maxBufferedBatches 4: 200 MB flow, both processes' memory s
     assert.ok(producerGrowth < 6 * MB, `producer retained ${(producerGrowth / MB).toFixed(1)} MB more`);
     await producer.succeeded();
     await consumer.succeeded();
-    console.log(`consumer +${(consumerGrowth / MB).toFixed(2)} MB, producer +${(producerGrowth / MB).toFixed(2)} MB, max buffered ${done.maxBuffered}`);
+    console.log(
+      `consumer +${(consumerGrowth / MB).toFixed(2)} MB, producer +${(producerGrowth / MB).toFixed(2)} MB, max buffered ${done.maxBuffered}`,
+    );
   } finally {
     producer.kill();
     consumer?.kill();
@@ -46,7 +48,9 @@ test("slow consumer, maxBufferedBatches 4: 200 MB flow, both processes' memory s
 });
 
 for (const mode of ["pipe-gen", "pipe-readable"]) {
-  test(`pipeFrom(${mode === "pipe-gen" ? "an async generator" : "an object-mode Readable"}): a lone packet is flushed, then all the rest in order`, { timeout: 30_000 }, async () => {
+  test(`pipeFrom(${mode === "pipe-gen" ? "an async generator" : "an object-mode Readable"}): a lone packet is flushed, then all the rest in order`, {
+    timeout: 30_000,
+  }, async () => {
     const count = 20_000;
     const child = new Child("packet-producer.ts", { MODE: mode, COUNT: String(count) });
     try {
@@ -62,7 +66,7 @@ for (const mode of ["pipe-gen", "pipe-readable"]) {
       for await (const batch of client.batches()) {
         assert.ok(batch.length <= 500, `a batch of ${batch.length}`);
         batches++;
-        for (const p of batch) assert.equal(checkPacket(p, n), undefined), n++;
+        for (const p of batch) assert.equal(checkPacket(p, n++), undefined);
       }
       assert.equal(n, count);
       assert.ok(batches >= (count - 1) / 500, `${batches} batches`);

@@ -82,10 +82,15 @@ test("fixed Sample batches are the C array; a longer struct (later layout_versio
 test("corrupt batches are PacketDecodeErrors, each checked before any view", () => {
   const f = new PacketFormat(PacketView);
   const good = encode(f, [makePacket(1, 10), makePacket(2, 30)]);
-  const corrupt = (what: string, change: (v: DataView, b: Uint8Array) => Uint8Array | void) => {
+  // biome-ignore lint/suspicious/noConfusingVoidType: a mutating callback returns nothing, a slicing one a new buffer
+  const corrupt = (what: string, change: (v: DataView, b: Uint8Array) => Uint8Array | undefined | void) => {
     const b = good.slice();
     const out = change(new DataView(b.buffer), b) ?? b;
-    assert.throws(() => f.decode(out), (err: unknown) => err instanceof PacketDecodeError && err.code === "PACKET_DECODE", what);
+    assert.throws(
+      () => f.decode(out),
+      (err: unknown) => err instanceof PacketDecodeError && err.code === "PACKET_DECODE",
+      what,
+    );
   };
   assert.equal(batchOf(f, good).length, 2);
   corrupt("short header", (_, b) => b.subarray(0, 10));

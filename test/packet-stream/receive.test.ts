@@ -12,7 +12,9 @@ const COUNT = 1_000_000;
 const BATCH = 1000;
 
 for (const max of [1, 7, 1000, 5000]) {
-  test(`1,000,000 Sample packets in batches of 1,000 arrive exactly once, in order, intact: receivePackets(${max})`, { timeout: 60_000 }, async () => {
+  test(`1,000,000 Sample packets in batches of 1,000 arrive exactly once, in order, intact: receivePackets(${max})`, {
+    timeout: 60_000,
+  }, async () => {
     const { server, name } = await PacketServer.create({ packetType: SampleView });
     const child = new Child("packet-consumer.ts", { PROTOCHAN_NAME: name, MODE: "million", MAX: String(max), COUNT: String(COUNT) });
     try {
@@ -25,11 +27,7 @@ for (const max of [1, 7, 1000, 5000]) {
       }
       await conn.end();
       const done = await child.next("done", 40_000);
-      assert.deepEqual(
-        { count: done.count, bad: done.bad },
-        { count: COUNT, bad: null },
-        `child: ${JSON.stringify(done)}`,
-      );
+      assert.deepEqual({ count: done.count, bad: done.bad }, { count: COUNT, bad: null }, `child: ${JSON.stringify(done)}`);
       assert.ok((done.largest as number) <= max, `a call returned ${done.largest} packets for max ${max}`);
       if (max <= BATCH) assert.ok((done.calls as number) >= COUNT / max, `only ${done.calls} calls`);
       await child.succeeded();
@@ -40,7 +38,9 @@ for (const max of [1, 7, 1000, 5000]) {
   });
 }
 
-test("buffered packets are returned at once, without waiting for another batch, across batches; then the clean end gives null", { timeout: 30_000 }, async () => {
+test("buffered packets are returned at once, without waiting for another batch, across batches; then the clean end gives null", {
+  timeout: 30_000,
+}, async () => {
   const { server, name } = await PacketServer.create();
   const child = new Child("packet-consumer.ts", { PROTOCHAN_NAME: name, MODE: "pause" });
   try {

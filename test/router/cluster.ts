@@ -140,7 +140,19 @@ export async function buildCluster(
     io.router = router;
     if (index === 0) lastRouters.length = 0;
     lastRouters.push(router);
-    const node: SimNode = { index, router, io, links: [], control: new Map(), controlIn: new Map(), strangers: [], sockets: [], listeners: [], dead: false, controlName: "" };
+    const node: SimNode = {
+      index,
+      router,
+      io,
+      links: [],
+      control: new Map(),
+      controlIn: new Map(),
+      strangers: [],
+      sockets: [],
+      listeners: [],
+      dead: false,
+      controlName: "",
+    };
     io.onSocket = (socket) => node.sockets.push(socket as unknown as SimSocket);
     // Watch links coming and going (instance wrappers; the router is not changed).
     const linkUp = router.linkUp.bind(router);
@@ -158,8 +170,16 @@ export async function buildCluster(
     const linkLost = router.linkLost.bind(router);
     router.linkLost = (link, reason, err) => {
       if (reason !== "closed") {
-        const routes = [...link.inbound.values()].map((r) => `in#${r.id}`).concat([...link.outbound.values()].map((r) => `out#${r.id} ${describe(r)}`));
-        failures.push({ node: index, peer: link.peerHex, reason, message: `${err?.message ?? ""} [${routes.join(", ")}]`, ...(err === undefined ? {} : { error: err }) });
+        const routes = [...link.inbound.values()]
+          .map((r) => `in#${r.id}`)
+          .concat([...link.outbound.values()].map((r) => `out#${r.id} ${describe(r)}`));
+        failures.push({
+          node: index,
+          peer: link.peerHex,
+          reason,
+          message: `${err?.message ?? ""} [${routes.join(", ")}]`,
+          ...(err === undefined ? {} : { error: err }),
+        });
       }
       linkLost(link, reason, err);
     };
@@ -200,7 +220,9 @@ export async function buildCluster(
     const { conn, welcome } = await handshake;
     // As connect() does: the bootstrap stream is stream 0 of this node, with no OPEN.
     const stream = globalKey(from.router.node, 0);
-    const route = new OutRoute(conn, AnyChannel, globalKey(welcome.node, welcome.bootstrapPort), stream, { presetId: welcome.bootstrapRoute });
+    const route = new OutRoute(conn, AnyChannel, globalKey(welcome.node, welcome.bootstrapPort), stream, {
+      presetId: welcome.bootstrapRoute,
+    });
     const core = new SenderCore(route, welcome.initialWindow, true);
     core.stream = stream;
     route.owner = core;
@@ -277,7 +299,9 @@ function traceFrames(router: Router, index: number, nodes: readonly SimNode[]): 
       extra = ` stream ${o.stream.id.slice(0, 4)}/${o.stream.serial} port ${o.port.id.slice(0, 4)}/${o.port.serial}${o.base ? ` base ${o.firstSeq}` : " cont"}${o.parent === undefined ? "" : "hold" in o.parent ? ` parent hold ${o.parent.hold}` : ` parent route ${o.parent.route}`}`;
     }
     if (h.kind === Kind.Handoff || h.kind === Kind.Redirect) extra = ` -> ${hex(body.subarray(0, 16)).slice(0, 4)}`;
-    console.log(`  n${index} <- n${from} ${KIND_NAMES[h.kind]} route ${h.routeId} seq ${h.seq}${h.handleCount > 0 ? ` handles ${h.handleCount}` : ""}${extra}`);
+    console.log(
+      `  n${index} <- n${from} ${KIND_NAMES[h.kind]} route ${h.routeId} seq ${h.seq}${h.handleCount > 0 ? ` handles ${h.handleCount}` : ""}${extra}`,
+    );
     dispatch(link, h, handles, body);
   };
 }

@@ -13,7 +13,15 @@ import { Sender } from "../../src/ends/sender.js";
 import { StreamIn } from "../../src/routing/stream.js";
 import { receiverCore } from "../../src/routing/ends.js";
 import { msgpackCodec } from "../../src/codec/msgpack.js";
-import { decodeOpen, encodeOpen, HANDLE_ENTRY_SIZE, HandleKind, OPEN_SIZE, writeHandleEntry, type HandleEntry } from "../../src/routing/bodies.js";
+import {
+  decodeOpen,
+  encodeOpen,
+  HANDLE_ENTRY_SIZE,
+  HandleKind,
+  OPEN_SIZE,
+  writeHandleEntry,
+  type HandleEntry,
+} from "../../src/routing/bodies.js";
 import { importHandles, type ExportVia } from "../../src/routing/handles.js";
 import { globalKey, hex, newNodeId } from "../../src/routing/keys.js";
 import type { Link } from "../../src/routing/link.js";
@@ -75,7 +83,7 @@ function setup(): { router: Router; link: RecordingLink } {
 function table(entries: readonly HandleEntry[]): Uint8Array {
   const bytes = new Uint8Array(entries.length * HANDLE_ENTRY_SIZE);
   const view = new DataView(bytes.buffer);
-  entries.forEach((e, i) => writeHandleEntry(view, i * HANDLE_ENTRY_SIZE, e));
+  for (const [i, e] of entries.entries()) writeHandleEntry(view, i * HANDLE_ENTRY_SIZE, e);
   return bytes;
 }
 
@@ -170,11 +178,17 @@ test("handle table: a body naming an index past the table, or one index twice, i
   const { route, rx } = inRoute(link);
 
   const body = bodyWithIndexes({ a: someTx }, [3]);
-  assert.throws(() => route.onMessage(header(9, 1, 1, body.length), table([senderEntry(link)]), body), protocolError(/handle index 3 out of range/));
+  assert.throws(
+    () => route.onMessage(header(9, 1, 1, body.length), table([senderEntry(link)]), body),
+    protocolError(/handle index 3 out of range/),
+  );
   assert.equal(link.kinds(Kind.Close), 1, "the frame's sender was not closed");
 
   const twice = bodyWithIndexes({ a: someTx, b: someTx }, [0, 0]);
-  assert.throws(() => route.onMessage(header(9, 2, 1, twice.length), table([senderEntry(link)]), twice), protocolError(/handle index 0 used twice/));
+  assert.throws(
+    () => route.onMessage(header(9, 2, 1, twice.length), table([senderEntry(link)]), twice),
+    protocolError(/handle index 0 used twice/),
+  );
   assert.equal(link.kinds(Kind.Close), 2);
   assert.equal(rx.queued, 0, "a message of a rejected frame was queued");
 });
@@ -202,15 +216,25 @@ test("OPEN from a peer: a hold it was not given, a parent route never opened, a 
   const { link, router } = setup();
   const port = globalKey(link.peer, 1);
   const stream = globalKey(link.peer, 2);
-  assert.throws(() => open(router, link, 2, { stream, port, base: true, firstSeq: 1, parent: { hold: 77 } }), protocolError(/sender hold 77/));
-  assert.throws(() => open(router, link, 3, { stream, port, base: true, firstSeq: 1, parent: { route: 40 } }), protocolError(/route 40 as its parent, which was never opened/));
+  assert.throws(
+    () => open(router, link, 2, { stream, port, base: true, firstSeq: 1, parent: { hold: 77 } }),
+    protocolError(/sender hold 77/),
+  );
+  assert.throws(
+    () => open(router, link, 3, { stream, port, base: true, firstSeq: 1, parent: { route: 40 } }),
+    protocolError(/route 40 as its parent, which was never opened/),
+  );
   assert.throws(() => open(router, link, 4, { stream, port, base: true, firstSeq: 1 }), protocolError(/no move announced/));
   // PARENT without BASE, JOIN with BASE: the flags say what the route is, and these say nothing sane.
   const bad = encodeOpen({ stream, port, base: false, firstSeq: 1, join: 1 });
   assert.equal(decodeOpen(bad).join, 1, "a continuation with its join decodes");
   for (const flags of [1 | 8, 2, 4, 1 | 2 | 4]) {
     new DataView(bad.buffer).setUint32(20, flags, true);
-    assert.throws(() => decodeOpen(bad), protocolError(/a clone's stream starts a stream and has one parent; a continuation has a join/), `flags ${flags}`);
+    assert.throws(
+      () => decodeOpen(bad),
+      protocolError(/a clone's stream starts a stream and has one parent; a continuation has a join/),
+      `flags ${flags}`,
+    );
   }
 });
 

@@ -68,7 +68,12 @@ export function feasible(attack: Attack, limits: ChannelLimits): boolean {
  * (hex) and socket once its frames are written. The caller lets the network run and then
  * looks for the node's failure on that connection.
  */
-export async function attack(net: SimNetwork, controlName: string, kind: Attack, limits: ChannelLimits): Promise<{ peer: string; socket: SimSocket }> {
+export async function attack(
+  net: SimNetwork,
+  controlName: string,
+  kind: Attack,
+  limits: ChannelLimits,
+): Promise<{ peer: string; socket: SimSocket }> {
   const router = new Router();
   // Its own side must not give up on the flood it writes (the node's bounds are what is tested).
   const own: ChannelLimits = { ...limits, maxWriteBacklog: 0xffffffff };

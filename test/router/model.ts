@@ -327,7 +327,8 @@ export class World {
   private kill(ni: number): void {
     const live = this.liveNodes();
     if (live.length <= 2) return;
-    const holds = (i: number) => this.liveHandles().some((h) => h.node === i) || this.chans.some((c) => c.node === i && !c.disconnected && !c.closed);
+    const holds = (i: number) =>
+      this.liveHandles().some((h) => h.node === i) || this.chans.some((c) => c.node === i && !c.disconnected && !c.closed);
     const isProxyOnly = (i: number) => !holds(i) && this.cluster.nodes[i]!.router.forwards.size > 0;
     // A node that holds only proxies if there is one (the case that must lose nothing but what went through it).
     const proxies = live.filter(isProxyOnly);
@@ -473,7 +474,9 @@ export class World {
       if (s.chan.touched) for (const c of [extra.tc, extra.rc]) if (c !== undefined) this.touch(this.chans[c]!);
     }
     this.stats.messages++;
-    this.note(`send c${s.chan.id} s${s.id} #${n} from h${h.id}@n${h.node}${extra?.tc !== undefined ? ` carrying a sender of c${extra.tc}` : ""}${extra?.rc !== undefined ? ` carrying rx of c${extra.rc}` : ""}`);
+    this.note(
+      `send c${s.chan.id} s${s.id} #${n} from h${h.id}@n${h.node}${extra?.tc !== undefined ? ` carrying a sender of c${extra.tc}` : ""}${extra?.rc !== undefined ? ` carrying rx of c${extra.rc}` : ""}`,
+    );
     if (!more) this.block(s);
     return true;
   }
@@ -563,8 +566,7 @@ export class World {
     if (this.send(h, 0, { tx: x.sender, tc: x.stream.chan.id })) {
       this.note(`  (the sender carried is a clone of h${x.id}, stream s${x.stream.id})`);
       this.stats.carriedTx++;
-    }
-    else x.stream.chan.carried--;
+    } else x.stream.chan.carried--;
   }
 
   private carryRx(hi: number, ci: number): void {
@@ -689,9 +691,17 @@ export class World {
     }
     assert.equal(err.reason, "closed", `${where}: disconnected with reason ${err.reason}: ${String((err as Error).cause ?? "")}`);
     const dead = this.handles.filter((h) => h.dead && h.stream.chan === chan && h.stream.sent > 0);
-    assert.deepEqual(dead.map((h) => `h${h.id}`), [], `${where}: disconnected "closed" though senders died with their node`);
+    assert.deepEqual(
+      dead.map((h) => `h${h.id}`),
+      [],
+      `${where}: disconnected "closed" though senders died with their node`,
+    );
     const open = this.handles.filter((h) => !h.closed && h.stream.chan === chan);
-    assert.deepEqual(open.map((h) => `h${h.id}`), [], `${where}: disconnected while senders are open`);
+    assert.deepEqual(
+      open.map((h) => `h${h.id}`),
+      [],
+      `${where}: disconnected while senders are open`,
+    );
     // A sender travelling inside a message lost with a killed node never arrives.
     if (!chan.touched) assert.equal(chan.carried, 0, `${where}: disconnected while ${chan.carried} sender(s) travel`);
     for (const s of chan.streams) {
@@ -711,7 +721,11 @@ export class World {
     this.pumpControls();
     // Senders open to a closed receiver have heard that it is gone.
     for (const h of this.liveHandles()) {
-      if (h.stream.chan.closed && !h.stream.chan.touched) assert.ok(senderCore(h.sender).gone !== undefined, `h${h.id}: the receiver of c${h.stream.chan.id} was closed but its sender was not told`);
+      if (h.stream.chan.closed && !h.stream.chan.touched)
+        assert.ok(
+          senderCore(h.sender).gone !== undefined,
+          `h${h.id}: the receiver of c${h.stream.chan.id} was closed but its sender was not told`,
+        );
     }
     for (let round = 0; ; round++) {
       for (const h of this.liveHandles()) this.closeHandle(h);
@@ -724,7 +738,9 @@ export class World {
       if (unfinished.length === 0 && this.liveHandles().length === 0) break;
       if (round > 50) {
         const lines = unfinished.map((c) => {
-          const missing = c.streams.filter((s) => (c.got.get(s.id) ?? 0) !== s.sent).map((s) => `s${s.id} got ${c.got.get(s.id) ?? 0}/${s.sent}`);
+          const missing = c.streams
+            .filter((s) => (c.got.get(s.id) ?? 0) !== s.sent)
+            .map((s) => `s${s.id} got ${c.got.get(s.id) ?? 0}/${s.sent}`);
           return `c${c.id} on n${c.node ?? "?"} path ${c.path.join("→")} carried ${c.carried} queued ${c.rx?.queued ?? "-"} missing [${missing.join(", ")}]`;
         });
         assert.fail(`never disconnected after every sender closed and the network drained:\n  ${lines.join("\n  ")}`);
@@ -754,7 +770,11 @@ export class World {
         // The bounds' accounting returns to zero: a long-lived link would otherwise creep toward them.
         if (link.failure === undefined) {
           assert.equal(link.unconsumed, 0, `n${node.index}: ${link.unconsumed} bytes still counted unconsumed on a link`);
-          assert.equal(link.expectedOpens + link.draining, 0, `n${node.index}: a link still expects ${link.expectedOpens} opens, ${link.draining} draining`);
+          assert.equal(
+            link.expectedOpens + link.draining,
+            0,
+            `n${node.index}: a link still expects ${link.expectedOpens} opens, ${link.draining} draining`,
+          );
         }
       }
       assert.deepEqual([...node.router.forwards.keys()], [], `n${node.index}: proxies left`);

@@ -22,7 +22,15 @@ const idx = fc.nat(63);
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ t: fc.constant("create" as const), node: idx }) },
-  { weight: 8, arbitrary: fc.record({ t: fc.constant("send" as const), h: idx, k: fc.integer({ min: 1, max: 8 }), pad: fc.constantFrom(0, 0, 20, 200) }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      t: fc.constant("send" as const),
+      h: idx,
+      k: fc.integer({ min: 1, max: 8 }),
+      pad: fc.constantFrom(0, 0, 20, 200),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ t: fc.constant("clone" as const), h: idx }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant("give" as const), h: idx, to: idx, close: fc.boolean() }) },
   { weight: 5, arbitrary: fc.record({ t: fc.constant("move" as const), c: idx, to: idx }) },
@@ -41,7 +49,14 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 const rareArb = fc.record({
   kill: fc.option(fc.record({ at: fc.nat(), op: fc.record({ t: fc.constant("kill" as const), node: idx }) }), { freq: 4 }),
   hostile: fc.option(
-    fc.record({ at: fc.nat(), op: fc.record({ t: fc.constant("hostile" as const), node: idx, attack: fc.constantFrom("window" as const, "bytes" as const, "opens" as const, "backlog" as const) }) }),
+    fc.record({
+      at: fc.nat(),
+      op: fc.record({
+        t: fc.constant("hostile" as const),
+        node: idx,
+        attack: fc.constantFrom("window" as const, "bytes" as const, "opens" as const, "backlog" as const),
+      }),
+    }),
     { freq: 4 },
   ),
 });
@@ -72,7 +87,9 @@ const seed = process.env.ROUTING_SEED !== undefined ? Number(process.env.ROUTING
 const path = process.env.ROUTING_PATH;
 const timeLimit = Number(process.env.ROUTING_TIME_MS ?? Math.max(45_000, runs * 150));
 
-test("routing: per-stream FIFO, exactly once, disconnection after draining, nothing left — across moves, proxy removal and faults", { timeout: timeLimit + 30_000 }, async (t) => {
+test("routing: per-stream FIFO, exactly once, disconnection after draining, nothing left — across moves, proxy removal and faults", {
+  timeout: timeLimit + 30_000,
+}, async (t) => {
   const total: Stats = newStats();
   let runsDone = 0;
   await fc.assert(
@@ -96,5 +113,9 @@ test("routing: per-stream FIFO, exactly once, disconnection after draining, noth
   if (path !== undefined) return; // a replay of one case covers what it covers
   assert.equal(runsDone, runs, `only ${runsDone} of ${runs} runs completed`);
   const missing = (Object.keys(PATHS) as (keyof typeof PATHS)[]).filter((key) => total[key] === 0);
-  assert.deepEqual(missing.map((key) => `${key}: ${PATHS[key]}`), [], `paths never taken in ${runs} runs`);
+  assert.deepEqual(
+    missing.map((key) => `${key}: ${PATHS[key]}`),
+    [],
+    `paths never taken in ${runs} runs`,
+  );
 });

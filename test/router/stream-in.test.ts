@@ -58,7 +58,10 @@ test("StreamIn: a repeat of a delivered message is a protocol error", () => {
   const p = probe();
   p.arrive(1);
   p.arrive(2);
-  assert.throws(() => p.arrive(2), (err) => err instanceof ProtocolError && /message 2 delivered twice/.test(err.message));
+  assert.throws(
+    () => p.arrive(2),
+    (err) => err instanceof ProtocolError && /message 2 delivered twice/.test(err.message),
+  );
   assert.throws(() => p.arrive(1), ProtocolError);
   assert.deepEqual(p.delivered, [1, 2]);
 });
@@ -66,7 +69,10 @@ test("StreamIn: a repeat of a delivered message is a protocol error", () => {
 test("StreamIn: a repeat of a held-back message is a protocol error", () => {
   const p = probe();
   p.arrive(4);
-  assert.throws(() => p.arrive(4), (err) => err instanceof ProtocolError && /message 4 arrived twice/.test(err.message));
+  assert.throws(
+    () => p.arrive(4),
+    (err) => err instanceof ProtocolError && /message 4 arrived twice/.test(err.message),
+  );
   assert.deepEqual(p.delivered, []);
 });
 
@@ -77,7 +83,10 @@ test("StreamIn: a continuation without a base holds everything until setBase; a 
   assert.deepEqual(p.delivered, []);
   p.stream.setBase(7);
   assert.deepEqual(p.delivered, [7, 8]);
-  assert.throws(() => p.stream.setBase(1), (err) => err instanceof ProtocolError && /started twice/.test(err.message));
+  assert.throws(
+    () => p.stream.setBase(1),
+    (err) => err instanceof ProtocolError && /started twice/.test(err.message),
+  );
 });
 
 test("StreamIn: finish() ends the stream only once everything up to the last sequence number is delivered", () => {
@@ -131,5 +140,8 @@ test("StreamIn: early arrivals past the old 65,536-message cap are held, then de
   assert.deepEqual(p.credit, [], "held-back messages returned credit before they were consumed");
   p.arrive(1);
   assert.equal(p.delivered.length, count);
-  assert.ok(p.delivered.every((seq, i) => seq === i + 1), "not delivered in order");
+  assert.ok(
+    p.delivered.every((seq, i) => seq === i + 1),
+    "not delivered in order",
+  );
 });

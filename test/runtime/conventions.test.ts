@@ -21,7 +21,10 @@ const T = { timeout: 30_000 };
 const bytes = new Uint8Array([1]);
 
 test("Sender: sync close, dispose; ready, sendAsync and flush honour their options", T, async () => {
-  await checkSyncResource(() => channel(BytesChannel)[0], (tx) => tx.send(bytes));
+  await checkSyncResource(
+    () => channel(BytesChannel)[0],
+    (tx) => tx.send(bytes),
+  );
   // A one-byte window is full after one message: ready() and sendAsync() must wait.
   const [tx, rx] = channel(BytesChannel, { window: 1 });
   assert.equal(tx.send(bytes), false);
@@ -32,7 +35,10 @@ test("Sender: sync close, dispose; ready, sendAsync and flush honour their optio
 });
 
 test("Receiver: sync close, dispose; recv and recvMany honour their options", T, async () => {
-  await checkSyncResource(() => channel(BytesChannel)[1], (rx) => rx.recv());
+  await checkSyncResource(
+    () => channel(BytesChannel)[1],
+    (rx) => rx.recv(),
+  );
   const [tx, rx] = channel(BytesChannel);
   await checkWait("recv", (o) => rx.recv(o));
   await checkWait("recvMany", (o) => rx.recvMany(10, o));
@@ -62,8 +68,14 @@ test("ReceiverSet: sync close, dispose; select honours its options and rejects w
 });
 
 test("Server and OneShotServer: async close, asyncDispose; accept honours its options", T, async () => {
-  await checkAsyncResource(async () => (await Server.create(BytesChannel)).server, (s) => s.accept());
-  await checkAsyncResource(async () => (await OneShotServer.create(BytesChannel)).server, (s) => s.accept());
+  await checkAsyncResource(
+    async () => (await Server.create(BytesChannel)).server,
+    (s) => s.accept(),
+  );
+  await checkAsyncResource(
+    async () => (await OneShotServer.create(BytesChannel)).server,
+    (s) => s.accept(),
+  );
   const { server } = await Server.create(BytesChannel);
   const { server: oneShot } = await OneShotServer.create(BytesChannel);
   try {

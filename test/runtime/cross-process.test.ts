@@ -43,7 +43,10 @@ test("queued messages are delivered before DisconnectedError", T, async () => {
       break;
     }
   }
-  assert.deepEqual(seen, Array.from({ length: 49 }, (_, i) => BigInt(i + 2)));
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 49 }, (_, i) => BigInt(i + 2)),
+  );
 });
 
 test("a 32 MiB message crosses intact", T, async () => {
@@ -174,7 +177,10 @@ test("garbage before the handshake is refused and the server keeps waiting", T, 
 });
 
 for (const [mode, check] of [
-  ["oversized-after-hello", (cause: unknown) => cause instanceof FrameTooLargeError && /exceeds the maximum frame size/.test(cause.message)],
+  [
+    "oversized-after-hello",
+    (cause: unknown) => cause instanceof FrameTooLargeError && /exceeds the maximum frame size/.test(cause.message),
+  ],
   ["garbage-after-hello", (cause: unknown) => cause instanceof Error && /wrong magic/.test(cause.message)],
 ] as const) {
   test(`${mode}: that connection closes with a clear error, the process lives on`, T, async () => {

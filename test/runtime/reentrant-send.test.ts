@@ -7,7 +7,9 @@ import { AnyChannel, channel, OneShotServer, type Receiver } from "protochan";
 import { PingChannel } from "../../generated/example/v1/example_chan.js";
 import { Child } from "../helpers/child.js";
 
-test("re-entrant send on a clone while the same sender encodes: both delivered, in the order the sends completed", { timeout: 30_000 }, async () => {
+test("re-entrant send on a clone while the same sender encodes: both delivered, in the order the sends completed", {
+  timeout: 30_000,
+}, async () => {
   const { server, name } = await OneShotServer.create(PingChannel);
   const child = new Child("sender.ts", { PROTOCHAN_NAME: name, MODE: "reentrant" });
   try {

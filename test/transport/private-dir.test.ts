@@ -12,7 +12,9 @@ import { parseName } from "../../src/transport/name.js";
 import { Child } from "../helpers/child.js";
 
 for (const mode of ["exit", "close"]) {
-  test(`a child that exits right after accept() (${mode === "exit" ? "without close()" : "after close() twice"}) leaves no directory`, { timeout: 30_000 }, async () => {
+  test(`a child that exits right after accept() (${mode === "exit" ? "without close()" : "after close() twice"}) leaves no directory`, {
+    timeout: 30_000,
+  }, async () => {
     const child = new Child("one-shot-exit.ts", { MODE: mode });
     try {
       const name = (await child.next("listening")).name as string;

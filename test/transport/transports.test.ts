@@ -15,7 +15,10 @@ test("names round-trip and malformed names are refused with BAD_ADDRESS", () => 
   const name = formatName("tcp:127.0.0.1:4100", token);
   assert.deepEqual(parseName(name), { address: "tcp:127.0.0.1:4100", token });
   for (const bad of ["unix:/tmp/x", "unix:/tmp/x#abc", `unix:/tmp/x#${"g".repeat(64)}`]) {
-    assert.throws(() => parseName(bad), (err: unknown) => err instanceof AddressError && err.code === "BAD_ADDRESS");
+    assert.throws(
+      () => parseName(bad),
+      (err: unknown) => err instanceof AddressError && err.code === "BAD_ADDRESS",
+    );
   }
   assert.notDeepEqual(newToken(), newToken());
 });

@@ -36,7 +36,10 @@ function collect(chunks: Uint8Array[]): { seq: number; body: number[]; route: nu
 test("frames split at every byte boundary parse the same as whole", () => {
   const bytes = stream();
   const whole = collect([bytes]);
-  assert.deepEqual(whole.map((f) => f.seq), [1, 2, 2 ** 40]);
+  assert.deepEqual(
+    whole.map((f) => f.seq),
+    [1, 2, 2 ** 40],
+  );
   assert.deepEqual(whole[0]!.body, [1, 2, 3]);
   for (let cut = 1; cut < bytes.length; cut++) {
     assert.deepEqual(collect([bytes.subarray(0, cut), bytes.subarray(cut)]), whole, `cut at ${cut}`);
@@ -55,7 +58,10 @@ test("an oversized length is refused from the header alone, before any allocatio
   new DataView(header.buffer).setUint32(Off.bodyLength, 0xffffffff, true);
   const parser = new FrameParser(limits, () => assert.fail("no frame expected"));
   // Only the 40 header bytes are supplied: the error cannot depend on the body arriving.
-  assert.throws(() => parser.push(header), (err: unknown) => err instanceof FrameTooLargeError && err.code === "FRAME_TOO_LARGE");
+  assert.throws(
+    () => parser.push(header),
+    (err: unknown) => err instanceof FrameTooLargeError && err.code === "FRAME_TOO_LARGE",
+  );
 });
 
 test("too many handles, bad magic, bad version, unknown kind are protocol errors", () => {
@@ -72,13 +78,19 @@ test("too many handles, bad magic, bad version, unknown kind are protocol errors
     if (width === "u16") view.setUint16(offset, value, true);
     else view.setUint32(offset, value, true);
     const parser = new FrameParser(limits, () => assert.fail("no frame expected"));
-    assert.throws(() => parser.push(bytes), (err: unknown) => err instanceof ProtocolError && message.test(err.message));
+    assert.throws(
+      () => parser.push(bytes),
+      (err: unknown) => err instanceof ProtocolError && message.test(err.message),
+    );
   }
 });
 
 test("random garbage never yields a frame and always throws a ProtocolError", () => {
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed & 0xff);
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed & 0xff;
+  };
   for (let i = 0; i < 200; i++) {
     const bytes = new Uint8Array(64 + (i % 50)).map(rand);
     const parser = new FrameParser(limits, () => assert.fail("garbage produced a frame"));

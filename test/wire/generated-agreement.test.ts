@@ -45,31 +45,62 @@ test("frame header", () => {
 test("hello and welcome", () => {
   const token = Uint8Array.from({ length: 32 }, (_, i) => i * 3);
   const hello = HelloView.wrap(encodeHello({ type: splitTypeId(0xfeedn), token, node, window: 1 << 20, maxFrameSize: 4096 }));
-  assert.deepEqual([hello.version, hello.bootstrapTypeId, [...hello.token], [...hello.nodeId], hello.window, hello.maxFrameSize],
-    [PROTOCOL_VERSION, 0xfeedn, [...token], [...node], 1 << 20, 4096]);
-  const welcome = WelcomeView.wrap(encodeWelcome({
-    version: 1, maxFrameSize: 8192, initialWindow: 65536, bootstrapRoute: 1, node, bootstrapPort: 42,
-  }));
-  assert.deepEqual([welcome.version, welcome.maxFrameSize, welcome.initialWindow, welcome.bootstrapRoute, [...welcome.nodeId], welcome.bootstrapPort],
-    [1, 8192, 65536, 1, [...node], 42]);
+  assert.deepEqual(
+    [hello.version, hello.bootstrapTypeId, [...hello.token], [...hello.nodeId], hello.window, hello.maxFrameSize],
+    [PROTOCOL_VERSION, 0xfeedn, [...token], [...node], 1 << 20, 4096],
+  );
+  const welcome = WelcomeView.wrap(
+    encodeWelcome({
+      version: 1,
+      maxFrameSize: 8192,
+      initialWindow: 65536,
+      bootstrapRoute: 1,
+      node,
+      bootstrapPort: 42,
+    }),
+  );
+  assert.deepEqual(
+    [welcome.version, welcome.maxFrameSize, welcome.initialWindow, welcome.bootstrapRoute, [...welcome.nodeId], welcome.bootstrapPort],
+    [1, 8192, 65536, 1, [...node], 42],
+  );
 });
 
 test("handle entry, open, node address", () => {
   const entryBytes = new Uint8Array(HANDLE_ENTRY_SIZE);
   writeHandleEntry(new DataView(entryBytes.buffer), 0, {
-    kind: HandleKind.Receiver, port: globalKey(node, 9), typeLo: 0x89abcdef, typeHi: 0x01234567, streamCount: 3, hold: 0,
+    kind: HandleKind.Receiver,
+    port: globalKey(node, 9),
+    typeLo: 0x89abcdef,
+    typeHi: 0x01234567,
+    streamCount: 3,
+    hold: 0,
   });
   const e = HandleEntryView.wrap(entryBytes);
-  assert.deepEqual([e.kind, e.portSerial, e.typeId, [...e.portNode], e.streamCount], [PbHandleKind.RECEIVER, 9, 0x0123456789abcdefn, [...node], 3]);
+  assert.deepEqual(
+    [e.kind, e.portSerial, e.typeId, [...e.portNode], e.streamCount],
+    [PbHandleKind.RECEIVER, 9, 0x0123456789abcdefn, [...node], 3],
+  );
   writeHandleEntry(new DataView(entryBytes.buffer), 0, {
-    kind: HandleKind.Sender, port: globalKey(node, 9), typeLo: 0x89abcdef, typeHi: 0x01234567, streamCount: 0, hold: 0xfeed,
+    kind: HandleKind.Sender,
+    port: globalKey(node, 9),
+    typeLo: 0x89abcdef,
+    typeHi: 0x01234567,
+    streamCount: 0,
+    hold: 0xfeed,
   });
   assert.equal(HandleEntryView.wrap(entryBytes).holdSerial, 0xfeed);
   const o = OpenView.wrap(encodeOpen({ stream: globalKey(node, 5), base: true, firstSeq: 77, port: globalKey(other, 6) }));
-  assert.deepEqual([[...o.streamNode], o.streamSerial, o.flags, o.firstSeq, [...o.portNode], o.portSerial], [[...node], 5, 1, 77n, [...other], 6]);
-  const child = OpenView.wrap(encodeOpen({ stream: globalKey(node, 5), base: true, firstSeq: 1, port: globalKey(other, 6), parent: { hold: 8 } }));
+  assert.deepEqual(
+    [[...o.streamNode], o.streamSerial, o.flags, o.firstSeq, [...o.portNode], o.portSerial],
+    [[...node], 5, 1, 77n, [...other], 6],
+  );
+  const child = OpenView.wrap(
+    encodeOpen({ stream: globalKey(node, 5), base: true, firstSeq: 1, port: globalKey(other, 6), parent: { hold: 8 } }),
+  );
   assert.deepEqual([child.flags, child.ref], [3, 8]);
-  const next = OpenView.wrap(encodeOpen({ stream: globalKey(node, 5), base: true, firstSeq: 1, port: globalKey(other, 6), parent: { route: 9 } }));
+  const next = OpenView.wrap(
+    encodeOpen({ stream: globalKey(node, 5), base: true, firstSeq: 1, port: globalKey(other, 6), parent: { route: 9 } }),
+  );
   assert.deepEqual([next.flags, next.ref], [5, 9]);
   const a = NodeAddressView.wrap(encodeNodeAddress({ node, name: "unix:/tmp/x/s#ab" }));
   assert.deepEqual([[...a.nodeId], a.name], [[...node], "unix:/tmp/x/s#ab"]);

@@ -27,17 +27,23 @@ function stalling(expected: number) {
   const done = new Promise<string[]>((resolve) => (allCancelled = resolve));
   const impl = {
     work: (req: { tag: string }, ctx: { signal: AbortSignal }) =>
-      new Promise<{ tag: string }>((resolve) => ctx.signal.addEventListener("abort", () => {
-        if (cancelled.push(req.tag) === expected) allCancelled(cancelled);
-        resolve({ tag: req.tag });
-      })),
+      new Promise<{ tag: string }>((resolve) =>
+        ctx.signal.addEventListener("abort", () => {
+          if (cancelled.push(req.tag) === expected) allCancelled(cancelled);
+          resolve({ tag: req.tag });
+        }),
+      ),
   };
   return { impl, done };
 }
 
 test("listenService: async close, asyncDispose, `rejected` for a wrong token", T, async () => {
   // Once closed, its name leads nowhere.
-  await checkAsyncResource(() => listenService(CalculatorService, {}), (s) => connectService(CalculatorService, s.name, { timeoutMs: 5_000 }), Error);
+  await checkAsyncResource(
+    () => listenService(CalculatorService, {}),
+    (s) => connectService(CalculatorService, s.name, { timeoutMs: 5_000 }),
+    Error,
+  );
   const server = await listenService(CalculatorService, {});
   try {
     const rejected = new Promise<ProtocolError>((resolve) => server.once("rejected", resolve));
@@ -52,7 +58,10 @@ test("connectService: sync close, dispose; a call honours timeoutMs and signal, 
   const { impl, done } = stalling(2);
   const server = await listenService(CalculatorService, impl);
   try {
-    await checkSyncResource(() => connectService(CalculatorService, server.name, { timeoutMs: 5_000 }), (c) => c.client.add({ a: 1n, b: 2n }));
+    await checkSyncResource(
+      () => connectService(CalculatorService, server.name, { timeoutMs: 5_000 }),
+      (c) => c.client.add({ a: 1n, b: 2n }),
+    );
     using conn = await connectService(CalculatorService, server.name, { timeoutMs: 5_000 });
     let n = 0;
     await checkWait("unary call", (o) => conn.client.work({ millis: 0, tag: `t${++n}` }, o));
@@ -66,11 +75,15 @@ test("connectService: sync close, dispose; a call honours timeoutMs and signal, 
 });
 
 test("WorkerSet: close() is idempotent (concurrent calls both resolve), asyncDispose; ready() honours its signal", T, async () => {
-  await checkAsyncResource(async () => {
-    const { set } = startCalculators({ count: 1 });
-    await set.ready({ timeoutMs: 30_000 });
-    return set;
-  }, (set) => set.client.add({ a: 1n, b: 2n }), WorkerSetClosedError);
+  await checkAsyncResource(
+    async () => {
+      const { set } = startCalculators({ count: 1 });
+      await set.ready({ timeoutMs: 30_000 });
+      return set;
+    },
+    (set) => set.client.add({ a: 1n, b: 2n }),
+    WorkerSetClosedError,
+  );
   const { set, printed } = startCalculators({ count: 1 });
   await set.ready({ timeoutMs: 30_000 });
   await assert.rejects(set.ready({ signal: AbortSignal.abort() }), AbortedError);

@@ -7,8 +7,11 @@ import { fileURLToPath } from "node:url";
 test("examples/worker-pool/host.ts runs a pool, survives a killed worker and closes", { timeout: 60_000 }, async () => {
   const root = fileURLToPath(new URL("../../", import.meta.url));
   const out = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, ["--conditions=source", "--import", "tsx", "examples/worker-pool/host.ts"], { cwd: root, timeout: 50_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+    execFile(
+      process.execPath,
+      ["--conditions=source", "--import", "tsx", "examples/worker-pool/host.ts"],
+      { cwd: root, timeout: 50_000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
     ),
   );
   assert.match(out, /300 calls answered/);

@@ -16,8 +16,7 @@ export function startCalculators(options: Partial<WorkerSetOptions<typeof Calcul
   const set = WorkerSet.start({ service: CalculatorService, entry: workerEntry, output: "capture", ...options });
   const seen: { line: string; id: number }[] = [];
   const waiting: { pattern: string; wake: (id: number) => void }[] = [];
-  const matches = (pattern: string, line: string) =>
-    pattern.endsWith("*") ? line.startsWith(pattern.slice(0, -1)) : line === pattern;
+  const matches = (pattern: string, line: string) => (pattern.endsWith("*") ? line.startsWith(pattern.slice(0, -1)) : line === pattern);
   set.on("output", ({ id, line }) => {
     const i = waiting.findIndex((w) => matches(w.pattern, line));
     if (i >= 0) waiting.splice(i, 1)[0]!.wake(id);

@@ -14,7 +14,7 @@ test("4 workers, 1,000 unary calls: all answered, spread over every worker; busy
   let maxQueued = 0;
   set.on("queue", ({ length }) => (maxQueued = Math.max(maxQueued, length)));
   const results = await Promise.all(Array.from({ length: 1_000 }, (_, i) => set.client.add({ a: BigInt(i), b: 1000n })));
-  results.forEach((r, i) => assert.equal(r.sum, BigInt(i) + 1000n));
+  for (const [i, r] of results.entries()) assert.equal(r.sum, BigInt(i) + 1000n);
   assert.deepEqual(new Set(results.map((r) => r.workerPid)), new Set(set.pids));
   assert.equal(set.pids.length, 4);
   assert.ok(maxQueued > 0, "with 1,000 calls at once some had to wait in the queue");
@@ -27,31 +27,42 @@ test("queue full: a clear QueueFullError; queued calls still complete", T, async
   const running = set.client.work({ millis: 300, tag: "running" });
   await printed("started running");
   const queued = [set.client.work({ millis: 1, tag: "q1" }), set.client.work({ millis: 1, tag: "q2" })];
-  await assert.rejects(set.client.work({ millis: 1, tag: "q3" }), (err: unknown) => err instanceof QueueFullError && err.code === "QUEUE_FULL" && /2 calls are queued/.test(err.message));
-  assert.deepEqual((await Promise.all([running, ...queued])).map((r) => r.tag), ["running", "q1", "q2"]);
+  await assert.rejects(
+    set.client.work({ millis: 1, tag: "q3" }),
+    (err: unknown) => err instanceof QueueFullError && err.code === "QUEUE_FULL" && /2 calls are queued/.test(err.message),
+  );
+  assert.deepEqual(
+    (await Promise.all([running, ...queued])).map((r) => r.tag),
+    ["running", "q1", "q2"],
+  );
   await set.close();
 });
 
-test("SIGKILL mid-call: a plain call fails with WorkerCrashedError, an idempotent one succeeds elsewhere; the pool refills", T, async () => {
-  const { set, printed } = startCalculators({ count: 2, backoff: { baseMs: 1, maxMs: 10 } });
-  await set.ready({ timeoutMs: 30_000 });
-  const plain = set.client.work({ millis: 5_000, tag: "plain" });
-  const plainWorker = await printed("started plain");
-  const pidOf = (id: number) => set.pids[[...set["workers"].keys()].indexOf(id)]!;
-  process.kill(pidOf(plainWorker), "SIGKILL");
-  await assert.rejects(plain, (err: unknown) => err instanceof WorkerCrashedError && err.code === "WORKER_CRASHED");
+test(
+  "SIGKILL mid-call: a plain call fails with WorkerCrashedError, an idempotent one succeeds elsewhere; the pool refills",
+  T,
+  async () => {
+    const { set, printed } = startCalculators({ count: 2, backoff: { baseMs: 1, maxMs: 10 } });
+    await set.ready({ timeoutMs: 30_000 });
+    const plain = set.client.work({ millis: 5_000, tag: "plain" });
+    const plainWorker = await printed("started plain");
+    // biome-ignore lint/complexity/useLiteralKeys: reads the private worker table
+    const pidOf = (id: number) => set.pids[[...set["workers"].keys()].indexOf(id)]!;
+    process.kill(pidOf(plainWorker), "SIGKILL");
+    await assert.rejects(plain, (err: unknown) => err instanceof WorkerCrashedError && err.code === "WORKER_CRASHED");
 
-  await set.ready({ timeoutMs: 30_000 });
-  const idem = set.client.workIdempotent({ millis: 200, tag: "idem" });
-  const first = await printed("started idem");
-  process.kill(pidOf(first), "SIGKILL");
-  const result = await idem;
-  assert.equal(result.tag, "idem");
-  assert.notEqual(result.workerPid, undefined);
-  await set.ready({ timeoutMs: 30_000 });
-  assert.equal(set.size, 2);
-  await set.close();
-});
+    await set.ready({ timeoutMs: 30_000 });
+    const idem = set.client.workIdempotent({ millis: 200, tag: "idem" });
+    const first = await printed("started idem");
+    process.kill(pidOf(first), "SIGKILL");
+    const result = await idem;
+    assert.equal(result.tag, "idem");
+    assert.notEqual(result.workerPid, undefined);
+    await set.ready({ timeoutMs: 30_000 });
+    assert.equal(set.size, 2);
+    await set.close();
+  },
+);
 
 test("a worker that crashes while idle is replaced without any call", T, async () => {
   const { set } = startCalculators({ count: 2, backoff: { baseMs: 1, maxMs: 10 } });
@@ -157,25 +168,32 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-test("a hung worker is restarted by its own time limit although every caller's deadline is shorter; calls after it succeed", T, async () => {
-  const { set, printed } = startCalculators({ count: 1, callTimeoutMs: 1_000, onTimeout: "restart", backoff: { baseMs: 1, maxMs: 10 } });
-  await set.ready({ timeoutMs: 30_000 });
-  const [before] = set.pids;
-  const timedOut = once(set, "timeout") as Promise<[{ action: string }]>;
-  const hung = set.client.work({ millis: 1, tag: "hang" }, { timeoutMs: 200 });
-  await printed("started hang");
-  await assert.rejects(hung, TimeoutError);
-  // Callers with short deadlines keep coming while the worker hangs: their cancels must not free it.
-  const during = Array.from({ length: 5 }, (_, i) => set.client.add({ a: BigInt(i), b: 1n }, { timeoutMs: 200 }).catch(() => undefined));
-  const [info] = await within(timedOut, 10_000, "the hung worker's own time limit");
-  assert.equal(info.action, "restart");
-  await Promise.all(during);
-  await set.ready({ timeoutMs: 30_000 });
-  assert.notEqual(set.pids[0], before, "the hung worker was not replaced");
-  const after = await Promise.all(Array.from({ length: 35 }, (_, i) => set.client.add({ a: BigInt(i), b: 1n }, { timeoutMs: 10_000 })));
-  assert.deepEqual(after.map((r) => r.sum), Array.from({ length: 35 }, (_, i) => BigInt(i) + 1n));
-  await set.close();
-});
+test(
+  "a hung worker is restarted by its own time limit although every caller's deadline is shorter; calls after it succeed",
+  T,
+  async () => {
+    const { set, printed } = startCalculators({ count: 1, callTimeoutMs: 1_000, onTimeout: "restart", backoff: { baseMs: 1, maxMs: 10 } });
+    await set.ready({ timeoutMs: 30_000 });
+    const [before] = set.pids;
+    const timedOut = once(set, "timeout") as Promise<[{ action: string }]>;
+    const hung = set.client.work({ millis: 1, tag: "hang" }, { timeoutMs: 200 });
+    await printed("started hang");
+    await assert.rejects(hung, TimeoutError);
+    // Callers with short deadlines keep coming while the worker hangs: their cancels must not free it.
+    const during = Array.from({ length: 5 }, (_, i) => set.client.add({ a: BigInt(i), b: 1n }, { timeoutMs: 200 }).catch(() => undefined));
+    const [info] = await within(timedOut, 10_000, "the hung worker's own time limit");
+    assert.equal(info.action, "restart");
+    await Promise.all(during);
+    await set.ready({ timeoutMs: 30_000 });
+    assert.notEqual(set.pids[0], before, "the hung worker was not replaced");
+    const after = await Promise.all(Array.from({ length: 35 }, (_, i) => set.client.add({ a: BigInt(i), b: 1n }, { timeoutMs: 10_000 })));
+    assert.deepEqual(
+      after.map((r) => r.sum),
+      Array.from({ length: 35 }, (_, i) => BigInt(i) + 1n),
+    );
+    await set.close();
+  },
+);
 
 test("ready() after a SIGKILL resolves only once every listed worker can take a call", T, async () => {
   const { set } = startCalculators({ count: 2, backoff: { baseMs: 1, maxMs: 10 } });
@@ -184,11 +202,16 @@ test("ready() after a SIGKILL resolves only once every listed worker can take a 
   await set.ready({ timeoutMs: 30_000 });
   // Plain calls (not retried elsewhere): one sent to a dead worker would fail.
   const sums = await Promise.all([set.client.add({ a: 1n, b: 2n }), set.client.add({ a: 3n, b: 4n })]);
-  assert.deepEqual(sums.map((r) => r.sum), [3n, 7n]);
+  assert.deepEqual(
+    sums.map((r) => r.sum),
+    [3n, 7n],
+  );
   await set.close();
 });
 
-test("a worker writing 1 GiB to stdout without a newline: the host stays up, the line is cut at the limit", { timeout: 120_000 }, async () => {
+test("a worker writing 1 GiB to stdout without a newline: the host stays up, the line is cut at the limit", {
+  timeout: 120_000,
+}, async () => {
   const rssBefore = process.memoryUsage().rss;
   const { set, printed } = startCalculators({ count: 1, entry: new URL("../children/chatty-worker.ts", import.meta.url).pathname });
   const lines: { length: number; cut: boolean }[] = [];
@@ -199,7 +222,10 @@ test("a worker writing 1 GiB to stdout without a newline: the host stays up, the
   });
   await printed("after");
   await set.ready({ timeoutMs: 60_000 });
-  assert.deepEqual(lines.slice(0, 2), [{ length: DEFAULT_OUTPUT_LINE_LIMIT, cut: true }, { length: 5, cut: false }]);
+  assert.deepEqual(lines.slice(0, 2), [
+    { length: DEFAULT_OUTPUT_LINE_LIMIT, cut: true },
+    { length: 5, cut: false },
+  ]);
   assert.ok(peak - rssBefore < 256 * 1024 * 1024, `the host grew by ${(peak - rssBefore) >> 20} MiB`);
   assert.equal((await set.client.add({ a: 2n, b: 2n })).sum, 4n);
   await set.close();

@@ -30,7 +30,10 @@ test("server streaming, client streaming and bidi streaming through workers", T,
   withSet(async (set) => {
     const counted: number[] = [];
     for await (const r of set.client.count({ count: 25 })) counted.push(r.n);
-    assert.deepEqual(counted, Array.from({ length: 25 }, (_, i) => i + 1));
+    assert.deepEqual(
+      counted,
+      Array.from({ length: 25 }, (_, i) => i + 1),
+    );
 
     const sum = await set.client.sum(numbered(1_000));
     assert.equal(sum.sum, 500_500n);
@@ -41,7 +44,8 @@ test("server streaming, client streaming and bidi streaming through workers", T,
     const echoed: string[] = [];
     for await (const m of set.client.echo(words())) echoed.push(m.text);
     assert.deepEqual(echoed, ["ALPHA", "BETA", "GAMMA"]);
-  }));
+  }),
+);
 
 test("a handler's typed error reaches the caller with code, message and details", T, () =>
   withSet(async (set) => {
@@ -53,7 +57,8 @@ test("a handler's typed error reaches the caller with code, message and details"
     const detail = err.findDetail<WorkFailure>("example.v1.WorkFailure");
     assert.equal(detail?.tag, "t1");
     assert.ok(set.pids.includes(detail!.workerPid));
-  }));
+  }),
+);
 
 test("a detail whose type the caller has not registered arrives as its type name and bytes", T, () =>
   withSet(async (set) => {
@@ -68,10 +73,17 @@ test("a detail whose type the caller has not registered arrives as its type name
     // Decoded on demand with the schema, registered or not.
     assert.equal(err.findDetail(StringValueSchema)?.value, "tag t2");
     assert.equal(err.findDetail(WorkFailureSchema)?.tag, "t2");
-  }));
+  }),
+);
 
 test("a code a peer sends that is not an RpcCode becomes unknown; gRPC's spelling maps", T, async () => {
-  for (const [sent, expected] of [["TEAPOT", "unknown"], [42, "unknown"], ["RESOURCE_EXHAUSTED", "resource_exhausted"], ["CANCELLED", "canceled"], ["not_found", "not_found"]] as const) {
+  for (const [sent, expected] of [
+    ["TEAPOT", "unknown"],
+    [42, "unknown"],
+    ["RESOURCE_EXHAUSTED", "resource_exhausted"],
+    ["CANCELLED", "canceled"],
+    ["not_found", "not_found"],
+  ] as const) {
     const [calls, incoming] = channel(CallChannel);
     const client = createClient(CalculatorService, calls);
     const answered = incoming.recv().then((call) => {
@@ -102,14 +114,16 @@ test("cancelling a call (AbortSignal) reaches the handler; so does a deadline", 
     // A server stream the caller stops reading is cancelled too.
     for await (const r of set.client.count({ count: 1_000, millisBetween: 20 })) if (r.n === 3) break;
     await printed("cancelled count at *");
-  }));
+  }),
+);
 
 test("one-way calls return at once; the worker still runs them", T, () =>
   withSet(async (set, printed) => {
     const r = await set.client.log({ line: "fire and forget" });
     assert.equal(r.$typeName, "google.protobuf.Empty");
     await printed("log fire and forget");
-  }));
+  }),
+);
 
 test("a multi-client server: 20 client processes call concurrently, each isolated", T, async () => {
   const server = await listenService(CalculatorService, {

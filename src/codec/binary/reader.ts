@@ -14,8 +14,8 @@ const utf8Loose = new TextDecoder("utf-8", { ignoreBOM: true });
 
 // Node's Buffer#latin1Slice turns ASCII bytes into a string several times
 // faster than TextDecoder; it works on any Uint8Array. Absent elsewhere.
-const latin1Slice = (globalThis as { Buffer?: { prototype: { latin1Slice?: (start: number, end: number) => string } } })
-  .Buffer?.prototype.latin1Slice;
+const latin1Slice = (globalThis as { Buffer?: { prototype: { latin1Slice?: (start: number, end: number) => string } } }).Buffer?.prototype
+  .latin1Slice;
 
 // Floats are read by copying their bytes into scratch typed arrays: much
 // cheaper than a DataView per input. Typed arrays use the platform's byte
@@ -47,11 +47,7 @@ export class ProtoReader {
 
   /** A known field arrived with a wire type its type cannot have. */
   wrongWireType(tag: number, typeName: string): DecodeError {
-    return new DecodeError(
-      "wrong-wire-type",
-      `field ${tag >>> 3} of ${typeName} has wire type ${tag & 7}`,
-      this.pos,
-    );
+    return new DecodeError("wrong-wire-type", `field ${tag >>> 3} of ${typeName} has wire type ${tag & 7}`, this.pos);
   }
 
   // ---- Messages ----
@@ -381,7 +377,6 @@ export class ProtoReader {
       throw new DecodeError("invalid-utf8", "string field is not valid UTF-8", start);
     }
   }
-
 }
 
 // Map key cache: direct-mapped, KEY_SLOTS entries of keys up to KEY_WIDTH bytes.
@@ -429,15 +424,24 @@ function asciiString(buf: Uint8Array, start: number, end: number): string | unde
     if (or > 0x7f) return undefined;
     const p = start;
     switch (n) {
-      case 0: return "";
-      case 1: return fromCharCode(buf[p]!);
-      case 2: return fromCharCode(buf[p]!, buf[p + 1]!);
-      case 3: return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!);
-      case 4: return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!, buf[p + 3]!);
-      case 5: return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!, buf[p + 3]!, buf[p + 4]!);
-      case 6: return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!, buf[p + 3]!, buf[p + 4]!, buf[p + 5]!);
-      case 7: return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!, buf[p + 3]!, buf[p + 4]!, buf[p + 5]!, buf[p + 6]!);
-      default: return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!, buf[p + 3]!, buf[p + 4]!, buf[p + 5]!, buf[p + 6]!, buf[p + 7]!);
+      case 0:
+        return "";
+      case 1:
+        return fromCharCode(buf[p]!);
+      case 2:
+        return fromCharCode(buf[p]!, buf[p + 1]!);
+      case 3:
+        return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!);
+      case 4:
+        return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!, buf[p + 3]!);
+      case 5:
+        return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!, buf[p + 3]!, buf[p + 4]!);
+      case 6:
+        return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!, buf[p + 3]!, buf[p + 4]!, buf[p + 5]!);
+      case 7:
+        return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!, buf[p + 3]!, buf[p + 4]!, buf[p + 5]!, buf[p + 6]!);
+      default:
+        return fromCharCode(buf[p]!, buf[p + 1]!, buf[p + 2]!, buf[p + 3]!, buf[p + 4]!, buf[p + 5]!, buf[p + 6]!, buf[p + 7]!);
     }
   }
   if (n <= 32) {

@@ -3,14 +3,7 @@
 // messages the generator does not handle natively go through
 // @bufbuild/protobuf's reflective toBinary / fromBinary. These helpers give
 // them the same shape as generated read/write functions.
-import {
-  create,
-  fromBinary,
-  mergeFromBinary,
-  toBinary,
-  type DescMessage,
-  type MessageShape,
-} from "@bufbuild/protobuf";
+import { create, fromBinary, mergeFromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import type { ByteWriter } from "../../wire/byte-writer.js";
 import { DecodeError } from "./errors.js";
 import { ProtoReader } from "./reader.js";
