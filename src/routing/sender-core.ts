@@ -133,6 +133,9 @@ export class SenderCore<T> implements SenderPort<T>, SeqSource {
       const charge = this.outlet.write(value, this);
       this.outstanding += charge;
       if (pastWindow) this.overrunBytes += charge;
+      // A send that began below the window but crossed it (a handle's charge is large) returned
+      // false: what it put past the window counts, or the next send could reach 2·window.
+      else if (this.outstanding > this.window) this.overrunBytes = this.outstanding - this.window;
     } finally {
       if (outer) {
         this.writing = false;

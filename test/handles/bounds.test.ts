@@ -130,3 +130,17 @@ test("a sender that ignores false from send() hits a bound: ResourceLimitError, 
   for await (const _ of anyRx) got++;
   assert.equal(got, past.sent);
 });
+
+test("a send that crosses the window by a lot counts: the next send ignoring false is refused before 2·window", T, () => {
+  // Never held: a large message (or a handle's charge) that starts below the window and ends past
+  // 2·window leaves no room for another, which a receiver over a connection would take as a breach.
+  const [tx, rx] = channel(AnyChannel, { window: 64 * 1024 });
+  assert.equal(tx.send("x".repeat(60 * 1024)), true);
+  assert.equal(tx.send("y".repeat(100 * 1024)), false);
+  assert.throws(
+    () => tx.send("z"),
+    (err: unknown) => err instanceof ResourceLimitError && err.limit === "window",
+  );
+  tx.close();
+  rx.close();
+});
