@@ -630,6 +630,9 @@ export class World {
       chan.node = node;
       chan.insideChan = undefined;
       chan.path.push(node);
+      // It may have come inside another channel whose receiver moved on meanwhile: this node
+      // is on its path too, so a kill here touches it (its queue may leave in a message lost there).
+      chan.nodes.add(node);
     }
   }
 
