@@ -192,6 +192,14 @@ export class Router {
     for (const route of [...link.outbound.values()]) route.onLinkLost(reason, err);
     link.inbound.clear();
     link.outbound.clear();
+    // Continuations parked for a receiver that left over this link (or left no proxy): what
+    // would join them here leads nowhere now, and their HANDOFF may have died with the link.
+    for (const [key, waiting] of [...this.parked]) {
+      const port = (waiting.sink as Parked).port;
+      if (!this.parked.has(key) || this.ports.has(port)) continue;
+      const via = this.forwards.get(port)?.link;
+      if (via === undefined || via === link) this.refuseParkedKey(key, true);
+    }
     for (const [id, fwd] of this.forwards) if (fwd.link === link && fwd.streams.size === 0) this.forwards.delete(id);
     for (const { core, count } of this.awaitingOpens.get(link)?.values() ?? []) {
       for (let i = 0; i < count; i++) core.expectationLost(reason, err);
