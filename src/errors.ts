@@ -24,6 +24,8 @@ export const ERROR_CODES = [
   "BAD_ADDRESS",
   "CONNECT_FAILED",
   "LISTEN_FAILED",
+  "INSECURE_TRANSPORT",
+  "TLS_FAILED",
   // codecs
   "DECODE_ERROR",
   "ENCODE_ERROR",
@@ -171,6 +173,24 @@ export class ConnectFailedError extends ProtochanError {
 /** Listening on an address failed (in use, no permission); `cause` is the system error. */
 export class ListenFailedError extends ProtochanError {
   readonly code = "LISTEN_FAILED";
+}
+
+/**
+ * Plain TCP to or on an address off this machine, without `allowInsecure`:
+ * the token and every message would cross the network readable by anyone on
+ * the path. Use a `tls:` address, or opt in with `allowInsecure: true`.
+ */
+export class InsecureTransportError extends ProtochanError {
+  readonly code = "INSECURE_TRANSPORT";
+}
+
+/**
+ * A TLS handshake failed: the server's certificate is not signed by a trusted
+ * CA or not for the host dialed, or the server refused this client's
+ * certificate (or its lack of one). `cause` is node's TLS error.
+ */
+export class TlsError extends ProtochanError {
+  readonly code = "TLS_FAILED";
 }
 
 function causeText(options?: ErrorOptions): string {

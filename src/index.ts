@@ -19,7 +19,14 @@ export { OneShotServer, type Accepted, type ServerOptions } from "./bootstrap/on
 export { Server, type ServerEvents } from "./bootstrap/server.js";
 export { connect, type ConnectOptions } from "./bootstrap/connect.js";
 export { setDialPolicy } from "./bootstrap/net-router.js";
-export { registerTransport, type Listener, type Transport } from "./transport/transport.js";
+export {
+  registerTransport,
+  type Listener,
+  type SecurityOptions,
+  type Transport,
+  type TransportOptions,
+} from "./transport/transport.js";
+export type { PemSource, TlsOptions } from "./transport/tls-options.js";
 // Errors: every error protochan throws is a ProtochanError with a `code`.
 export * from "./errors.js";
 export { DecodeError, EncodeError, type DecodeErrorReason } from "./codec/binary/errors.js";

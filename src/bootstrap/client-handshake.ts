@@ -5,30 +5,47 @@ import type { ChannelLimits } from "../routing/defaults.js";
 import { waitFor, type WaitOptions } from "../ends/wait.js";
 import { Connection } from "../connection/connection.js";
 import type { Router } from "../routing/router.js";
-import { dial } from "../transport/transport.js";
+import { dial, type SecurityOptions } from "../transport/transport.js";
+import { tlsFailure } from "../transport/tls-transport.js";
+import { recordOrigin } from "./link-origin.js";
 import "../transport/net-transports.js";
 import { parseName } from "../transport/name.js";
 import { Kind, PROTOCOL_VERSION, type TypeIdHalves } from "../wire/header.js";
 import { decodeWelcome, encodeHello, type Welcome } from "./handshake.js";
 
-/** Dials `name` and runs the handshake, both within the one deadline of `options`. */
+/**
+ * Dials `name` and runs the handshake, both within the one deadline of
+ * `options`; the link remembers how it was made (see link-origin.ts).
+ */
 export function clientHandshake(
   router: Router,
   name: string,
   type: TypeIdHalves,
   limits: ChannelLimits,
   options: WaitOptions,
+  security: SecurityOptions = {},
 ): Promise<{ conn: Connection; welcome: Welcome }> {
   const { address, token } = parseName(name);
   return waitFor("connect", options, (resolve, reject) => {
     let socket: Socket | undefined;
     let gaveUp = false;
     Promise.resolve()
-      .then(() => dial(address))
+      .then(() => dial(address, security))
       .then((dialled) => {
         if (gaveUp) return void dialled.destroy();
         socket = dialled;
-        greet(dialled, router, token, type, limits, resolve, reject);
+        greet(
+          dialled,
+          router,
+          token,
+          type,
+          limits,
+          (done) => {
+            recordOrigin(done.conn, dialled, address, security);
+            resolve(done);
+          },
+          reject,
+        );
       }, reject);
     return () => {
       gaveUp = true;
@@ -63,6 +80,9 @@ function greet(
   });
   conn.onClose = (err) => {
     if (conn.handshake !== undefined) {
+      // TLS 1.3: a server refuses a client certificate (or its lack) after the client's handshake is done.
+      const tls = tlsFailure(err);
+      if (tls !== undefined) return reject(tls);
       reject(new HandshakeError(`server closed the connection during the handshake${err ? `: ${err.message}` : ""}`, { cause: err }));
     }
   };

@@ -9,11 +9,13 @@ import { OutRoute } from "../routing/routes.js";
 import { globalKey } from "../routing/keys.js";
 import { netRouter } from "./net-router.js";
 import { clientHandshake } from "./client-handshake.js";
+import type { SecurityOptions } from "../transport/transport.js";
 
 /** How long connect() waits for the server, dialling and handshake together, unless told otherwise. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
-export interface ConnectOptions extends WaitOptions, Partial<ChannelLimits> {}
+/** `tls` gives the CA to check a `tls:` server with (and a client certificate for mutual TLS). */
+export interface ConnectOptions extends WaitOptions, Partial<ChannelLimits>, SecurityOptions {}
 
 /**
  * Connects to the server named `name` and returns a sender to its receiver.
@@ -28,7 +30,10 @@ export async function connect<T>(spec: ChannelSpec<T>, name: string, options: Co
   if (early !== undefined) throw early;
   const router = netRouter();
   const wait = { timeoutMs: options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, signal: options.signal };
-  const { conn, welcome } = await clientHandshake(router, name, type.wireType, resolveLimits(options), wait);
+  const { conn, welcome } = await clientHandshake(router, name, type.wireType, resolveLimits(options), wait, {
+    tls: options.tls,
+    allowInsecure: options.allowInsecure,
+  });
   // The bootstrap stream needs no OPEN: it is stream 0 of this process to the server's bootstrap port.
   const stream = globalKey(router.node, 0);
   const route = new OutRoute(conn, type, globalKey(welcome.node, welcome.bootstrapPort), stream, { presetId: welcome.bootstrapRoute });

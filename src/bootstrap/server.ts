@@ -15,14 +15,18 @@ import type { Connection } from "../connection/connection.js";
 import { netRouter } from "./net-router.js";
 import { InRoute } from "../routing/routes.js";
 import { globalKey } from "../routing/keys.js";
-import { listen, type Listener } from "../transport/transport.js";
+import { listen, type Listener, type SecurityOptions, type TransportOptions } from "../transport/transport.js";
+import { recordOrigin } from "./link-origin.js";
 import "../transport/net-transports.js";
 import { formatName, newToken } from "../transport/name.js";
 import { BOOTSTRAP_ROUTE } from "./handshake.js";
 import { PendingHandshakes, serverHandshake, type OnClient } from "./server-handshake.js";
 
-export interface ServerOptions extends Partial<ChannelLimits> {
-  /** Where to listen: "unix" (default: a fresh private socket), "tcp:127.0.0.1:0", "pipe", … */
+export interface ServerOptions extends Partial<ChannelLimits>, SecurityOptions {
+  /**
+   * Where to listen: "unix" (default: a fresh private socket),
+   * "tcp:127.0.0.1:0", "tls:10.0.0.5:4100" (with `tls.cert` and `tls.key`), "pipe", …
+   */
   readonly address?: string;
   /** A client must complete its handshake within this time (default 10 s). */
   readonly handshakeTimeoutMs?: number;
@@ -63,7 +67,7 @@ export class Server<T> extends EventEmitter<ServerEvents> implements AsyncDispos
   /** Listens under a fresh name; give `name` to clients (argv, env, a message). */
   static async create<T>(spec: ChannelSpec<T>, options: ServerOptions = {}): Promise<{ server: Server<T>; name: string }> {
     const server = new Server(toChannelType(spec), resolveLimits(options), newToken(), options);
-    server.listener = await listen(options.address ?? "unix", (socket) => server.onSocket(socket));
+    server.listener = await listen(options.address ?? "unix", (socket) => server.onSocket(socket), server.transportOptions());
     return { server, name: formatName(server.listener.address, server.token) };
   }
 
@@ -110,6 +114,11 @@ export class Server<T> extends EventEmitter<ServerEvents> implements AsyncDispos
     await this.close();
   }
 
+  private transportOptions(): TransportOptions {
+    const { tls, allowInsecure, handshakeTimeoutMs, maxPendingHandshakes } = this.options;
+    return { tls, allowInsecure, handshakeTimeoutMs, maxPendingHandshakes, onRefused: (err) => this.emit("rejected", err) };
+  }
+
   private wakeAll(): void {
     for (const wake of this.waiting) wake();
     this.waiting.clear();
@@ -131,7 +140,10 @@ export class Server<T> extends EventEmitter<ServerEvents> implements AsyncDispos
           limits: this.limits,
           timeoutMs: this.options.handshakeTimeoutMs ?? 10_000,
         },
-        (conn) => this.onClient(conn),
+        (conn) => {
+          recordOrigin(conn, socket, this.listener?.address ?? this.options.address ?? "unix", this.options);
+          return this.onClient(conn);
+        },
         (err) => this.emit("rejected", err),
         onSettled,
       ),

@@ -60,12 +60,12 @@ const NO_SINK: StreamSink<unknown> = { deliver() {}, streamEnded() {} };
 
 /** What the router asks of the I/O layer. */
 export interface RouterIO {
-  /** This process's name for direct connections, opening its listener on first use. */
-  listen(): Promise<string>;
-  /** A link to the process reachable at `name`. */
-  dial(name: string): Promise<Link>;
-  /** Whether a peer may make this process dial `name` (a REDIRECT names it). */
-  mayDial(name: string): boolean;
+  /** This process's name for direct connections, opening its listener on first use; `via`: the link that asked. */
+  listen(via?: Link): Promise<string>;
+  /** A link to the process reachable at `name`; `via`: the link whose REDIRECT named it. */
+  dial(name: string, via?: Link): Promise<Link>;
+  /** Whether a peer may make this process dial `name` (a REDIRECT on `via` names it). */
+  mayDial(name: string, via?: Link): boolean;
   /** Resolves once what was written to `link` has been handed to the OS. */
   flushed(link: Link): Promise<void>;
 }
@@ -658,7 +658,7 @@ export class Router {
   private onNodeInfo(link: Link, address: NodeAddress): void {
     if (address.name === "") {
       // A query: answer with our name (opening our listener if need be).
-      void this.io?.listen().then(
+      void this.io?.listen(link).then(
         (name) => link.failure === undefined && link.writeFrame(Kind.NodeInfo, 0, 0, encodeNodeAddress({ node: this.node, name })),
         () => {},
       );
@@ -684,11 +684,12 @@ export class Router {
     }
     if (address.name === "" || this.io === undefined) return; // stay on the proxy path
     // Peer input: it may not make this process dial anywhere it pleases.
-    if (!this.io.mayDial(address.name)) {
+    const via = owner.outlet instanceof OutRoute ? owner.outlet.link : undefined;
+    if (!this.io.mayDial(address.name, via)) {
       throw new ProtocolError(`REDIRECT names ${redactName(address.name)}, which this process's dial policy refuses (see setDialPolicy)`);
     }
     const before = owner.outlet;
-    this.io.dial(address.name).then(
+    this.io.dial(address.name, via).then(
       (dialed) => {
         // Only if nothing changed meanwhile: not switched, not closed, not gone.
         if (owner.outlet === before && owner.open && owner.gone === undefined) this.switchOver(owner, channel, port, dialed);

@@ -1,4 +1,4 @@
-// Unix domain sockets (default), TCP and Windows named pipes, all through
+// Unix domain sockets (default), TCP (loopback unless allowed off it) and Windows named pipes, all through
 // node:net. A Unix listener lives in a fresh 0700 directory that is removed
 // with it, so its path is neither predictable nor reachable by other users.
 import { createConnection, createServer, type Server, type Socket } from "node:net";
@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { AddressError } from "../errors.js";
 import { registerTransport, type Listener, type Transport } from "./transport.js";
+import { tlsTransport } from "./tls-transport.js";
+import { checkInsecure, formatHostPort, isLoopback, parseHostPort } from "./host-port.js";
 
 function listenOn(server: Server, target: string | { host: string; port: number }): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -87,36 +89,27 @@ export const unixTransport: Transport = {
   isLocal: () => true,
 };
 
-function parseHostPort(rest: string): { host: string; port: number } {
-  const colon = rest.lastIndexOf(":");
-  const host = colon < 0 ? rest : rest.slice(0, colon);
-  const port = colon < 0 ? 0 : Number(rest.slice(colon + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new AddressError(`bad TCP port in "tcp:${rest}"`);
-  }
-  return { host: host === "" ? "127.0.0.1" : host.replace(/^\[(.*)\]$/, "$1"), port };
-}
-
 export const tcpTransport: Transport = {
   scheme: "tcp",
-  async listen(rest, onConnection) {
-    const target = parseHostPort(rest);
+  async listen(rest, onConnection, options = {}) {
+    const target = parseHostPort("tcp", rest);
+    checkInsecure("listen on", target.host, target.port, options.allowInsecure);
     const server = createServer({ noDelay: true }, onConnection);
     await listenOn(server, target);
     const bound = server.address();
     const port = typeof bound === "object" && bound !== null ? bound.port : target.port;
-    const host = target.host.includes(":") ? `[${target.host}]` : target.host;
-    return { address: `tcp:${host}:${port}`, close: () => closeServer(server), unref: () => server.unref() };
+    return { address: formatHostPort("tcp", target.host, port), close: () => closeServer(server), unref: () => server.unref() };
   },
-  async dial(rest) {
-    const socket = await dialSocket(parseHostPort(rest));
+  async dial(rest, options = {}) {
+    const target = parseHostPort("tcp", rest);
+    checkInsecure("dial", target.host, target.port, options.allowInsecure);
+    const socket = await dialSocket(target);
     socket.setNoDelay(true);
     return socket;
   },
   isLocal(rest) {
     try {
-      const { host } = parseHostPort(rest);
-      return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+      return isLoopback(parseHostPort("tcp", rest).host);
     } catch {
       return false;
     }
@@ -140,3 +133,4 @@ export const pipeTransport: Transport = {
 registerTransport(unixTransport);
 registerTransport(tcpTransport);
 registerTransport(pipeTransport);
+registerTransport(tlsTransport);

@@ -23,7 +23,8 @@ export class Child {
   private outputClosed = false;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(program: string, env: Record<string, string> = {}) {
+  /** `prefix` runs the program through another command, e.g. `ip netns exec <ns>` (see netns.ts). */
+  constructor(program: string, env: Record<string, string> = {}, prefix: readonly string[] = []) {
     // A directory of its own for what the child leaves behind: a killed child cannot
     // clean up, so its directory is removed here; a child that exits must leave it clean.
     const tmp = mkdtempSync(join(tmpdir(), "child-"));
@@ -31,7 +32,8 @@ export class Child {
     const cache = `tsx-${process.getuid?.() ?? ""}`;
     mkdirSync(join(tmpdir(), cache), { recursive: true });
     symlinkSync(join(tmpdir(), cache), join(tmp, cache));
-    this.proc = spawn(process.execPath, ["--conditions=source", "--import", "tsx", childrenDir + program], {
+    const argv = [process.execPath, "--conditions=source", "--import", "tsx", childrenDir + program];
+    this.proc = spawn([...prefix, ...argv][0]!, [...prefix, ...argv].slice(1), {
       env: { ...process.env, TMPDIR: tmp, ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });
