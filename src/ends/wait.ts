@@ -32,10 +32,21 @@ export function waitFor<T>(
   if (early !== undefined) return Promise.reject(early);
   return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
+    let settled = false;
     const cleanup = () => {
+      settled = true;
       if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
     };
+    const giveUp = (err: Error) => {
+      if (settled) return;
+      cancel();
+      cleanup();
+      reject(err);
+    };
+    // Declared before start() runs: it may settle at once (something was queued), and then
+    // no listener or timer may be left behind to withdraw the wait later.
+    const onAbort = () => giveUp(new AbortedError(`${what} aborted`, { cause: signal?.reason }));
     const cancel = start(
       (value) => {
         cleanup();
@@ -46,12 +57,7 @@ export function waitFor<T>(
         reject(err);
       },
     );
-    const giveUp = (err: Error) => {
-      cancel();
-      cleanup();
-      reject(err);
-    };
-    const onAbort = () => giveUp(new AbortedError(`${what} aborted`, { cause: signal?.reason }));
+    if (settled) return;
     signal?.addEventListener("abort", onAbort, { once: true });
     if (timeoutMs !== undefined) {
       timer = setTimeout(() => giveUp(new TimeoutError(`${what} timed out after ${timeoutMs} ms`)), timeoutMs);
