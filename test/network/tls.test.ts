@@ -28,6 +28,16 @@ function setUp(t: TestContext) {
   return { ...hosts, ca, certA: ca.issue("host-a", [hosts.a.ip]), certB: ca.issue("host-b", [hosts.b.ip]), run };
 }
 
+/** A client on host B sends 100 numbers to `server` (THEN=read), which gets them all; the client's "sent" event. */
+async function hundredArrive(s: NonNullable<ReturnType<typeof setUp>>, server: Child, env: Record<string, string>) {
+  const client = s.run(s.b, { MODE: "send", COUNT: "100", ...env });
+  const sent = await client.next("sent");
+  const received = await server.next("received");
+  assert.deepEqual({ count: received.count, last: received.last }, { count: 100, last: 100 });
+  await client.succeeded();
+  return sent;
+}
+
 test("a one-shot server on host A and a client on host B over tls:; the token is checked inside TLS", T, async (t) => {
   const s = setUp(t);
   if (s === undefined) return;
@@ -82,3 +92,64 @@ test(
     await Promise.all([origin.succeeded(), b.succeeded(), c.succeeded()]);
   },
 );
+
+test("a client that trusts another CA is refused with TLS_FAILED; the server still takes the right client", T, async (t) => {
+  const s = setUp(t);
+  if (s === undefined) return;
+  const other = new TestCa("other");
+  t.after(() => other.remove());
+  const server = s.run(s.a, { MODE: "serve", THEN: "read", ADDRESS: `tls:${s.a.ip}:0`, CERT: s.certA.cert, KEY: s.certA.key });
+  const name = (await server.next("listening")).name as string;
+
+  const wrong = s.run(s.b, { MODE: "send", NAME: name, COUNT: "1", CA: other.ca });
+  const refused = await wrong.next("refused");
+  assert.equal(refused.code, "TLS_FAILED", String(refused.message));
+  assert.match(String(refused.message), /certificate/i);
+
+  await hundredArrive(s, server, { NAME: name, CA: s.ca.ca });
+  await Promise.all([server.succeeded(), wrong.succeeded()]);
+});
+
+test("with mutual TLS a client without a certificate is refused; one with a certificate gets in", T, async (t) => {
+  const s = setUp(t);
+  if (s === undefined) return;
+  const server = s.run(s.a, {
+    MODE: "serve",
+    THEN: "read",
+    ADDRESS: `tls:${s.a.ip}:0`,
+    CERT: s.certA.cert,
+    KEY: s.certA.key,
+    CA: s.ca.ca,
+    MUTUAL: "1",
+  });
+  const name = (await server.next("listening")).name as string;
+
+  const anonymous = s.run(s.b, { MODE: "send", NAME: name, COUNT: "1", CA: s.ca.ca });
+  const refused = await anonymous.next("refused");
+  // TLS 1.3: the client's handshake ends first; the server's alert arrives with the HELLO's answer.
+  assert.equal(refused.code, "TLS_FAILED", String(refused.message));
+  assert.match(String(refused.message), /certificate required/);
+
+  await hundredArrive(s, server, { NAME: name, CA: s.ca.ca, CERT: s.certB.cert, KEY: s.certB.key });
+  await Promise.all([server.succeeded(), anonymous.succeeded()]);
+});
+
+test("plain tcp: to the other host is refused on both ends without allowInsecure, and works with it", T, async (t) => {
+  const s = setUp(t);
+  if (s === undefined) return;
+  const address = `tcp:${s.a.ip}:0`;
+  const strict = s.run(s.a, { MODE: "serve", THEN: "read", ADDRESS: address });
+  const listenRefused = await strict.next("listen-refused");
+  assert.equal(listenRefused.code, "INSECURE_TRANSPORT", String(listenRefused.message));
+  assert.match(String(listenRefused.message), /allowInsecure/);
+
+  const server = s.run(s.a, { MODE: "serve", THEN: "read", ADDRESS: address, ALLOW_INSECURE: "1" });
+  const name = (await server.next("listening")).name as string;
+  const client = s.run(s.b, { MODE: "send", NAME: name, COUNT: "1" });
+  const refused = await client.next("refused");
+  assert.equal(refused.code, "INSECURE_TRANSPORT", String(refused.message));
+  assert.match(String(refused.message), /tls:/);
+
+  assert.deepEqual((await hundredArrive(s, server, { NAME: name, ALLOW_INSECURE: "1" })).links, ["tcp"]);
+  await Promise.all([strict.succeeded(), server.succeeded(), client.succeeded()]);
+});
