@@ -431,6 +431,10 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
       return;
     }
     const { server, name } = created;
+    if (this.closing) {
+      await server.close(); // closed while the socket was made: no worker to start
+      return;
+    }
     const proc = spawn(
       process.execPath,
       [...(this.options.execArgv ?? process.execArgv), this.options.entry, ...(this.options.args ?? [])],
@@ -455,7 +459,8 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
     proc.on("error", () => proc.pid === undefined && gone(null, null));
     try {
       const { first } = await server.accept({ timeoutMs: this.options.startTimeoutMs ?? 20_000 });
-      if (worker.state !== "starting") {
+      // Gone, or retired (close(), restart()) while it started: closing its channels makes it exit.
+      if (worker.state !== "starting" || worker.expectedExit) {
         first.calls.close();
         first.finished.close();
         return;

@@ -230,3 +230,38 @@ test("a worker writing 1 GiB to stdout without a newline: the host stays up, the
   assert.equal((await set.client.add({ a: 2n, b: 2n })).sum, 4n);
   await set.close();
 });
+
+/** Whether a process with this pid is still running. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test("close() while workers are still starting resolves, and no worker outlives it", T, async () => {
+  // Closed before any worker was spawned (its hello socket still being made) …
+  const early = startCalculators({ count: 2 });
+  let spawnedAfterClose = 0;
+  const closed = early.set.close();
+  early.set.on("spawn", () => spawnedAfterClose++);
+  await within(closed, 20_000, "close() right after start()");
+  assert.equal(spawnedAfterClose, 0, "a worker was started after close()");
+
+  // … and closed once both are spawned but before either said hello.
+  const { set } = startCalculators({ count: 2 });
+  const pids: number[] = [];
+  let ready = 0;
+  set.on("ready", () => ready++);
+  await new Promise<void>((resolve) => set.on("spawn", ({ pid }) => pids.push(pid) === 2 && resolve()));
+  assert.equal(ready, 0, "a worker said hello before close(): the case is not tested");
+  await within(set.close(), 30_000, "close() while both workers start");
+  assert.deepEqual(
+    pids.filter((pid) => alive(pid)),
+    [],
+  );
+  // Restart after close does nothing either.
+  await within(set.restart(), 5_000, "restart() after close()");
+});
