@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import os from "node:os";
+import { fileURLToPath } from "node:url";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { DisconnectedError, TimeoutError } from "../errors.js";
@@ -31,8 +32,8 @@ export const DEFAULT_OUTPUT_LINE_LIMIT = 64 * 1024;
 
 export interface WorkerSetOptions<S extends DescService> {
   readonly service: S;
-  /** The worker program (it calls runWorker). */
-  readonly entry: string;
+  /** The worker program (it calls runWorker): a path, or a file: URL such as `new URL("./worker.ts", import.meta.url)`. */
+  readonly entry: string | URL;
   readonly args?: readonly string[];
   /** Node flags for workers (default: this process's, so loaders such as tsx carry over). */
   readonly execArgv?: readonly string[];
@@ -437,7 +438,7 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
     }
     const proc = spawn(
       process.execPath,
-      [...(this.options.execArgv ?? process.execArgv), this.options.entry, ...(this.options.args ?? [])],
+      [...(this.options.execArgv ?? process.execArgv), entryPath(this.options.entry), ...(this.options.args ?? [])],
       {
         env: { ...process.env, ...this.options.env, [WORKER_ENV]: name },
         stdio: ["ignore", "pipe", "pipe"],
@@ -563,6 +564,11 @@ export class WorkerSet<S extends DescService> extends EventEmitter<WorkerSetEven
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** A worker entry as a path: file: URLs (as objects or strings, e.g. from import.meta.resolve) converted. */
+function entryPath(entry: string | URL): string {
+  return entry instanceof URL || entry.startsWith("file:") ? fileURLToPath(entry) : entry;
 }
 
 /** The caller's deadline less the time the call waited for a worker. */

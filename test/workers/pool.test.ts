@@ -265,3 +265,13 @@ test("close() while workers are still starting resolves, and no worker outlives 
   // Restart after close does nothing either.
   await within(set.restart(), 5_000, "restart() after close()");
 });
+
+test("the entry may be a file: URL, as an object or as import.meta.resolve's string", T, async () => {
+  const url = new URL("../children/calculator-worker.ts", import.meta.url);
+  for (const entry of [url, url.href]) {
+    const { set } = startCalculators({ count: 1, entry });
+    const { sum } = await set.client.add({ a: 2n, b: 3n }, { timeoutMs: 30_000 });
+    assert.equal(sum, 5n, String(entry));
+    await set.close();
+  }
+});
