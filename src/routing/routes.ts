@@ -40,14 +40,18 @@ export type Opening =
   | { readonly firstSeq: number; readonly base: boolean; readonly parent?: Parent; readonly join?: number }
   | { readonly presetId: number };
 
+/**
+ * An OutRoute's state. `closing` and `handing-off` wait for the peer's last
+ * CREDIT (a proxy must relay it upstream); `ended` routes are out of the link's table
+ * or their link is lost.
+ */
+export type OutRouteState = "sending" | "closing" | "handing-off" | "ended";
+
 export class OutRoute<T> implements Outlet<T> {
   readonly id: number;
   /** Charged bytes sent on this route and not yet credited. */
   private outstanding = 0;
-  private handedOff = false;
-  /** CLOSE sent; a proxy's route stays until its credit is back. */
-  private closed = false;
-  private open = true;
+  private state: OutRouteState = "sending";
   owner!: RouteOwner;
 
   constructor(
@@ -71,7 +75,12 @@ export class OutRoute<T> implements Outlet<T> {
 
   /** Still carrying messages (not closed, handed off or gone). */
   get active(): boolean {
-    return this.open && !this.handedOff && !this.closed;
+    return this.state === "sending";
+  }
+
+  /** CLOSE or HANDOFF sent, the last CREDIT not back yet. */
+  private get ending(): boolean {
+    return this.state === "closing" || this.state === "handing-off";
   }
 
   write(value: T, seq: number | SeqSource): number {
@@ -103,7 +112,7 @@ export class OutRoute<T> implements Outlet<T> {
   close(lastSeq: number, lost = false): void {
     if (!this.active) return;
     this.link.writeFrame(Kind.Close, this.id, lastSeq, undefined, lost ? FLAG_LOST : 0);
-    this.closed = true;
+    this.state = "closing";
     if (!this.owner.relaysCredit || this.outstanding <= 0) this.remove();
   }
 
@@ -112,7 +121,7 @@ export class OutRoute<T> implements Outlet<T> {
     this.handoffAfterGone(lastSeq, { target, stream: this.streamKey, join });
     // Kept until the peer answers with its last CREDIT (or with GONE: the path ahead is gone,
     // and a sender must hear of it, since its continuation may wait for a HANDOFF that is lost).
-    this.handedOff = true;
+    this.state = "handing-off";
   }
 
   /**
@@ -131,18 +140,18 @@ export class OutRoute<T> implements Outlet<T> {
   onCredit(bytes: number): void {
     this.outstanding -= bytes;
     this.owner.credit(bytes);
-    if ((this.handedOff || this.closed) && this.outstanding <= 0) this.remove();
+    if (this.ending && this.outstanding <= 0) this.remove();
   }
 
   onGone(lost: boolean): void {
-    if (!this.open) return;
-    const ended = this.handedOff || this.closed;
+    const was = this.state;
+    if (was === "ended") return;
     this.remove();
     // Nothing sent here will be consumed now: release what it still holds.
-    if (ended) this.owner.credit(this.outstanding);
+    if (was !== "sending") this.owner.credit(this.outstanding);
     // Handed off or not, the receiver this path led to is gone: a sender hears it here too, as its
     // continuation may be waiting for a HANDOFF that the gone path drops.
-    if (!ended || (this.handedOff && !this.owner.relaysCredit)) this.owner.markGone(lost ? "connection-lost" : "closed");
+    if (was === "sending" || (was === "handing-off" && !this.owner.relaysCredit)) this.owner.markGone(lost ? "connection-lost" : "closed");
   }
 
   onRedirect(address: NodeAddress): void {
@@ -154,16 +163,17 @@ export class OutRoute<T> implements Outlet<T> {
   }
 
   onLinkLost(reason: EndReason, err: ProtochanError | undefined): void {
-    if (!this.open) return;
-    this.open = false;
+    const was = this.state;
+    if (was === "ended") return;
+    this.state = "ended";
     // After a handoff the stream lives on elsewhere (after a close it is over):
     // credit still owed here never comes.
-    if (this.handedOff || this.closed) this.owner.credit(this.outstanding);
+    if (was !== "sending") this.owner.credit(this.outstanding);
     else this.owner.markGone(reason, err);
   }
 
   private remove(): void {
-    this.open = false;
+    this.state = "ended";
     this.link.outbound.delete(this.id);
     this.link.routeEnded();
   }
@@ -176,6 +186,13 @@ function encodeAlone<T>(channel: ChannelType<T>, value: T): Uint8Array {
   return w.take();
 }
 
+/**
+ * An InRoute's state. A route that left its stream (CLOSE, HANDOFF, GONE) is
+ * `draining` while credit it owes is still unsent: the link must stay up for it
+ * (see Link.draining).
+ */
+export type InRouteState = "receiving" | "draining" | "ended";
+
 export class InRoute<T> implements FeedingRoute, CreditTarget {
   /** Charged bytes received and not yet returned as CREDIT. */
   private inFlight = 0;
@@ -183,9 +200,7 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
   /** Undefined on a continuation route until its first message. */
   private nextSeq: number | undefined;
   private readonly type: TypeIdHalves;
-  private open = true;
-  /** Detached with credit still to return: the link must stay up for it (see Link.draining). */
-  private draining = false;
+  private state: InRouteState = "receiving";
 
   constructor(
     readonly link: Link,
@@ -203,7 +218,7 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
   }
 
   get isOpen(): boolean {
-    return this.open;
+    return this.state === "receiving";
   }
 
   onMessage(h: FrameHeader, handles: Uint8Array, body: Uint8Array): void {
@@ -272,11 +287,11 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     // deadlocks: a blocked sender has a full window outstanding, and so at
     // least a step's worth comes back once everything is consumed.
     // A route that closed or handed off owes its credit at once: a proxy upstream relays it.
-    if (this.pendingCredit >= Math.min(this.link.recvWindow / 4, CREDIT_STEP) || !this.open) this.flushCredit();
+    if (this.pendingCredit >= Math.min(this.link.recvWindow / 4, CREDIT_STEP) || !this.isOpen) this.flushCredit();
   }
 
   receiverGone(lost: boolean): void {
-    if (!this.open) return;
+    if (!this.isOpen) return;
     // Credit held back for a step is owed now: once detached no consume comes
     // to flush it, and the link would count it unconsumed forever.
     this.flushCredit();
@@ -285,9 +300,9 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
   }
 
   onLinkLost(reason: EndReason, err: ProtochanError | undefined): void {
-    this.draining = false;
-    if (!this.open) return;
-    this.open = false;
+    const was = this.state;
+    this.state = "ended";
+    if (was !== "receiving") return;
     this.stream.routes.delete(this);
     this.stream.abort(reason, err);
     // Continuations of the stream (from other links) can no longer join it here.
@@ -305,29 +320,28 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     this.inFlight -= this.pendingCredit;
     this.link.unconsumed -= this.pendingCredit;
     this.pendingCredit = 0;
-    if (this.draining && this.inFlight <= 0) {
-      this.draining = false;
+    if (this.state === "draining" && this.inFlight <= 0) {
+      this.state = "ended";
       this.link.draining--;
       this.link.routeEnded();
     }
   }
 
   private detach(): void {
-    if (!this.open) return;
+    if (!this.isOpen) return;
     this.leave();
     this.link.routeEnded();
   }
 
   /** Leaves the stream and the link's table (the caller then tells the link: see routeEnded). */
   private leave(): void {
-    this.open = false;
     this.stream.routes.delete(this);
     this.link.inbound.delete(this.id);
     // The sender (or a proxy relaying to its upstream) still waits for this credit.
     if (this.inFlight - this.pendingCredit > 0) {
-      this.draining = true;
+      this.state = "draining";
       this.link.draining++;
-    }
+    } else this.state = "ended";
   }
 }
 
