@@ -17,6 +17,13 @@ interface Waiter<T> {
   readonly reject: (err: unknown) => void;
 }
 
+/**
+ * A receiver port's state: `receiving` (its user takes messages; it may still
+ * expect streams a move promised, see pendingOpens), `moved` (a shell: its queue
+ * and streams went to another process) or `closed` (by its user).
+ */
+export type ReceiverPortState = "receiving" | "moved" | "closed";
+
 export class ReceiverCore<T> implements ReceiverPort<T>, StreamSink<T>, Completable {
   private queue: Arrival<T>[] = [];
   private head = 0;
@@ -30,14 +37,21 @@ export class ReceiverCore<T> implements ReceiverPort<T>, StreamSink<T>, Completa
   private abnormal: { reason: EndReason; cause: unknown } | undefined;
   /** Global name, given when the receiver is first reachable from another process. */
   port: GlobalKey | undefined;
-  closed = false;
-  moved = false;
+  private state: ReceiverPortState = "receiving";
   /** Called when an event may interest a receiver set. */
   onEvent: (() => void) | undefined;
   /** Called once when nothing more can arrive (closed, or every stream ended): the router forgets it. */
   onFinished: (() => void) | undefined;
 
   constructor(readonly type: ChannelType<T>) {}
+
+  get closed(): boolean {
+    return this.state === "closed";
+  }
+
+  get moved(): boolean {
+    return this.state === "moved";
+  }
 
   get label(): string {
     return `receiver of ${this.type.typeName}`;
@@ -130,8 +144,8 @@ export class ReceiverCore<T> implements ReceiverPort<T>, StreamSink<T>, Completa
   }
 
   close(): void {
-    if (this.closed || this.moved) return;
-    this.closed = true;
+    if (this.state !== "receiving") return;
+    this.state = "closed";
     for (const stream of this.streams.values()) {
       for (const route of [...stream.routes]) route.receiverGone(false);
       stream.dropHeld();
@@ -160,7 +174,7 @@ export class ReceiverCore<T> implements ReceiverPort<T>, StreamSink<T>, Completa
   /** Hands the queue over for forwarding; the core is then a shell. */
   moveOut(): Arrival<T>[] {
     this.checkUsable();
-    this.moved = true;
+    this.state = "moved";
     const queued = this.queue.slice(this.head);
     this.queue = [];
     this.head = 0;

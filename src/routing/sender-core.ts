@@ -49,6 +49,13 @@ interface Deferred {
   reject: (err: unknown) => void;
 }
 
+/**
+ * A sender stream's state: `open` while a handle to it is; `closing` once the
+ * last handle closed and held-back messages are still going out; `closed` once
+ * its CLOSE is written (or its receiver was gone: see `gone`).
+ */
+export type SenderStreamState = "open" | "closing" | "closed";
+
 export class SenderCore<T> implements SenderPort<T>, SeqSource {
   /** Credit after the stream closed is of no use to a sender (a proxy relays it; see RouteOwner). */
   readonly relaysCredit = false;
@@ -66,7 +73,7 @@ export class SenderCore<T> implements SenderPort<T>, SeqSource {
   /** True while a message of this stream is being encoded and written. */
   private writing = false;
   private readyWait: Deferred | undefined;
-  private closeRequested = false;
+  private state: SenderStreamState = "open";
   private goneWatchers: ((err: ReceiverGoneError) => void)[] = [];
   gone: ReceiverGoneError | undefined;
   /** A clone sent to another process was lost before it opened: the stream's end says so. */
@@ -191,7 +198,7 @@ export class SenderCore<T> implements SenderPort<T>, SeqSource {
       this.seq++;
     }
     if (this.held.length === 0) {
-      if (this.closeRequested && this.refs === 0) this.finish();
+      if (this.state === "closing") this.finish();
       if (this.outstanding < this.window) {
         // ready(): sending may go on, so what was sent past the window before is forgiven.
         this.overrunBytes = 0;
@@ -225,7 +232,7 @@ export class SenderCore<T> implements SenderPort<T>, SeqSource {
   /** One handle closed; the last one closes the route once held messages are out. */
   release(): void {
     if (--this.refs > 0) return;
-    this.closeRequested = true;
+    this.state = "closing";
     if (this.held.length === 0 || this.gone !== undefined) this.finish();
   }
 
@@ -234,7 +241,7 @@ export class SenderCore<T> implements SenderPort<T>, SeqSource {
   }
 
   private finish(): void {
-    this.closeRequested = false;
+    this.state = "closed";
     if (this.gone === undefined) this.outlet.close(this.seq, this.cloneLost);
     this.settleReady(new EndpointClosedError("sender was closed"));
   }
