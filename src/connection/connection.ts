@@ -11,7 +11,8 @@ import { FrameParser } from "../wire/frame-parser.js";
 import { HANDLE_ENTRY_SIZE, HEADER_SIZE, Kind, NO_TYPE, splitTypeId, writeHeader, type TypeIdHalves } from "../wire/header.js";
 import type { ChannelType } from "../codec/channel-type.js";
 import { windowCharge, type ChannelLimits } from "../routing/defaults.js";
-import { writeHandleEntry } from "../routing/bodies.js";
+import { decodeEvent, encodeEvent, readHandleTable, writeHandleEntry } from "./routing-frames.js";
+import type { HandleEntry, RoutingEvent } from "../routing/events.js";
 import { ExportContext, type ExportVia } from "../routing/handles.js";
 import { hex } from "../routing/keys.js";
 import type { Link } from "../routing/link.js";
@@ -26,6 +27,8 @@ const FLUSH_AT = 256 * 1024;
 /** Start a fresh buffer for the next frame when less than this is free. */
 const SEAL_BELOW = 16 * 1024;
 const EMPTY = new Uint8Array(0);
+/** The handle table of a MESSAGE that carries none. */
+const NO_HANDLES: readonly HandleEntry[] = [];
 
 /** Handles HELLO / WELCOME / ERROR frames while the connection is being set up. */
 export type HandshakeHandler = (kind: number, body: Uint8Array) => void;
@@ -78,7 +81,8 @@ export class Connection implements Link {
       if (this.failure !== undefined || this.ended) return;
       this.stats.framesIn++;
       if (this.handshake !== undefined) this.handshake(h.kind, body);
-      else this.router.dispatch(this, h, handles, body);
+      else if (h.kind !== Kind.Message) this.router.accept(this, decodeEvent(h, body));
+      else this.router.acceptMessage(this, h, h.handleCount === 0 ? NO_HANDLES : readHandleTable(handles, h.handleCount), body);
     });
     socket.on("data", (chunk: Buffer) => {
       this.stats.bytesIn += chunk.length;
@@ -214,6 +218,12 @@ export class Connection implements Link {
     return windowCharge(body.length);
   }
 
+  send(event: RoutingEvent): void {
+    const f = encodeEvent(event);
+    this.frame(f.kind, f.routeId, f.seq, f.type, f.body ?? EMPTY, f.flags);
+  }
+
+  /** A frame of the handshake (HELLO, WELCOME): before there is a router link. */
   writeFrame(kind: Kind, routeId: number, seq: number, body: Uint8Array = EMPTY, flags = 0, typeId?: bigint): void {
     this.frame(kind, routeId, seq, typeId === undefined ? NO_TYPE : splitTypeId(typeId), body, flags);
   }

@@ -13,7 +13,7 @@ import { Sender } from "../ends/sender.js";
 import type { ReceiverCore } from "./receiver-core.js";
 import { receiverCore, senderCore } from "./ends.js";
 import type { Closable } from "./stream.js";
-import { HandleKind, readHandleEntry, type HandleEntry } from "./bodies.js";
+import { HandleKind, type HandleEntry } from "./events.js";
 import type { Link } from "./link.js";
 import { globalKey } from "./keys.js";
 
@@ -114,12 +114,12 @@ export interface ImportContext extends HandleDecoder {
   closeAll(): void;
 }
 
-/** Turns a frame's handle table into channel ends (all of them, before the body is decoded). */
-export function importHandles(link: Link, table: Uint8Array, count: number): ImportContext {
+/** Turns a message's handle table into channel ends (all of them, before the body is decoded). */
+export function importHandles(link: Link, table: readonly HandleEntry[]): ImportContext {
   const ends: End[] = [];
   try {
-    for (let i = 0; i < count; i++) {
-      const entry = readHandleEntry(table, i);
+    for (let i = 0; i < table.length; i++) {
+      const entry = table[i]!;
       const type = channelTypeById(BigInt(entry.typeHi) * 0x1_0000_0000n + BigInt(entry.typeLo));
       if (type === undefined) {
         throw new ProtocolError(`handle ${i}: unknown channel type (import its generated _chan.ts module)`);

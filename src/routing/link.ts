@@ -1,8 +1,9 @@
-// What the router needs from a connection to another process. The socket
+// What the router needs from a connection to another process: messages out,
+// and routing events out (the connection turns them into frames). The socket
 // connection implements it; tests may drive the router through other links.
 import type { ProtochanError } from "../errors.js";
 import type { ChannelType } from "../codec/channel-type.js";
-import type { Kind } from "../wire/header.js";
+import type { RoutingEvent } from "./events.js";
 import type { InRoute, OutRoute } from "./routes.js";
 import type { ExportVia } from "./handles.js";
 import type { Router } from "./router.js";
@@ -42,8 +43,8 @@ export interface Link {
   writeMessage<T>(routeId: number, seq: number | SeqSource, type: ChannelType<T>, value: T, via: ExportVia): number;
   /** A MESSAGE whose body is already encoded (and carries no handles); returns its window charge. */
   writeBody<T>(routeId: number, seq: number, type: ChannelType<T>, body: Uint8Array): number;
-  /** A frame other than MESSAGE. */
-  writeFrame(kind: Kind, routeId: number, seq: number, body?: Uint8Array, flags?: number, typeId?: bigint): void;
+  /** Any event other than MESSAGE. */
+  send(event: RoutingEvent): void;
   /** A route started on this link. */
   routeStarted(): void;
   /** A route finished: a link without routes may close. */

@@ -13,24 +13,12 @@ import { ReceiverCore } from "./receiver-core.js";
 import { Sender } from "../ends/sender.js";
 import { SenderCore, type Outlet } from "./sender-core.js";
 import { StreamIn, type StreamSink } from "./stream.js";
-import { Kind, type FrameHeader } from "../wire/header.js";
-import {
-  decodeHandoff,
-  decodeNodeAddress,
-  decodeOpen,
-  encodeHandoff,
-  encodeNodeAddress,
-  type HandleEntry,
-  type Handoff,
-  type NodeAddress,
-  type Open,
-  type Parent,
-} from "./bodies.js";
+import type { HandleEntry, Handoff, MessageHead, NodeAddress, Open, Parent, RoutingEvent } from "./events.js";
 import { importHandles } from "./handles.js";
 import { globalKey, hex, newNodeId, type GlobalKey } from "./keys.js";
 import type { Link } from "./link.js";
 import { redactName } from "../transport/name.js";
-import { FLAG_LOST, Forwarder, InRoute, LocalRoute, OutRoute, type Opening, type RouteOwner } from "./routes.js";
+import { Forwarder, InRoute, LocalRoute, OutRoute, type Opening, type RouteOwner } from "./routes.js";
 
 /** A sender that arrived knowing its receiver is gone: every send fails with ReceiverGoneError. */
 function goneSender(channel: ChannelType<unknown>, port: GlobalKey): Sender<unknown> {
@@ -71,6 +59,8 @@ export interface RouterIO {
 }
 
 /** A receiver that moved on: streams proxied here toward it. */
+type OpenEvent = Extract<RoutingEvent, { kind: "open" }>;
+
 interface PortForward {
   /** Where the receiver went (last). */
   link: Link;
@@ -226,38 +216,35 @@ export class Router {
 
   // ---- frames ----
 
-  dispatch(link: Link, h: FrameHeader, handles: Uint8Array, body: Uint8Array): void {
-    switch (h.kind) {
-      case Kind.Message: {
-        const route = this.inRoute(link, h.routeId);
-        if (route !== undefined) return route.onMessage(h, handles, body);
-        // Late, for a route that is gone: the ends it carries are released (holds, moved streams).
-        if (h.handleCount > 0) importHandles(link, handles, h.handleCount).closeAll();
-        return;
-      }
-      case Kind.Open:
-        return this.onOpen(link, h, body);
-      case Kind.Close:
-        return this.inRoute(link, h.routeId)?.onClose(h.seq, (h.flags & FLAG_LOST) !== 0);
-      case Kind.Handoff: {
-        const handoff = decodeHandoff(body);
-        const route = this.inRoute(link, h.routeId);
-        if (route !== undefined) return route.onHandoff(h.seq, handoff);
+  /** A MESSAGE from `link`, its handle table already read. */
+  acceptMessage(link: Link, h: MessageHead, handles: readonly HandleEntry[], body: Uint8Array): void {
+    const route = this.inRoute(link, h.routeId);
+    if (route !== undefined) return route.onMessage(h, handles, body);
+    // Late, for a route that is gone: the ends it carries are released (holds, moved streams).
+    if (handles.length > 0) importHandles(link, handles).closeAll();
+  }
+
+  /** Any other event from `link`. */
+  accept(link: Link, e: RoutingEvent): void {
+    switch (e.kind) {
+      case "open":
+        return this.onOpen(link, e);
+      case "close":
+        return this.inRoute(link, e.route)?.onClose(e.lastSeq, e.lost);
+      case "handoff": {
+        const route = this.inRoute(link, e.route);
+        if (route !== undefined) return route.onHandoff(e.lastSeq, e.handoff);
         // Late: the stream is gone from here, so a continuation waiting to join it here is refused.
-        return this.refuseParked(handoff);
+        return this.refuseParked(e.handoff);
       }
-      case Kind.Credit:
-        return link.outbound.get(h.routeId)?.onCredit(h.seq);
-      case Kind.Gone:
-        return link.outbound.get(h.routeId)?.onGone((h.flags & FLAG_LOST) !== 0);
-      case Kind.Redirect:
-        return link.outbound.get(h.routeId)?.onRedirect(decodeNodeAddress(body));
-      case Kind.NodeInfo:
-        return this.onNodeInfo(link, decodeNodeAddress(body));
-      case Kind.Error:
-        throw new ProtocolError(`peer reported an error: ${new TextDecoder().decode(body)}`);
-      default:
-        throw new ProtocolError(`unexpected frame kind ${h.kind} after the handshake`);
+      case "credit":
+        return link.outbound.get(e.route)?.onCredit(e.bytes);
+      case "gone":
+        return link.outbound.get(e.route)?.onGone(e.lost);
+      case "redirect":
+        return link.outbound.get(e.route)?.onRedirect(e.address);
+      case "node-info":
+        return this.onNodeInfo(link, e.address);
     }
   }
 
@@ -277,18 +264,18 @@ export class Router {
    * (BASE), a sender clone's stream following its parent (BASE + PARENT), and
    * a stream going direct after a REDIRECT (neither: it continues here).
    */
-  private onOpen(link: Link, h: FrameHeader, body: Uint8Array): void {
-    const o = decodeOpen(body);
-    if (h.routeId <= link.highestInbound) throw new ProtocolError(`OPEN of route ${h.routeId}, which was opened before`);
-    link.highestInbound = h.routeId;
+  private onOpen(link: Link, e: OpenEvent): void {
+    const o = e.open;
+    if (e.route <= link.highestInbound) throw new ProtocolError(`OPEN of route ${e.route}, which was opened before`);
+    link.highestInbound = e.route;
     if (o.base && link.expectedOpens > 0) link.expectedOpens--;
     else claimRoutes(link, 1);
-    if (o.parent !== undefined) this.openChild(link, h, o, o.parent);
-    else if (o.base) this.openMoved(link, h, o);
-    else this.openContinuation(link, h, o);
+    if (o.parent !== undefined) this.openChild(link, e, o, o.parent);
+    else if (o.base) this.openMoved(link, e, o);
+    else this.openContinuation(link, e, o);
   }
 
-  private openMoved(link: Link, h: FrameHeader, o: Open): void {
+  private openMoved(link: Link, e: OpenEvent, o: Open): void {
     const waiting = this.awaitingOpens.get(link);
     const promised = waiting?.get(o.port.id);
     if (waiting === undefined || promised === undefined) throw new ProtocolError("OPEN of a stream no move announced");
@@ -297,10 +284,10 @@ export class Router {
     const core = promised.core;
     if (core.closed) {
       core.opened();
-      return this.refuse(link, h);
+      return this.refuse(link, e);
     }
-    checkType(h, core.type);
-    new InRoute(link, h.routeId, startStream(core, o), core.type, o.firstSeq);
+    checkType(e, core.type);
+    new InRoute(link, e.route, startStream(core, o), core.type, o.firstSeq);
     // Last: once complete, the message that carried it may move it on at once.
     core.opened();
   }
@@ -310,15 +297,15 @@ export class Router {
    * path's HANDOFF with the same join number stops (the first visit of the
    * stream here along that path); until that HANDOFF arrives it is parked.
    */
-  private openContinuation(link: Link, h: FrameHeader, o: Open): void {
+  private openContinuation(link: Link, e: OpenEvent, o: Open): void {
     // The stream's path here was cut: what it would continue is lost.
-    if (this.cutStreams.has(o.stream.id)) return this.refuse(link, h, true);
+    if (this.cutStreams.has(o.stream.id)) return this.refuse(link, e, true);
     const type = this.typeOf(o.port);
     // Not here and not known: the receiver is gone (or never was here).
-    if (type === undefined || o.join === undefined) return this.refuse(link, h);
-    checkType(h, type);
+    if (type === undefined || o.join === undefined) return this.refuse(link, e);
+    checkType(e, type);
     const key = joinKey(o.stream, o.join);
-    if (this.refusedJoins.delete(key)) return this.refuse(link, h);
+    if (this.refusedJoins.delete(key)) return this.refuse(link, e);
     const stream = this.joins.get(key);
     if (stream === undefined) {
       const parkedHere = this.parkedOn.get(link) ?? 0;
@@ -328,11 +315,11 @@ export class Router {
       this.parkedOn.set(link, parkedHere + 1);
       const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, link, () => this.unpark(key), key), undefined);
       this.parked.set(key, waiting);
-      new InRoute(link, h.routeId, waiting, type, undefined);
+      new InRoute(link, e.route, waiting, type, undefined);
       return;
     }
     this.joins.delete(key);
-    const route = new InRoute(link, h.routeId, stream, type, undefined);
+    const route = new InRoute(link, e.route, stream, type, undefined);
     this.joined(stream, [route]);
   }
 
@@ -378,7 +365,7 @@ export class Router {
     if (Buffer.compare(handoff.target, this.node) !== 0) {
       // Passed on to where the continuation waits, on route 0 (no route: late there too).
       const link = this.links.get(hex(handoff.target));
-      if (link !== undefined && link.failure === undefined) link.writeFrame(Kind.Handoff, 0, 0, encodeHandoff(handoff));
+      if (link !== undefined && link.failure === undefined) link.send({ kind: "handoff", route: 0, lastSeq: 0, handoff });
       return;
     }
     const key = joinKey(handoff.stream, handoff.join);
@@ -442,7 +429,7 @@ export class Router {
   }
 
   /** A sender clone's stream: it goes where its parent's goes, ahead of the parent's end. */
-  private openChild(link: Link, h: FrameHeader, o: Open, parent: Parent): void {
+  private openChild(link: Link, e: OpenEvent, o: Open, parent: Parent): void {
     if ("hold" in parent) {
       const hold = this.holds.get(parent.hold);
       if (hold === undefined || hold.link !== link)
@@ -460,7 +447,7 @@ export class Router {
               : undefined;
       // Opened before the hold is released: if that closes the parent, its CLOSE follows this OPEN.
       // An exporter that learnt its receiver died refuses the clone as lost too.
-      this.openAt(link, h, o, at, core.gone !== undefined && core.gone.reason !== "closed");
+      this.openAt(link, e, o, at, core.gone !== undefined && core.gone.reason !== "closed");
       core.release();
       return;
     }
@@ -468,23 +455,23 @@ export class Router {
     const route = link.inbound.get(parent.route);
     if (route === undefined && parent.route > link.highestInbound)
       throw new ProtocolError(`OPEN names route ${parent.route} as its parent, which was never opened`);
-    this.openAt(link, h, o, route === undefined ? undefined : placeOf(route.stream));
+    this.openAt(link, e, o, route === undefined ? undefined : placeOf(route.stream));
   }
 
   /** Opens a clone's stream at `at` (the parent's next step here); a parked parent parks it too. */
-  private openAt(link: Link, h: FrameHeader, o: Open, at: Place | undefined, lost = false): void {
-    if (at === undefined) return this.refuse(link, h, lost);
+  private openAt(link: Link, e: OpenEvent, o: Open, at: Place | undefined, lost = false): void {
+    if (at === undefined) return this.refuse(link, e, lost);
     if (!(at instanceof Parked)) {
-      checkType(h, at instanceof OutRoute ? at.channel : at.type);
-      const route = new InRoute(link, h.routeId, this.childStream(o, at), at instanceof OutRoute ? at.channel : at.type, o.firstSeq);
+      checkType(e, at instanceof OutRoute ? at.channel : at.type);
+      const route = new InRoute(link, e.route, this.childStream(o, at), at instanceof OutRoute ? at.channel : at.type, o.firstSeq);
       if (at instanceof OutRoute) this.askToRedirect(route, at.link);
       return;
     }
     const type = this.typeOf(o.port);
-    if (type === undefined) return this.refuse(link, h);
-    checkType(h, type);
+    if (type === undefined) return this.refuse(link, e);
+    checkType(e, type);
     const waiting = new StreamIn<unknown>(o.stream, new Parked(o.port.id, link, () => {}), undefined);
-    new InRoute(link, h.routeId, waiting, type, o.firstSeq);
+    new InRoute(link, e.route, waiting, type, o.firstSeq);
     const placed = (into: StreamIn<unknown> | undefined, lost: boolean): void => {
       const place = into === undefined ? undefined : placeOf(into);
       // The parent joined a stream that itself still waits (parked behind another): wait for that one.
@@ -513,8 +500,8 @@ export class Router {
   }
 
   /** Answers an OPEN with GONE: nothing here takes the stream (`lost`: it was cut here). */
-  private refuse(link: Link, h: FrameHeader, lost = false): void {
-    link.writeFrame(Kind.Gone, h.routeId, 0, undefined, lost ? FLAG_LOST : 0);
+  private refuse(link: Link, e: OpenEvent, lost = false): void {
+    link.send({ kind: "gone", route: e.route, lost });
   }
 
   private proxyStream(key: GlobalKey, next: Link, port: GlobalKey, type: ChannelType<unknown>, opening: Opening): StreamIn<unknown> {
@@ -637,7 +624,7 @@ export class Router {
       if (!route.isOpen) return;
       this.stats.redirects++;
       const name = this.names.get(target.peerHex) ?? "";
-      route.link.writeFrame(Kind.Redirect, route.id, 0, encodeNodeAddress({ node: target.peer, name }));
+      route.link.send({ kind: "redirect", route: route.id, address: { node: target.peer, name } });
     };
     // If the upstream is the target itself, the move went to it before this
     // REDIRECT on the same link. Otherwise ask the target first: its answer
@@ -652,14 +639,14 @@ export class Router {
     const waiting = this.awaitingNames.get(link.peerHex) ?? [];
     waiting.push(then);
     this.awaitingNames.set(link.peerHex, waiting);
-    link.writeFrame(Kind.NodeInfo, 0, 0, encodeNodeAddress({ node: this.node, name: "" }));
+    link.send({ kind: "node-info", address: { node: this.node, name: "" } });
   }
 
   private onNodeInfo(link: Link, address: NodeAddress): void {
     if (address.name === "") {
       // A query: answer with our name (opening our listener if need be).
       void this.io?.listen(link).then(
-        (name) => link.failure === undefined && link.writeFrame(Kind.NodeInfo, 0, 0, encodeNodeAddress({ node: this.node, name })),
+        (name) => link.failure === undefined && link.send({ kind: "node-info", address: { node: this.node, name } }),
         () => {},
       );
       return;
@@ -849,8 +836,8 @@ function addProxied(fwd: PortForward, stream: StreamIn<unknown>): void {
   else visits.push(stream);
 }
 
-function checkType(h: FrameHeader, type: ChannelType<unknown>): void {
-  if (h.typeLo !== type.wireType.lo || h.typeHi !== type.wireType.hi) {
+function checkType(e: OpenEvent, type: ChannelType<unknown>): void {
+  if (e.type.lo !== type.wireType.lo || e.type.hi !== type.wireType.hi) {
     throw new ProtocolError(`OPEN for ${type.typeName} with another message type`);
   }
 }

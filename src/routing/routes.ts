@@ -12,9 +12,9 @@ import type { Arrival, Closable, CreditTarget, FeedingRoute, StreamIn } from "./
 import { Receiver } from "../ends/receiver.js";
 import { ReceiverCore } from "./receiver-core.js";
 import { receiverCore } from "./ends.js";
-import { Kind, type FrameHeader, type TypeIdHalves } from "../wire/header.js";
+import type { TypeIdHalves } from "../wire/header.js";
 import { ByteWriter } from "../wire/byte-writer.js";
-import { encodeHandoff, encodeOpen, type Handoff, type NodeAddress, type Parent } from "./bodies.js";
+import type { Handoff, MessageHead, NodeAddress, Parent, HandleEntry } from "./events.js";
 import { importHandles, localHandles } from "./handles.js";
 import type { StreamSink } from "./stream.js";
 import type { GlobalKey } from "./keys.js";
@@ -22,9 +22,6 @@ import type { Link } from "./link.js";
 
 /** Largest credit step, in bytes. */
 const CREDIT_STEP = 64 * 1024;
-
-/** Flag on CLOSE and GONE: the far end was lost, not closed. */
-export const FLAG_LOST = 1;
 
 /** Whoever sends on an OutRoute: a stream's origin or a proxy. */
 export interface RouteOwner {
@@ -65,7 +62,7 @@ export class OutRoute<T> implements Outlet<T> {
     link.outbound.set(this.id, this as OutRoute<unknown>);
     link.routeStarted();
     if (!("presetId" in opening)) {
-      link.writeFrame(Kind.Open, this.id, 0, encodeOpen({ stream: streamKey, port: portKey, ...opening }), 0, channel.typeId);
+      link.send({ kind: "open", route: this.id, type: channel.wireType, open: { stream: streamKey, port: portKey, ...opening } });
     }
   }
 
@@ -111,7 +108,7 @@ export class OutRoute<T> implements Outlet<T> {
 
   close(lastSeq: number, lost = false): void {
     if (!this.active) return;
-    this.link.writeFrame(Kind.Close, this.id, lastSeq, undefined, lost ? FLAG_LOST : 0);
+    this.link.send({ kind: "close", route: this.id, lastSeq, lost });
     this.state = "closing";
     if (!this.owner.relaysCredit || this.outstanding <= 0) this.remove();
   }
@@ -130,7 +127,7 @@ export class OutRoute<T> implements Outlet<T> {
    * waiting for it (the route there is gone too, so the frame counts as late).
    */
   handoffAfterGone(lastSeq: number, handoff: Handoff): void {
-    if (this.link.failure === undefined) this.link.writeFrame(Kind.Handoff, this.id, lastSeq, encodeHandoff(handoff));
+    if (this.link.failure === undefined) this.link.send({ kind: "handoff", route: this.id, lastSeq, handoff });
   }
 
   flush(): Promise<void> {
@@ -221,7 +218,7 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     return this.state === "receiving";
   }
 
-  onMessage(h: FrameHeader, handles: Uint8Array, body: Uint8Array): void {
+  onMessage(h: MessageHead, handles: readonly HandleEntry[], body: Uint8Array): void {
     if (h.typeLo !== this.type.lo || h.typeHi !== this.type.hi) {
       throw new ProtocolError(`route ${this.id} carries ${this.channel.typeName} but the peer sent another message type`);
     }
@@ -233,7 +230,7 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
       throw new ResourceLimitError("window", `route ${this.id}: peer ignored flow control (${this.inFlight} bytes unconsumed)`);
     }
     this.nextSeq = h.seq + 1;
-    const imported = h.handleCount === 0 ? undefined : importHandles(this.link, handles, h.handleCount);
+    const imported = handles.length === 0 ? undefined : importHandles(this.link, handles);
     let value: T;
     try {
       value = this.channel.codec.decode(body, imported);
@@ -245,7 +242,7 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
         { cause: err },
       );
     }
-    const charge = windowCharge(body.length, h.handleCount);
+    const charge = windowCharge(body.length, handles.length);
     this.inFlight += charge;
     chargeLink(this.link, charge);
     const ends = imported?.finish();
@@ -271,7 +268,7 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
       throw new ProtocolError(`route ${this.id}: handed off to another process at the receiver`);
     this.leave();
     // The sender's route waits for this answer; with nothing owed it is a CREDIT of 0.
-    if (this.inFlight === 0 && this.link.failure === undefined) this.link.writeFrame(Kind.Credit, this.id, 0);
+    if (this.inFlight === 0 && this.link.failure === undefined) this.link.send({ kind: "credit", route: this.id, bytes: 0 });
     else this.flushCredit();
     this.stream.routeLeft(handoff, here);
     // The continuation joins the stream where its HANDOFF stops: here.
@@ -295,7 +292,7 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
     // Credit held back for a step is owed now: once detached no consume comes
     // to flush it, and the link would count it unconsumed forever.
     this.flushCredit();
-    this.link.writeFrame(Kind.Gone, this.id, 0, undefined, lost ? FLAG_LOST : 0);
+    this.link.send({ kind: "gone", route: this.id, lost });
     this.detach();
   }
 
@@ -316,7 +313,7 @@ export class InRoute<T> implements FeedingRoute, CreditTarget {
 
   private flushCredit(): void {
     if (this.pendingCredit === 0 || this.link.failure !== undefined) return;
-    this.link.writeFrame(Kind.Credit, this.id, this.pendingCredit);
+    this.link.send({ kind: "credit", route: this.id, bytes: this.pendingCredit });
     this.inFlight -= this.pendingCredit;
     this.link.unconsumed -= this.pendingCredit;
     this.pendingCredit = 0;

@@ -5,7 +5,7 @@
 // receiver has moved away, a forwarder toward the receiver's new process.
 import { ProtocolError, type EndReason } from "../errors.js";
 import type { GlobalKey } from "./keys.js";
-import type { Handoff } from "./bodies.js";
+import type { Handoff } from "./events.js";
 
 /** Where the bytes of a message are returned as flow-control credit. */
 export interface CreditTarget {

@@ -20,7 +20,8 @@ import { HEADER_SIZE, Kind, NO_TYPE, Off, splitTypeId, writeHeader } from "../..
 import { typeIdOf } from "../../src/wire/type-id.js";
 import { ByteWriter } from "../../src/wire/byte-writer.js";
 import { msgpackCodec } from "../../src/codec/msgpack.js";
-import { encodeNodeAddress, encodeOpen, HANDLE_ENTRY_SIZE, HandleKind, writeHandleEntry } from "../../src/routing/bodies.js";
+import { encodeNodeAddress, encodeOpen, HANDLE_ENTRY_SIZE, writeHandleEntry } from "../../src/connection/routing-frames.js";
+import { HandleKind } from "../../src/routing/events.js";
 import { globalKey } from "../../src/routing/keys.js";
 import { channel } from "protochan";
 import { report } from "../helpers/child.js";

@@ -9,7 +9,7 @@ import { report } from "../helpers/child.js";
 import { channel } from "protochan";
 import { ByteWriter } from "protochan/codegenv1";
 import { msgpackCodec } from "../../src/codec/msgpack.js";
-import { HANDLE_ENTRY_SIZE, encodeHandoff, writeHandleEntry } from "../../src/routing/bodies.js";
+import { HANDLE_ENTRY_SIZE, encodeHandoff, writeHandleEntry } from "../../src/connection/routing-frames.js";
 import { globalKey } from "../../src/routing/keys.js";
 import { create } from "@bufbuild/protobuf";
 import { ExchangeCodec } from "../../generated/example/v1/requests_codec.js";

@@ -28,7 +28,7 @@ import {
   NODE_ADDRESS_SIZE,
   OPEN_SIZE,
   readHandleEntry,
-} from "../../src/routing/bodies.js";
+} from "../../src/connection/routing-frames.js";
 import { decodeHello, decodeWelcome, HELLO_SIZE, WELCOME_SIZE } from "../../src/bootstrap/handshake.js";
 import { AllTypesCodec } from "../../generated/example/v1/all_types_codec.js";
 import { AllTypesSchema } from "../../generated/example/v1/all_types_pb.js";

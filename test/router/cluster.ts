@@ -16,8 +16,6 @@ import { BOOTSTRAP_ROUTE, LINK_ONLY } from "../../src/bootstrap/handshake.js";
 import { serverHandshake } from "../../src/bootstrap/server-handshake.js";
 import type { Connection } from "../../src/connection/connection.js";
 import { globalKey, hex } from "../../src/routing/keys.js";
-import { decodeOpen } from "../../src/routing/bodies.js";
-import { Kind } from "../../src/wire/header.js";
 import type { Link } from "../../src/routing/link.js";
 import { InRoute, OutRoute } from "../../src/routing/routes.js";
 import { Router, type RouterIO } from "../../src/routing/router.js";
@@ -282,26 +280,32 @@ export function routesLeft(cluster: Cluster, keep: (route: object) => boolean = 
 
 /** Private state of a route, for failure messages only. */
 function describe(route: object): string {
-  const r = route as { handedOff?: boolean; closed?: boolean; outstanding?: number; owner?: { constructor: { name: string } } };
-  return `owner ${r.owner?.constructor.name} handedOff=${r.handedOff} closed=${r.closed} outstanding=${r.outstanding}`;
+  const r = route as { state?: string; outstanding?: number; owner?: { constructor: { name: string } } };
+  return `owner ${r.owner?.constructor.name} state=${r.state} outstanding=${r.outstanding}`;
 }
 
-const KIND_NAMES = Object.fromEntries(Object.entries(Kind).map(([name, kind]) => [kind, name.toUpperCase()]));
-
-/** ROUTER_TRACE=1: every frame a router takes, one line each (for debugging a replayed scenario). */
+/** ROUTER_TRACE=1: every event a router takes, one line each (for debugging a replayed scenario). */
 function traceFrames(router: Router, index: number, nodes: readonly SimNode[]): void {
-  const dispatch = router.dispatch.bind(router);
-  router.dispatch = (link, h, handles, body) => {
-    const from = nodes.findIndex((n) => n.router.nodeHex === link.peerHex);
+  const from = (link: Link) => nodes.findIndex((n) => n.router.nodeHex === link.peerHex);
+  const accept = router.accept.bind(router);
+  router.accept = (link, e) => {
     let extra = "";
-    if (h.kind === Kind.Open) {
-      const o = decodeOpen(body);
+    if (e.kind === "open") {
+      const o = e.open;
       extra = ` stream ${o.stream.id.slice(0, 4)}/${o.stream.serial} port ${o.port.id.slice(0, 4)}/${o.port.serial}${o.base ? ` base ${o.firstSeq}` : " cont"}${o.parent === undefined ? "" : "hold" in o.parent ? ` parent hold ${o.parent.hold}` : ` parent route ${o.parent.route}`}`;
     }
-    if (h.kind === Kind.Handoff || h.kind === Kind.Redirect) extra = ` -> ${hex(body.subarray(0, 16)).slice(0, 4)}`;
+    if (e.kind === "handoff") extra = ` -> ${hex(e.handoff.target).slice(0, 4)}`;
+    if (e.kind === "redirect") extra = ` -> ${hex(e.address.node).slice(0, 4)}`;
+    const route = "route" in e ? ` route ${e.route}` : "";
+    const seq = "lastSeq" in e ? ` seq ${e.lastSeq}` : "bytes" in e ? ` bytes ${e.bytes}` : "";
+    console.log(`  n${index} <- n${from(link)} ${e.kind.toUpperCase()}${route}${seq}${extra}`);
+    accept(link, e);
+  };
+  const acceptMessage = router.acceptMessage.bind(router);
+  router.acceptMessage = (link, h, handles, body) => {
     console.log(
-      `  n${index} <- n${from} ${KIND_NAMES[h.kind]} route ${h.routeId} seq ${h.seq}${h.handleCount > 0 ? ` handles ${h.handleCount}` : ""}${extra}`,
+      `  n${index} <- n${from(link)} MESSAGE route ${h.routeId} seq ${h.seq}${handles.length > 0 ? ` handles ${handles.length}` : ""}`,
     );
-    dispatch(link, h, handles, body);
+    acceptMessage(link, h, handles, body);
   };
 }

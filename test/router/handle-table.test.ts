@@ -13,22 +13,14 @@ import { Sender } from "../../src/ends/sender.js";
 import { StreamIn } from "../../src/routing/stream.js";
 import { receiverCore } from "../../src/routing/ends.js";
 import { msgpackCodec } from "../../src/codec/msgpack.js";
-import {
-  decodeOpen,
-  encodeOpen,
-  HANDLE_ENTRY_SIZE,
-  HandleKind,
-  OPEN_SIZE,
-  writeHandleEntry,
-  type HandleEntry,
-} from "../../src/routing/bodies.js";
+import { decodeOpen, encodeOpen, HANDLE_ENTRY_SIZE, writeHandleEntry, readHandleTable } from "../../src/connection/routing-frames.js";
+import { HandleKind, type HandleEntry, type MessageHead, type RoutingEvent } from "../../src/routing/events.js";
 import { importHandles, type ExportVia } from "../../src/routing/handles.js";
 import { globalKey, hex, newNodeId } from "../../src/routing/keys.js";
 import type { Link } from "../../src/routing/link.js";
 import { InRoute, type OutRoute } from "../../src/routing/routes.js";
 import { Router } from "../../src/routing/router.js";
 import { ByteWriter } from "../../src/wire/byte-writer.js";
-import { Kind, type FrameHeader } from "../../src/wire/header.js";
 
 /** A link that records the frames the router writes on it. */
 class RecordingLink implements Link {
@@ -46,7 +38,7 @@ class RecordingLink implements Link {
   readonly maxConnectionBytes = 1 << 28;
   readonly failure: ProtochanError | undefined = undefined;
   readonly stats = { framesIn: 0, framesOut: 0 };
-  readonly frames: { kind: number; routeId: number; seq: number }[] = [];
+  readonly frames: { kind: RoutingEvent["kind"] | "message" }[] = [];
   private lastRouteId = 1;
 
   constructor(readonly router: Router) {}
@@ -58,19 +50,19 @@ class RecordingLink implements Link {
   writeBody(): number {
     return 0;
   }
-  writeMessage<T>(routeId: number, seq: number, _type: unknown, _value: T, _via: ExportVia): number {
-    this.frames.push({ kind: Kind.Message, routeId, seq });
+  writeMessage<T>(_routeId: number, _seq: number, _type: unknown, _value: T, _via: ExportVia): number {
+    this.frames.push({ kind: "message" });
     return 0;
   }
 
-  writeFrame(kind: number, routeId: number, seq: number): void {
-    this.frames.push({ kind, routeId, seq });
+  send(event: RoutingEvent): void {
+    this.frames.push({ kind: event.kind });
   }
 
   routeStarted(): void {}
   routeEnded(): void {}
 
-  kinds(kind: number): number {
+  kinds(kind: RoutingEvent["kind"] | "message"): number {
     return this.frames.filter((f) => f.kind === kind).length;
   }
 }
@@ -80,11 +72,17 @@ function setup(): { router: Router; link: RecordingLink } {
   return { router, link: new RecordingLink(router) };
 }
 
-function table(entries: readonly HandleEntry[]): Uint8Array {
+/** The table as the wire carries it. */
+function tableBytes(entries: readonly HandleEntry[]): Uint8Array {
   const bytes = new Uint8Array(entries.length * HANDLE_ENTRY_SIZE);
   const view = new DataView(bytes.buffer);
   for (const [i, e] of entries.entries()) writeHandleEntry(view, i * HANDLE_ENTRY_SIZE, e);
   return bytes;
+}
+
+/** The table as a connection hands it to the router: written and read back. */
+function table(entries: readonly HandleEntry[]): HandleEntry[] {
+  return readHandleTable(tableBytes(entries), entries.length);
 }
 
 let serial = 100;
@@ -102,8 +100,8 @@ const protocolError = (re: RegExp) => (err: unknown) => err instanceof ProtocolE
 
 test("handle table: each index once; out of range, used twice, wrong kind and wrong type are protocol errors", () => {
   const { link } = setup();
-  const ctx = importHandles(link, table([senderEntry(link), receiverEntry(link), senderEntry(link)]), 3);
-  assert.equal(link.kinds(Kind.Open), 2, "each imported sender opens its stream");
+  const ctx = importHandles(link, table([senderEntry(link), receiverEntry(link), senderEntry(link)]));
+  assert.equal(link.kinds("open"), 2, "each imported sender opens its stream");
   const tx = ctx.sender(0);
   assert.ok(tx instanceof Sender);
   assert.throws(() => ctx.sender(0), protocolError(/handle index 0 used twice/));
@@ -119,9 +117,9 @@ test("handle table: each index once; out of range, used twice, wrong kind and wr
   // Ends the body did not mention are closed: sender 2's stream is closed at once.
   const kept = ctx.finish();
   assert.equal(kept.length, 2);
-  assert.equal(link.kinds(Kind.Close), 1, "the unused sender was not closed");
+  assert.equal(link.kinds("close"), 1, "the unused sender was not closed");
   tx.close();
-  assert.equal(link.kinds(Kind.Close), 2);
+  assert.equal(link.kinds("close"), 2);
 });
 
 test("handle table: an unknown channel type or kind is a protocol error, and the ends made so far are closed", () => {
@@ -129,31 +127,31 @@ test("handle table: an unknown channel type or kind is a protocol error, and the
   const unknownType = { ...senderEntry(link), typeLo: 0x1234, typeHi: 0x5678 };
   const rxEntry = receiverEntry(link);
   assert.throws(
-    () => importHandles(link, table([senderEntry(link), rxEntry, unknownType]), 3),
+    () => importHandles(link, table([senderEntry(link), rxEntry, unknownType])),
     protocolError(/handle 2: unknown channel type/),
   );
-  assert.equal(link.kinds(Kind.Open), 1);
-  assert.equal(link.kinds(Kind.Close), 1, "the sender made for the frame was not closed");
+  assert.equal(link.kinds("open"), 1);
+  assert.equal(link.kinds("close"), 1, "the sender made for the frame was not closed");
   assert.equal(router.ports.has(rxEntry.port.id), false, "the receiver made for the frame is still registered");
 
-  const bad = table([senderEntry(link)]);
+  const bad = tableBytes([senderEntry(link)]);
   new DataView(bad.buffer).setUint16(0, 7, true);
-  assert.throws(() => importHandles(link, bad, 1), protocolError(/handle 0: unknown kind 7/));
+  assert.throws(() => readHandleTable(bad, 1), protocolError(/handle 0: unknown kind 7/));
 });
 
 test("handle table: a receiver that is already here is a protocol error", () => {
   const { link } = setup();
   const entry = receiverEntry(link);
-  const first = importHandles(link, table([entry]), 1);
+  const first = importHandles(link, table([entry]));
   first.receiver(0);
   first.finish();
-  assert.throws(() => importHandles(link, table([entry]), 1), protocolError(/a receiver arrived that is already here/));
+  assert.throws(() => importHandles(link, table([entry])), protocolError(/a receiver arrived that is already here/));
 });
 
-/** A MESSAGE header for route `routeId` of the untyped channel. */
-function header(routeId: number, seq: number, handleCount: number, bodyLength: number): FrameHeader {
+/** A MESSAGE head for route `routeId` of the untyped channel. */
+function header(routeId: number, seq: number): MessageHead {
   const { lo, hi } = AnyChannel.wireType;
-  return { kind: Kind.Message, flags: 0, bodyLength, routeId, handleCount, seq, typeLo: lo, typeHi: hi };
+  return { routeId, seq, typeLo: lo, typeHi: hi };
 }
 
 /** Encodes `value`, numbering its channel ends with `indexes` (in the order the codec meets them). */
@@ -178,18 +176,12 @@ test("handle table: a body naming an index past the table, or one index twice, i
   const { route, rx } = inRoute(link);
 
   const body = bodyWithIndexes({ a: someTx }, [3]);
-  assert.throws(
-    () => route.onMessage(header(9, 1, 1, body.length), table([senderEntry(link)]), body),
-    protocolError(/handle index 3 out of range/),
-  );
-  assert.equal(link.kinds(Kind.Close), 1, "the frame's sender was not closed");
+  assert.throws(() => route.onMessage(header(9, 1), table([senderEntry(link)]), body), protocolError(/handle index 3 out of range/));
+  assert.equal(link.kinds("close"), 1, "the frame's sender was not closed");
 
   const twice = bodyWithIndexes({ a: someTx, b: someTx }, [0, 0]);
-  assert.throws(
-    () => route.onMessage(header(9, 2, 1, twice.length), table([senderEntry(link)]), twice),
-    protocolError(/handle index 0 used twice/),
-  );
-  assert.equal(link.kinds(Kind.Close), 2);
+  assert.throws(() => route.onMessage(header(9, 2), table([senderEntry(link)]), twice), protocolError(/handle index 0 used twice/));
+  assert.equal(link.kinds("close"), 2);
   assert.equal(rx.queued, 0, "a message of a rejected frame was queued");
 });
 
@@ -198,18 +190,16 @@ test("handle table: a good frame delivers its ends, and ends the body does not m
   const [someTx] = router.channel(AnyChannel, 1024);
   const { route, rx } = inRoute(link);
   const body = bodyWithIndexes({ reply: someTx }, [1]);
-  route.onMessage(header(9, 1, 2, body.length), table([senderEntry(link), senderEntry(link)]), body);
+  route.onMessage(header(9, 1), table([senderEntry(link), senderEntry(link)]), body);
   const got = new Receiver(rx).tryRecv() as { reply: Sender<unknown> };
   assert.ok(got.reply instanceof Sender);
-  assert.equal(link.kinds(Kind.Open), 2);
-  assert.equal(link.kinds(Kind.Close), 1, "only the unmentioned sender is closed");
+  assert.equal(link.kinds("open"), 2);
+  assert.equal(link.kinds("close"), 1, "only the unmentioned sender is closed");
 });
 
-/** An OPEN frame from the peer on `link`. */
+/** An OPEN from the peer on `link` (through its wire encoding). */
 function open(router: Router, link: RecordingLink, routeId: number, o: Parameters<typeof encodeOpen>[0]): void {
-  const { lo, hi } = AnyChannel.wireType;
-  const h: FrameHeader = { kind: Kind.Open, flags: 0, bodyLength: OPEN_SIZE, routeId, handleCount: 0, seq: 0, typeLo: lo, typeHi: hi };
-  router.dispatch(link, h, new Uint8Array(0), encodeOpen(o));
+  router.accept(link, { kind: "open", route: routeId, type: AnyChannel.wireType, open: decodeOpen(encodeOpen(o)) });
 }
 
 test("OPEN from a peer: a hold it was not given, a parent route never opened, a stream no move promised, bad flags — protocol errors", () => {
@@ -243,7 +233,7 @@ test("a message carrying a receiver is delivered only once the streams its move 
   const { route, rx } = inRoute(link);
   const entry = receiverEntry(link, 1);
   const body = bodyWithIndexes({ inbox: new Receiver(new ReceiverCore(AnyChannel)) }, [0]);
-  route.onMessage(header(9, 1, 1, body.length), table([entry]), body);
+  route.onMessage(header(9, 1), table([entry]), body);
   assert.equal(rx.queued, 0, "delivered while its receiver still waits for a stream");
   open(link.router, link, 10, { stream: globalKey(link.peer, 50), port: entry.port, base: true, firstSeq: 1 });
   assert.equal(rx.queued, 1, "not delivered once complete");

@@ -6,7 +6,7 @@
 import { AnyChannel } from "../../src/codec/channel-type.js";
 import { clientHandshake } from "../../src/bootstrap/client-handshake.js";
 import type { Connection } from "../../src/connection/connection.js";
-import { encodeOpen } from "../../src/routing/bodies.js";
+import { encodeOpen } from "../../src/connection/routing-frames.js";
 import { windowCharge, type ChannelLimits } from "../../src/routing/defaults.js";
 import { globalKey } from "../../src/routing/keys.js";
 import { Router } from "../../src/routing/router.js";

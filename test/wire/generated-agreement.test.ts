@@ -15,7 +15,8 @@ import {
 import { FrameKind, HandleKind as PbHandleKind } from "../../generated/protochan/v1/wire_pb.js";
 import { HEADER_SIZE, HANDLE_ENTRY_SIZE, Kind, MAGIC, PROTOCOL_VERSION, writeHeader, splitTypeId } from "../../src/wire/header.js";
 import { encodeHello, encodeWelcome, HELLO_SIZE, WELCOME_SIZE } from "../../src/bootstrap/handshake.js";
-import { encodeNodeAddress, encodeOpen, HandleKind, NODE_ADDRESS_SIZE, OPEN_SIZE, writeHandleEntry } from "../../src/routing/bodies.js";
+import { encodeNodeAddress, encodeOpen, NODE_ADDRESS_SIZE, OPEN_SIZE, writeHandleEntry } from "../../src/connection/routing-frames.js";
+import { HandleKind } from "../../src/routing/events.js";
 import { globalKey } from "../../src/routing/keys.js";
 
 const node = Uint8Array.from({ length: 16 }, (_, i) => i + 1);

@@ -1,8 +1,11 @@
-// Bodies of the routing frames and the handle-table entry, at the offsets of
-// protochan.v1.Open / NodeAddress / HandleEntry in wire.proto (a test checks
-// them against the generated layout tables).
+// Routing events as frames: the bodies of OPEN, HANDOFF, REDIRECT and
+// NODE_INFO and the handle-table entry, at the offsets of protochan.v1.Open /
+// Handoff / NodeAddress / HandleEntry in wire.proto (a test checks them
+// against the generated layout tables), and the frame header fields of the others.
 import { AddressError, ProtocolError } from "../errors.js";
-import { globalKey, NODE_ID_SIZE, type GlobalKey } from "./keys.js";
+import { globalKey, NODE_ID_SIZE } from "../routing/keys.js";
+import { HandleKind, type HandleEntry, type Handoff, type NodeAddress, type Open, type RoutingEvent } from "../routing/events.js";
+import { Kind, NO_TYPE, type FrameHeader, type TypeIdHalves } from "../wire/header.js";
 
 export const OPEN_SIZE = 56;
 export const OPEN_BASE = 1;
@@ -15,9 +18,6 @@ import { HANDLE_ENTRY_SIZE } from "../wire/header.js";
 export const NODE_ADDRESS_SIZE = 532;
 const NAME_MAX = 512;
 
-export const HandleKind = { Sender: 1, Receiver: 2 } as const;
-export type HandleKind = (typeof HandleKind)[keyof typeof HandleKind];
-
 function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -25,20 +25,6 @@ function viewOf(bytes: Uint8Array): DataView {
 function nodeAt(bytes: Uint8Array, at: number): Uint8Array {
   return bytes.slice(at, at + NODE_ID_SIZE);
 }
-
-export interface Open {
-  readonly stream: GlobalKey;
-  /** Set: firstSeq is the stream's start at the receiver (a new or moved stream). */
-  readonly base: boolean;
-  readonly firstSeq: number;
-  readonly port: GlobalKey;
-  /** A sender clone's stream: the exporter's hold, or the route of the stream whose path it follows. */
-  readonly parent?: Parent;
-  /** A continuation: the join number of the HANDOFF it continues. */
-  readonly join?: number;
-}
-
-export type Parent = { readonly hold: number } | { readonly route: number };
 
 export function encodeOpen(o: Open): Uint8Array {
   const out = new Uint8Array(OPEN_SIZE);
@@ -76,12 +62,6 @@ export function decodeOpen(body: Uint8Array): Open {
   throw new ProtocolError("bad OPEN: a clone's stream starts a stream and has one parent; a continuation has a join and no start");
 }
 
-export interface Handoff {
-  readonly target: Uint8Array;
-  readonly stream: GlobalKey;
-  readonly join: number;
-}
-
 export function encodeHandoff(h: Handoff): Uint8Array {
   const out = new Uint8Array(HANDOFF_SIZE);
   const v = viewOf(out);
@@ -96,12 +76,6 @@ export function decodeHandoff(body: Uint8Array): Handoff {
   if (body.length !== HANDOFF_SIZE) throw new ProtocolError(`bad HANDOFF: ${body.length} bytes, expected ${HANDOFF_SIZE}`);
   const v = viewOf(body);
   return { target: nodeAt(body, 0), stream: globalKey(nodeAt(body, 16), v.getUint32(32, true)), join: v.getUint32(36, true) };
-}
-
-export interface NodeAddress {
-  readonly node: Uint8Array;
-  /** A server name to dial, "" when unknown / a query. */
-  readonly name: string;
 }
 
 export function encodeNodeAddress(a: NodeAddress): Uint8Array {
@@ -125,19 +99,6 @@ export function decodeNodeAddress(body: Uint8Array): NodeAddress {
 
 /** HandleEntry flag: a sender whose receiver is already gone. */
 export const HANDLE_GONE = 1;
-
-export interface HandleEntry {
-  readonly kind: HandleKind;
-  /** SENDER: its receiver is already gone (no stream will be opened). */
-  readonly gone?: boolean;
-  readonly port: GlobalKey;
-  readonly typeLo: number;
-  readonly typeHi: number;
-  /** RECEIVER: streams that will be opened to it after this frame. */
-  readonly streamCount: number;
-  /** SENDER: the exporter's hold, named as the parent by the clone's OPEN. */
-  readonly hold: number;
-}
 
 export function writeHandleEntry(view: DataView, at: number, e: HandleEntry): void {
   view.setUint16(at, e.kind, true);
@@ -166,4 +127,69 @@ export function readHandleEntry(table: Uint8Array, index: number): HandleEntry {
     streamCount: v.getUint32(at + 32, true),
     hold: v.getUint32(at + 36, true),
   };
+}
+
+/** Flag on CLOSE and GONE: the far end was lost, not closed. */
+export const FLAG_LOST = 1;
+
+/** A routing frame other than MESSAGE (see readHandleTable), decoded. */
+export function decodeEvent(h: FrameHeader, body: Uint8Array): RoutingEvent {
+  const route = h.routeId;
+  const lost = (h.flags & FLAG_LOST) !== 0;
+  switch (h.kind) {
+    case Kind.Open:
+      return { kind: "open", route, type: { lo: h.typeLo, hi: h.typeHi }, open: decodeOpen(body) };
+    case Kind.Close:
+      return { kind: "close", route, lastSeq: h.seq, lost };
+    case Kind.Handoff:
+      return { kind: "handoff", route, lastSeq: h.seq, handoff: decodeHandoff(body) };
+    case Kind.Credit:
+      return { kind: "credit", route, bytes: h.seq };
+    case Kind.Gone:
+      return { kind: "gone", route, lost };
+    case Kind.Redirect:
+      return { kind: "redirect", route, address: decodeNodeAddress(body) };
+    case Kind.NodeInfo:
+      return { kind: "node-info", address: decodeNodeAddress(body) };
+    case Kind.Error:
+      throw new ProtocolError(`peer reported an error: ${new TextDecoder().decode(body)}`);
+    default:
+      throw new ProtocolError(`unexpected frame kind ${h.kind} after the handshake`);
+  }
+}
+
+/** How an event goes out: header fields and body. */
+export interface EncodedEvent {
+  readonly kind: Kind;
+  readonly routeId: number;
+  readonly seq: number;
+  readonly body: Uint8Array | undefined;
+  readonly flags: number;
+  readonly type: TypeIdHalves;
+}
+
+export function encodeEvent(e: RoutingEvent): EncodedEvent {
+  switch (e.kind) {
+    case "open":
+      return { kind: Kind.Open, routeId: e.route, seq: 0, body: encodeOpen(e.open), flags: 0, type: e.type };
+    case "close":
+      return { kind: Kind.Close, routeId: e.route, seq: e.lastSeq, body: undefined, flags: e.lost ? FLAG_LOST : 0, type: NO_TYPE };
+    case "handoff":
+      return { kind: Kind.Handoff, routeId: e.route, seq: e.lastSeq, body: encodeHandoff(e.handoff), flags: 0, type: NO_TYPE };
+    case "credit":
+      return { kind: Kind.Credit, routeId: e.route, seq: e.bytes, body: undefined, flags: 0, type: NO_TYPE };
+    case "gone":
+      return { kind: Kind.Gone, routeId: e.route, seq: 0, body: undefined, flags: e.lost ? FLAG_LOST : 0, type: NO_TYPE };
+    case "redirect":
+      return { kind: Kind.Redirect, routeId: e.route, seq: 0, body: encodeNodeAddress(e.address), flags: 0, type: NO_TYPE };
+    case "node-info":
+      return { kind: Kind.NodeInfo, routeId: 0, seq: 0, body: encodeNodeAddress(e.address), flags: 0, type: NO_TYPE };
+  }
+}
+
+/** A MESSAGE's handle table as entries (checked: kinds known). */
+export function readHandleTable(table: Uint8Array, count: number): HandleEntry[] {
+  const entries = new Array<HandleEntry>(count);
+  for (let i = 0; i < count; i++) entries[i] = readHandleEntry(table, i);
+  return entries;
 }
