@@ -1,10 +1,10 @@
 // The router: one per process. It knows which receivers live here (ports),
 // which live elsewhere but are reached through this process (forwards), and
-// one link per peer process. It turns routing frames into route objects and
+// one link per peer process. It turns routing events (events.ts) into route objects and
 // keeps FIFO per stream however a receiver moves: a moved receiver leaves a
 // proxy behind, the proxy asks each stream's sender to send directly to the
 // new place (REDIRECT), the sender switches over (HANDOFF + OPEN), and the
-// receiver merges both paths by sequence number. No sockets or timers here:
+// receiver merges both paths by sequence number. No sockets, timers or frames here:
 // links and the RouterIO are supplied by the I/O layer (or by a test).
 import { ProtocolError, ReceiverGoneError, ResourceLimitError, type EndReason, type ProtochanError } from "../errors.js";
 import type { ChannelType } from "../codec/channel-type.js";
