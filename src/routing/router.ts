@@ -58,9 +58,9 @@ export interface RouterIO {
   flushed(link: Link): Promise<void>;
 }
 
-/** A receiver that moved on: streams proxied here toward it. */
 type OpenEvent = Extract<RoutingEvent, { kind: "open" }>;
 
+/** A receiver that moved on: streams proxied here toward it. */
 interface PortForward {
   /** Where the receiver went (last). */
   link: Link;
