@@ -10,13 +10,13 @@
 //                    interrupts it before they all ran.
 //   ROUTING_SEED     fast-check seed (replay a reported failure; with
 //                    ROUTING_PATH too, only the failing case). Under CI=true
-//                    the default is the fixed CI_SEED below, else random.
+//                    the default is the fixed ciSeed below, else random.
 //   ROUTING_TIME_MS  time limit for all runs (default 45 s, or 150 ms a run if more).
 // After the runs it checks that every path in PATHS was taken at least once.
-import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { PATHS, newStats, runScenario, type Op, type Scenario, type Stats } from "./model.js";
+import { PATHS, runScenario, type Op, type Scenario } from "./model.js";
+import { propertyEnv, runProperty } from "./property-run.js";
 
 const idx = fc.nat(63);
 
@@ -79,43 +79,12 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
     return { ...rest, tight: tight && rest.linkWindow < 1 << 20, ops: all, channelWindow: Math.floor(rest.linkWindow * channelFactor) };
   });
 
-const runs = Number(process.env.ROUTING_RUNS ?? 300);
 // CI replays one seed that passed 1,000 runs, so a known open bug (listed in issue #11's
 // notes) cannot turn CI red at random; elsewhere each run explores new seeds.
-const CI_SEED = 3002;
-const seed = process.env.ROUTING_SEED !== undefined ? Number(process.env.ROUTING_SEED) : process.env.CI ? CI_SEED : undefined;
-const path = process.env.ROUTING_PATH;
-const timeLimit = Number(process.env.ROUTING_TIME_MS ?? Math.max(45_000, runs * 150));
+const env = propertyEnv("ROUTING", { runs: 300, ciSeed: 3002, minMs: 45_000, msPerRun: 150 });
 
-test("routing: per-stream FIFO, exactly once, disconnection after draining, nothing left — across moves, proxy removal and faults", {
-  timeout: timeLimit + 30_000,
-}, async (t) => {
-  const total: Stats = newStats();
-  let runsDone = 0;
-  await fc.assert(
-    fc.asyncProperty(scenarioArb, async (sc) => {
-      const { stats } = await runScenario(sc);
-      runsDone++;
-      for (const key of Object.keys(total) as (keyof Stats)[]) total[key] += stats[key];
-    }),
-    {
-      numRuns: runs,
-      ...(seed === undefined ? {} : { seed }),
-      ...(path === undefined ? {} : { path }),
-      endOnFailure: false,
-      includeErrorInReport: true,
-      interruptAfterTimeLimit: timeLimit,
-      // Interrupted runs are a failure, not a pass with fewer runs.
-      markInterruptAsFailure: true,
-    },
-  );
-  t.diagnostic(JSON.stringify({ runs: runsDone, ...total }));
-  if (path !== undefined) return; // a replay of one case covers what it covers
-  assert.equal(runsDone, runs, `only ${runsDone} of ${runs} runs completed`);
-  const missing = (Object.keys(PATHS) as (keyof typeof PATHS)[]).filter((key) => total[key] === 0);
-  assert.deepEqual(
-    missing.map((key) => `${key}: ${PATHS[key]}`),
-    [],
-    `paths never taken in ${runs} runs`,
-  );
-});
+test(
+  "routing: per-stream FIFO, exactly once, disconnection after draining, nothing left — across moves, proxy removal and faults",
+  { timeout: env.timeLimitMs + 30_000 },
+  (t) => runProperty(t, scenarioArb, { ...env, paths: PATHS, run: async (sc) => (await runScenario(sc)).stats }),
+);
