@@ -5,7 +5,7 @@
 // recording link, no sockets.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProtocolError, type ProtochanError } from "../../src/errors.js";
+import { ProtocolError } from "../../src/errors.js";
 import { AnyChannel, BytesChannel } from "../../src/codec/channel-type.js";
 import { Receiver } from "../../src/ends/receiver.js";
 import { ReceiverCore } from "../../src/routing/receiver-core.js";
@@ -16,51 +16,31 @@ import { msgpackCodec } from "../../src/codec/msgpack.js";
 import { decodeOpen, encodeOpen, HANDLE_ENTRY_SIZE, writeHandleEntry, readHandleTable } from "../../src/connection/routing-frames.js";
 import { HandleKind, type HandleEntry, type MessageHead, type RoutingEvent } from "../../src/routing/events.js";
 import { importHandles, type ExportVia } from "../../src/routing/handles.js";
-import { globalKey, hex, newNodeId } from "../../src/routing/keys.js";
-import type { Link } from "../../src/routing/link.js";
-import { InRoute, type OutRoute } from "../../src/routing/routes.js";
+import { globalKey, newNodeId } from "../../src/routing/keys.js";
+import { MemoryLink } from "./memory-net.js";
+import { InRoute } from "../../src/routing/routes.js";
 import { Router } from "../../src/routing/router.js";
 import { ByteWriter } from "../../src/wire/byte-writer.js";
 
-/** A link that records the frames the router writes on it. */
-class RecordingLink implements Link {
-  readonly peer = newNodeId();
-  readonly peerHex = hex(this.peer);
-  readonly sendWindow = 1 << 20;
-  readonly recvWindow = 1 << 20;
-  readonly inbound = new Map<number, InRoute<unknown>>();
-  readonly outbound = new Map<number, OutRoute<unknown>>();
-  highestInbound = 1;
-  expectedOpens = 0;
-  draining = 0;
-  unconsumed = 0;
-  readonly maxRoutes = 8192;
-  readonly maxConnectionBytes = 1 << 28;
-  readonly failure: ProtochanError | undefined = undefined;
-  readonly stats = { framesIn: 0, framesOut: 0 };
+/** A link that records the events the router writes on it (and delivers nothing). */
+class RecordingLink extends MemoryLink {
   readonly frames: { kind: RoutingEvent["kind"] | "message" }[] = [];
-  private lastRouteId = 1;
 
-  constructor(readonly router: Router) {}
-
-  allocRouteId(): number {
-    return ++this.lastRouteId;
+  constructor(router: Router) {
+    super(router, newNodeId(), { window: 1 << 20, maxRoutes: 8192, maxConnectionBytes: 1 << 28, maxHandles: 64 });
   }
 
-  writeBody(): number {
+  override writeBody(): number {
     return 0;
   }
-  writeMessage<T>(_routeId: number, _seq: number, _type: unknown, _value: T, _via: ExportVia): number {
+  override writeMessage<T>(_routeId: number, _seq: number, _type: unknown, _value: T, _via: ExportVia): number {
     this.frames.push({ kind: "message" });
     return 0;
   }
 
-  send(event: RoutingEvent): void {
+  override send(event: RoutingEvent): void {
     this.frames.push({ kind: event.kind });
   }
-
-  routeStarted(): void {}
-  routeEnded(): void {}
 
   kinds(kind: RoutingEvent["kind"] | "message"): number {
     return this.frames.filter((f) => f.kind === kind).length;
