@@ -2,7 +2,7 @@
 // child process (from a WorkerSet of calculator-worker.ts, or from the same
 // handlers in its own process), called by clients holding no protochan code:
 // @grpc/grpc-js, and Connect clients over the gRPC and Connect protocols.
-import { test, type TestContext } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -16,41 +16,11 @@ import {
   type EchoMessage,
   type WorkResponse,
 } from "../../generated/example/v1/calculator_pb.js";
-import { Child } from "../helpers/child.js";
-import { connectClients, grpcClientOf, grpcTarget, statusDetails, unary } from "../helpers/grpc-calculator.js";
+import { gateway, grpcClient } from "../helpers/gateway.js";
+import { connectClients, statusDetails, unary } from "../helpers/grpc-calculator.js";
 
 const T = { timeout: 60_000 };
-const GrpcCalculator = grpcClientOf(CalculatorService);
 const method = (name: string) => CalculatorService.methods.find((m) => m.name === name)!;
-
-interface Gateway {
-  readonly child: Child;
-  readonly address: string;
-  readonly url: string;
-  readonly pids: readonly number[];
-}
-
-/** Starts connect-gateway.ts; after the test, its stdin closes and it must close cleanly. */
-async function gateway(t: TestContext, env: Record<string, string>): Promise<Gateway> {
-  const child = new Child("connect-gateway.ts", env);
-  t.after(async () => {
-    child.proc.stdin!.end();
-    try {
-      await child.next("closed");
-      await child.succeeded();
-    } finally {
-      child.kill();
-    }
-  });
-  const listening = await child.next("listening");
-  return { child, address: listening.address as string, url: listening.url as string, pids: listening.pids as number[] };
-}
-
-function grpcClient(t: TestContext, address: string, credentials = grpc.credentials.createInsecure()): grpc.Client {
-  const client = new GrpcCalculator(grpcTarget(address), credentials);
-  t.after(() => client.close());
-  return client;
-}
 
 /** Add, Count, Sum and Echo through grpc-js. */
 async function fourKindsWithGrpcJs(client: grpc.Client): Promise<void> {
