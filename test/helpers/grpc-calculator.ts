@@ -10,8 +10,8 @@ import { BinaryReader } from "@bufbuild/protobuf/wire";
 import * as grpc from "@grpc/grpc-js";
 import { CalculatorService } from "../../generated/example/v1/calculator_pb.js";
 
-/** A grpc-js client constructor for `service`, from its descriptor. */
-export function grpcClientOf(service: DescService): grpc.ServiceClientConstructor {
+/** A grpc-js service definition of `service` (for clients and servers), from its descriptor. */
+export function grpcDefinitionOf(service: DescService): grpc.ServiceDefinition {
   const definition: Record<string, grpc.MethodDefinition<Message, Message>> = {};
   for (const method of service.methods) {
     definition[method.localName] = {
@@ -25,7 +25,12 @@ export function grpcClientOf(service: DescService): grpc.ServiceClientConstructo
       originalName: method.localName,
     };
   }
-  return grpc.makeGenericClientConstructor(definition, service.name);
+  return definition;
+}
+
+/** A grpc-js client constructor for `service`. */
+export function grpcClientOf(service: DescService): grpc.ServiceClientConstructor {
+  return grpc.makeGenericClientConstructor(grpcDefinitionOf(service), service.name);
 }
 
 /** The grpc-js target of a ConnectServer address ("tcp:h:p" → "h:p", "unix:/p" → "unix:/p"). */
