@@ -4,6 +4,7 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http2 from "node:http2";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -135,4 +136,51 @@ test("close() is idempotent and [Symbol.asyncDispose] closes; a method without a
   }
   const { connect: late } = connectClients(address);
   await assert.rejects(late.add({ a: 1n, b: 1n }), (e: unknown) => e instanceof ConnectError && e.code === Code.Unavailable);
+});
+
+test("ctx.signal aborts with TimeoutError at a grpc-timeout, with AbortedError on RST_STREAM (CANCEL)", T, async (t) => {
+  const reasons: unknown[] = [];
+  let heard: (() => void) | undefined;
+  const started: (() => void)[] = [];
+  await using server = await ConnectServer.listen(CalculatorService, {
+    work: (_req, ctx) =>
+      new Promise((_, reject) => {
+        started.shift()?.();
+        ctx.signal.addEventListener("abort", () => {
+          reasons.push(ctx.signal.reason);
+          heard?.();
+          reject(ctx.signal.reason);
+        });
+      }),
+  });
+  // A bare HTTP/2 client: it neither cancels at the deadline nor hides the server's reason.
+  const session = http2.connect(server.url);
+  t.after(() => session.close());
+  const call = (headers: http2.OutgoingHttpHeaders) => {
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/example.v1.CalculatorService/Work",
+      "content-type": "application/grpc",
+      te: "trailers",
+      ...headers,
+    });
+    stream.end(new Uint8Array(5)); // one empty message: not compressed, length 0
+    stream.on("error", () => {});
+    stream.resume();
+    return stream;
+  };
+  const abortHeard = () => new Promise<void>((resolve) => (heard = resolve));
+
+  let aborted = abortHeard();
+  call({ "grpc-timeout": "200m" });
+  await aborted;
+  assert.ok(reasons[0] instanceof TimeoutError, String(reasons[0]));
+
+  const running = new Promise<void>((resolve) => started.push(resolve));
+  aborted = abortHeard();
+  const stream = call({});
+  await running;
+  stream.close(http2.constants.NGHTTP2_CANCEL);
+  await aborted;
+  assert.ok(reasons[1] instanceof AbortedError, String(reasons[1]));
 });
