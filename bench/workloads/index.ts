@@ -9,5 +9,6 @@ import { w3 } from "./w3-bulk-bytes.js";
 import { w4 } from "./w4-packets.js";
 import { w5 } from "./w5-packet-stream.js";
 import { w6 } from "./w6-worker-calls.js";
+import { w7 } from "./w7-grpc-calls.js";
 
-export const workloads: readonly Workload[] = [w1, w2, w3, w4, w5, w6];
+export const workloads: readonly Workload[] = [w1, w2, w3, w4, w5, w6, w7];

@@ -4,7 +4,7 @@
 // server, `cert`/`key` are presented and `ca` checks client certificates; as
 // a client, `ca` checks the server and `cert`/`key` are presented if given.
 import { readFileSync } from "node:fs";
-import { rootCertificates } from "node:tls";
+import { rootCertificates, type TlsOptions as NodeServerTls } from "node:tls";
 import { InvalidArgumentError } from "../errors.js";
 
 /** PEM text: a file path (a string), or the PEM bytes themselves. */
@@ -67,5 +67,22 @@ export function loadTls(options: TlsOptions = {}): LoadedTls {
     passphrase: options.passphrase,
     requireClientCert: options.requireClientCert === true,
     serverName: options.serverName,
+  };
+}
+
+/** What a node:tls (or http2) server takes to listen on `where`: a certificate is required. */
+export function serverTls(where: string, options?: TlsOptions): NodeServerTls & { requestCert: boolean; rejectUnauthorized: boolean } {
+  const creds = loadTls(options);
+  if (creds.cert === undefined || creds.key === undefined) {
+    throw new InvalidArgumentError(`listening on ${where} needs a certificate: tls.cert and tls.key`);
+  }
+  return {
+    cert: creds.cert,
+    key: creds.key,
+    passphrase: creds.passphrase,
+    ca: creds.ca,
+    requestCert: creds.requireClientCert,
+    rejectUnauthorized: creds.requireClientCert,
+    minVersion: "TLSv1.2",
   };
 }

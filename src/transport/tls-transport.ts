@@ -6,9 +6,9 @@
 import type { Socket } from "node:net";
 import { isIP } from "node:net";
 import { connect as tlsConnect, createServer, type TLSSocket } from "node:tls";
-import { InvalidArgumentError, ProtocolError, TlsError } from "../errors.js";
+import { ProtocolError, TlsError } from "../errors.js";
 import { formatHostPort, isLoopback, parseHostPort } from "./host-port.js";
-import { loadTls } from "./tls-options.js";
+import { loadTls, serverTls } from "./tls-options.js";
 import type { Listener, Transport } from "./transport.js";
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -36,21 +36,9 @@ export const tlsTransport: Transport = {
   scheme: "tls",
   async listen(rest, onConnection, options = {}) {
     const target = parseHostPort("tls", rest);
-    const creds = loadTls(options.tls);
-    if (creds.cert === undefined || creds.key === undefined) {
-      throw new InvalidArgumentError(
-        `listening on ${formatHostPort("tls", target.host, target.port)} needs a certificate: tls.cert and tls.key`,
-      );
-    }
     const server = createServer({
-      cert: creds.cert,
-      key: creds.key,
-      passphrase: creds.passphrase,
-      ca: creds.ca,
-      requestCert: creds.requireClientCert,
-      rejectUnauthorized: creds.requireClientCert,
+      ...serverTls(formatHostPort("tls", target.host, target.port), options.tls),
       handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-      minVersion: "TLSv1.2",
     });
     const pending = new PendingTls(options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING);
     server.on("connection", (raw: Socket) => pending.add(raw));

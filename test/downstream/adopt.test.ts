@@ -54,6 +54,7 @@ test("a user's own project installs the packed packages, generates and runs with
     for (const f of [
       "package/dist/src/index.js",
       "package/dist/src/codegenv1.d.ts",
+      "package/dist/src/connect.js",
       "package/dist/src/cli/main.js",
       "package/c/include/protochan/protochan.h",
       "package/schema/protochan/v1/options.proto",

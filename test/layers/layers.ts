@@ -27,8 +27,9 @@ export const LAYERS: readonly Layer[] = [
   folder("packet-stream"),
   folder("rpc"),
   folder("workers"),
+  folder("gateway"),
   folder("cli"),
-  { name: "entries", path: "^src/(index|codegenv1)\\.ts$" },
+  { name: "entries", path: "^src/(index|codegenv1|connect)\\.ts$" },
 ];
 
 export const RULES: readonly IForbiddenRuleType[] = [
