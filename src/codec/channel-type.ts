@@ -20,6 +20,8 @@ export interface ChannelType<T> {
   readonly codec: Codec<T>;
   /** Whether values may carry channel ends (senders/receivers) inside them. */
   readonly handles: boolean;
+  /** The protobuf message type, for protobuf channels: its shape is compared with the peer's (schema negotiation). */
+  readonly schema?: DescMessage;
 }
 
 // Channel types by wire type id: a process that receives a channel end of a
@@ -34,12 +36,24 @@ export function defineChannel<Desc extends DescMessage>(
   schema: Desc,
   codec: Codec<MessageShape<Desc>> = reflectiveCodec(schema),
 ): ChannelType<MessageShape<Desc>> {
-  return defineCustomChannel(schema.typeName, codec);
+  return makeChannel(schema.typeName, codec, false, schema);
 }
 
 export function defineCustomChannel<T>(typeName: string, codec: Codec<T>, handles = false): ChannelType<T> {
+  return makeChannel(typeName, codec, handles, undefined);
+}
+
+function makeChannel<T>(typeName: string, codec: Codec<T>, handles: boolean, schema: DescMessage | undefined): ChannelType<T> {
   const typeId = typeIdOf(typeName);
-  const type: ChannelType<T> = { kind: "protochan.channel", typeName, typeId, wireType: splitTypeId(typeId), codec, handles };
+  const type: ChannelType<T> = {
+    kind: "protochan.channel",
+    typeName,
+    typeId,
+    wireType: splitTypeId(typeId),
+    codec,
+    handles,
+    ...(schema === undefined ? {} : { schema }),
+  };
   if (!registry.has(type.typeId)) registry.set(type.typeId, type as ChannelType<unknown>);
   return type;
 }
@@ -50,7 +64,7 @@ export function defineHandleChannel<Desc extends DescMessage, T>(
   codec: Codec<MessageShape<Desc>>,
   fields: readonly HandleField[],
 ): ChannelType<T> {
-  return defineCustomChannel(schema.typeName, withHandleFields<MessageShape<Desc>, T>(codec, fields), true);
+  return makeChannel(schema.typeName, withHandleFields<MessageShape<Desc>, T>(codec, fields), true, schema);
 }
 
 /** Untyped values encoded with msgpack; they may carry senders and receivers. */
