@@ -112,7 +112,8 @@ function fieldShape(f: DescField): FieldShape {
       return {
         ...base,
         label: "repeated",
-        type: f.listKind === "scalar" ? scalarName(f.scalar) : f.listKind === "enum" ? `enum ${f.enum.typeName}` : messageType(f, f.message),
+        type:
+          f.listKind === "scalar" ? scalarName(f.scalar) : f.listKind === "enum" ? `enum ${f.enum.typeName}` : messageType(f, f.message),
       };
     case "map":
       return {
@@ -141,7 +142,10 @@ function messageType(f: DescField, m: DescMessage): string {
 }
 
 function withDigest(root: string, messages: ReadonlyMap<string, readonly FieldShape[]>): TypeShape {
-  const canonical = JSON.stringify([root, [...messages].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([n, fs]) => [n, fs.map(tuple)])]);
+  const canonical = JSON.stringify([
+    root,
+    [...messages].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([n, fs]) => [n, fs.map(tuple)]),
+  ]);
   return { root, messages, digest: createHash("sha256").update(canonical).digest("hex").slice(0, 32) };
 }
 
@@ -188,7 +192,10 @@ export function decodeShapes(body: Uint8Array): TypeShape[] {
   for (const [name, fields] of entries) {
     checkName(name, "message name");
     if (!Array.isArray(fields) || fields.length > MAX_FIELDS) throw bad(`${name}: fields must be an array of at most ${MAX_FIELDS}`);
-    all.set(name, fields.map((f) => readField(name, f)));
+    all.set(
+      name,
+      fields.map((f) => readField(name, f)),
+    );
   }
   for (const [name, fields] of all) {
     for (const f of fields) {
@@ -274,14 +281,21 @@ export function compareShapes(here: TypeShape, peer: TypeShape): SchemaChange[] 
         if (!compatible(f, p)) throw new SchemaMismatchError(name, f.name, a, b);
         changes.push(change(name, f, a, b));
       } else if (f.name !== p.name) {
-        changes.push({ typeName: name, field: f.name, number: f.no, here: a, peer: b, text: `${name}.${f.name}: named ${p.name} at the peer` });
+        changes.push({
+          typeName: name,
+          field: f.name,
+          number: f.no,
+          here: a,
+          peer: b,
+          text: `${name}.${f.name}: named ${p.name} at the peer`,
+        });
       }
       if (f.type === p.type && f.type.startsWith("message ")) visit(f.type.slice(8));
     }
     for (const p of theirs.values()) changes.push(change(name, p, undefined, definition(p)));
   };
   visit(here.root);
-  return changes;
+  return changes.sort((a, b) => (a.typeName < b.typeName ? -1 : a.typeName > b.typeName ? 1 : a.number - b.number));
 }
 
 function change(typeName: string, f: FieldShape, here: string | undefined, peer: string | undefined): SchemaChange {

@@ -7,14 +7,7 @@
 // type is checked once per connection, so messages cost nothing.
 import { ResourceLimitError } from "../errors.js";
 import { channelTypeById, type ChannelType } from "../codec/channel-type.js";
-import {
-  compareShapes,
-  decodeShapes,
-  encodeShapes,
-  shapeOf,
-  type SchemaDifference,
-  type TypeShape,
-} from "../codec/schema-description.js";
+import { compareShapes, decodeShapes, encodeShapes, shapeOf, type SchemaDifference, type TypeShape } from "../codec/schema-description.js";
 import { typeIdOf } from "../wire/type-id.js";
 
 /** Most SCHEMA bytes a peer may send over one connection. */
