@@ -20,11 +20,21 @@ export interface FieldShape {
   readonly key?: string;
 }
 
-/** A message type and everything reachable from it (handle payloads excepted). */
+/** A C-layout packet type: its struct, member by member (padding included). */
+export interface LayoutShape {
+  readonly layoutVersion: number;
+  /** sizeof the struct. */
+  readonly size: number;
+  readonly members: readonly { readonly name: string; readonly offset: number; readonly size: number }[];
+}
+
+/** A message type and everything reachable from it (handle payloads excepted), or a C layout. */
 export interface TypeShape {
   readonly root: string;
-  /** Messages by full name, fields in number order. */
+  /** Messages by full name, fields in number order (none for a C layout). */
   readonly messages: ReadonlyMap<string, readonly FieldShape[]>;
+  /** Set for a C-layout packet type. */
+  readonly layout?: LayoutShape;
   /** A hash of the canonical form: equal digests, equal shapes. */
   readonly digest: string;
 }
@@ -33,7 +43,9 @@ export interface TypeShape {
 export interface SchemaChange {
   /** Full name of the message the field belongs to. */
   readonly typeName: string;
+  /** The field's name (here, else at the peer); a C layout's member name. */
   readonly field: string;
+  /** The field number; a C layout member's position, from 1. */
   readonly number: number;
   /** The field's definition here (`uint64`, `repeated string`), or undefined where it has none. */
   readonly here: string | undefined;
@@ -47,6 +59,7 @@ export interface SchemaChange {
 export interface SchemaDifference {
   /** The channel's message type, e.g. `example.v1.Ping`. */
   readonly typeName: string;
+  /** Each difference, by message then field number. */
   readonly changes: readonly SchemaChange[];
 }
 
@@ -99,6 +112,23 @@ export function shapeOf(desc: DescMessage): TypeShape {
   return shape;
 }
 
+const layoutShapes = new WeakMap<LayoutShape, TypeShape>();
+
+/** The shape of a C-layout packet type named `typeName`. */
+export function shapeOfLayout(typeName: string, layout: LayoutShape): TypeShape {
+  let shape = layoutShapes.get(layout);
+  if (shape === undefined) {
+    const own: LayoutShape = {
+      layoutVersion: layout.layoutVersion,
+      size: layout.size,
+      members: layout.members.map(({ name, offset, size }) => ({ name, offset, size })),
+    };
+    shape = withDigest(typeName, new Map(), own);
+    layoutShapes.set(layout, shape);
+  }
+  return shape;
+}
+
 function fieldShape(f: DescField): FieldShape {
   const base = { no: f.number, name: f.name };
   switch (f.fieldKind) {
@@ -141,12 +171,17 @@ function messageType(f: DescField, m: DescMessage): string {
   return payload === "" ? `message ${m.typeName}` : `${handle} ${payload}`;
 }
 
-function withDigest(root: string, messages: ReadonlyMap<string, readonly FieldShape[]>): TypeShape {
-  const canonical = JSON.stringify([
-    root,
-    [...messages].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([n, fs]) => [n, fs.map(tuple)]),
-  ]);
-  return { root, messages, digest: createHash("sha256").update(canonical).digest("hex").slice(0, 32) };
+function withDigest(root: string, messages: ReadonlyMap<string, readonly FieldShape[]>, layout?: LayoutShape): TypeShape {
+  const sorted = [...messages].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([n, fs]) => [n, fs.map(tuple)]);
+  const canonical = JSON.stringify([root, sorted, layout === undefined ? null : layoutTuple(layout)]);
+  const digest = createHash("sha256").update(canonical).digest("hex").slice(0, 32);
+  return layout === undefined ? { root, messages, digest } : { root, messages, layout, digest };
+}
+
+type LayoutTuple = [number, number, [string, number, number][]];
+
+function layoutTuple(l: LayoutShape): LayoutTuple {
+  return [l.layoutVersion, l.size, l.members.map((m) => [m.name, m.offset, m.size])];
 }
 
 type FieldTuple = [number, string, string, string] | [number, string, string, string, string];
@@ -157,8 +192,9 @@ function tuple(f: FieldShape): FieldTuple {
 
 // ---- the SCHEMA frame body ----
 //
-// UTF-8 JSON: {"types":["example.v1.Ping", …],"messages":{"example.v1.Ping":[[1,"seq","","uint64"], …], …}}
-// — the roots described, and the union of their closures.
+// UTF-8 JSON: {"types":["example.v1.Ping", …],"messages":{"example.v1.Ping":[[1,"seq","","uint64"], …], …},
+// "layouts":{"example.v1.Vec2":[layout_version, size, [["x",0,4], …]]}} — the roots described, the
+// union of their closures, and the C layouts among them ("layouts" may be absent).
 
 /** Most bytes one SCHEMA body may have. */
 export const MAX_SCHEMA_BODY = 1024 * 1024;
@@ -172,8 +208,16 @@ const SCALAR_SET = new Set(SCALARS);
 
 export function encodeShapes(types: readonly TypeShape[]): Uint8Array {
   const messages: Record<string, FieldTuple[]> = {};
-  for (const t of types) for (const [name, fields] of t.messages) messages[name] = fields.map(tuple);
-  return new TextEncoder().encode(JSON.stringify({ types: types.map((t) => t.root), messages }));
+  const layouts: Record<string, LayoutTuple> = {};
+  for (const t of types) {
+    for (const [name, fields] of t.messages) messages[name] = fields.map(tuple);
+    if (t.layout !== undefined) layouts[t.root] = layoutTuple(t.layout);
+  }
+  const body =
+    Object.keys(layouts).length === 0
+      ? { types: types.map((t) => t.root), messages }
+      : { types: types.map((t) => t.root), messages, layouts };
+  return new TextEncoder().encode(JSON.stringify(body));
 }
 
 /** Parses and checks a peer's SCHEMA body; anything malformed is a ProtocolError. */
@@ -203,10 +247,47 @@ export function decodeShapes(body: Uint8Array): TypeShape[] {
       if (ref !== undefined && !all.has(ref)) throw bad(`${name}.${f.name} refers to ${ref}, which is not described`);
     }
   }
+  const layouts = json.layouts === undefined ? new Map<string, LayoutShape>() : readLayouts(json.layouts);
   return json.types.map((root) => {
-    if (typeof root !== "string" || !all.has(root)) throw bad(`type ${String(root).slice(0, 80)} is not described`);
+    if (typeof root !== "string") throw bad("a type name must be a string");
+    const layout = layouts.get(root);
+    if (layout !== undefined) return withDigest(root, new Map(), layout);
+    if (!all.has(root)) throw bad(`type ${root.slice(0, 80)} is not described`);
     return withDigest(root, closure(root, all));
   });
+}
+
+function readLayouts(value: unknown): Map<string, LayoutShape> {
+  if (!isRecord(value)) throw bad("layouts must be an object");
+  const entries = Object.entries(value);
+  if (entries.length > MAX_MESSAGES) throw bad(`${entries.length} layouts, at most ${MAX_MESSAGES}`);
+  const out = new Map<string, LayoutShape>();
+  for (const [name, l] of entries) {
+    checkName(name, "layout name");
+    if (!Array.isArray(l) || l.length !== 3 || !isCount(l[0]) || !isCount(l[1]) || !Array.isArray(l[2]) || l[2].length > MAX_FIELDS) {
+      throw bad(`${name}: a layout must be [layout_version, size, members]`);
+    }
+    const members = (l[2] as unknown[]).map((m) => {
+      if (
+        !Array.isArray(m) ||
+        m.length !== 3 ||
+        typeof m[0] !== "string" ||
+        !NAME.test(m[0]) ||
+        m[0].length > MAX_NAME ||
+        !isCount(m[1]) ||
+        !isCount(m[2])
+      ) {
+        throw bad(`${name}: a member must be [name, offset, size]`);
+      }
+      return { name: m[0], offset: m[1], size: m[2] };
+    });
+    out.set(name, { layoutVersion: l[0] as number, size: l[1] as number, members });
+  }
+  return out;
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 }
 
 function closure(root: string, all: ReadonlyMap<string, readonly FieldShape[]>): Map<string, readonly FieldShape[]> {
@@ -262,6 +343,7 @@ function bad(what: string): ProtocolError {
 export function compareShapes(here: TypeShape, peer: TypeShape): SchemaChange[] {
   const changes: SchemaChange[] = [];
   if (here.digest === peer.digest) return changes;
+  if (here.layout !== undefined || peer.layout !== undefined) return compareLayouts(here, peer);
   const seen = new Set<string>();
   const visit = (name: string) => {
     if (seen.has(name)) return;
@@ -296,6 +378,57 @@ export function compareShapes(here: TypeShape, peer: TypeShape): SchemaChange[] 
   };
   visit(here.root);
   return changes.sort((a, b) => (a.typeName < b.typeName ? -1 : a.typeName > b.typeName ? 1 : a.number - b.number));
+}
+
+/**
+ * C layouts must match exactly up to the shorter struct's size, and a size
+ * change needs another layout_version (docs/c-guide.md). Members past the
+ * shorter size are reported, like added fields.
+ */
+function compareLayouts(here: TypeShape, peer: TypeShape): SchemaChange[] {
+  const name = here.root;
+  const a = here.layout;
+  const b = peer.layout;
+  if (a === undefined || b === undefined) {
+    throw new SchemaMismatchError(name, "(type)", a === undefined ? "protobuf" : "C layout", b === undefined ? "protobuf" : "C layout");
+  }
+  const shorter = Math.min(a.size, b.size);
+  const within = (l: LayoutShape) => l.members.filter((m) => m.offset + m.size <= shorter);
+  const mine = within(a);
+  const theirs = within(b);
+  const member = (m: LayoutShape["members"][number] | undefined) => (m === undefined ? "absent" : `${m.size} bytes at offset ${m.offset}`);
+  for (let i = 0; i < Math.max(mine.length, theirs.length); i++) {
+    const m = mine[i];
+    const p = theirs[i];
+    if (m?.name !== p?.name || m?.offset !== p?.offset || m?.size !== p?.size) {
+      const field = m?.name ?? p?.name ?? "?";
+      throw new SchemaMismatchError(name, field, member(m), p?.name === field ? member(p) : `${p?.name ?? "nothing"} (${member(p)})`);
+    }
+  }
+  if (a.size !== b.size && a.layoutVersion === b.layoutVersion) {
+    throw new SchemaMismatchError(
+      name,
+      "(size)",
+      `${a.size} bytes at layout_version ${a.layoutVersion}`,
+      `${b.size} bytes at the same layout_version`,
+    );
+  }
+  const extra = (l: LayoutShape) => l.members.filter((m) => m.offset + m.size > shorter);
+  return [
+    ...extra(a).map((m, i) => layoutChange(name, m.name, mine.length + i, member(m), undefined)),
+    ...extra(b).map((m, i) => layoutChange(name, m.name, theirs.length + i, undefined, member(m))),
+  ];
+}
+
+function layoutChange(typeName: string, field: string, index: number, here: string | undefined, peer: string | undefined): SchemaChange {
+  return {
+    typeName,
+    field,
+    number: index + 1,
+    here,
+    peer,
+    text: `${typeName}.${field}: ${here ?? "absent"} here, ${peer ?? "absent"} at the peer`,
+  };
 }
 
 function change(typeName: string, f: FieldShape, here: string | undefined, peer: string | undefined): SchemaChange {

@@ -6,8 +6,8 @@
 // and either reports the differences or refuses (SchemaMismatchError). Each
 // type is checked once per connection, so messages cost nothing.
 import { ResourceLimitError } from "../errors.js";
-import { channelTypeById, type ChannelType } from "../codec/channel-type.js";
-import { compareShapes, decodeShapes, encodeShapes, shapeOf, type SchemaDifference, type TypeShape } from "../codec/schema-description.js";
+import { channelTypeById, shapeOfChannel, type ChannelType } from "../codec/channel-type.js";
+import { compareShapes, decodeShapes, encodeShapes, type SchemaDifference, type TypeShape } from "../codec/schema-description.js";
 import { typeIdOf } from "../wire/type-id.js";
 
 /** Most SCHEMA bytes a peer may send over one connection. */
@@ -15,7 +15,7 @@ export const MAX_SCHEMA_BYTES_PER_CONNECTION = 4 * 1024 * 1024;
 
 export class SchemaNegotiation {
   /** Types described to the peer, by type id. */
-  private readonly sent = new Set<bigint>();
+  private readonly sent = new Map<bigint, ChannelType<unknown>>();
   /** Types the peer described and this side checked, by name. */
   private readonly checked = new Set<string>();
   private received = 0;
@@ -30,9 +30,11 @@ export class SchemaNegotiation {
   describe(types: Iterable<ChannelType<unknown> | undefined>, always = false): void {
     const shapes: TypeShape[] = [];
     for (const type of types) {
-      if (type?.schema === undefined || this.sent.has(type.typeId)) continue;
-      this.sent.add(type.typeId);
-      shapes.push(shapeOf(type.schema));
+      if (type === undefined || this.sent.has(type.typeId)) continue;
+      const shape = shapeOfChannel(type);
+      if (shape === undefined) continue;
+      this.sent.set(type.typeId, type);
+      shapes.push(shape);
     }
     if (shapes.length > 0 || always) this.write(encodeShapes(shapes));
   }
@@ -63,15 +65,16 @@ export class SchemaNegotiation {
       );
     }
     const peer = decodeShapes(body);
-    const local = peer.map((p) => localType(p.root));
+    // The type this side described under that name, else the one its process registered.
+    const local = peer.map((p) => this.sent.get(typeIdOf(p.root)) ?? localType(p.root));
     this.describe(local);
     const found: SchemaDifference[] = [];
     try {
       peer.forEach((p, i) => {
-        const mine = local[i]?.schema;
+        const mine = local[i] === undefined ? undefined : shapeOfChannel(local[i]!);
         if (mine === undefined || this.checked.has(p.root)) return;
         this.checked.add(p.root);
-        const changes = compareShapes(shapeOf(mine), p);
+        const changes = compareShapes(mine, p);
         if (changes.length > 0) found.push({ typeName: p.root, changes });
       });
     } catch (err) {

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ProtocolError, ResourceLimitError, SchemaMismatchError } from "../../src/errors.js";
-import { compareShapes, decodeShapes, encodeShapes, shapeOf, type TypeShape } from "../../src/codec/schema-description.js";
+import { compareShapes, decodeShapes, encodeShapes, shapeOf, shapeOfLayout, type TypeShape } from "../../src/codec/schema-description.js";
 import { SchemaNegotiation, MAX_SCHEMA_BYTES_PER_CONNECTION } from "../../src/connection/schema-negotiation.js";
 import { AllTypesSchema } from "../../generated/example/v1/all_types_pb.js";
 import { QuestionSchema } from "../../generated/example/v1/requests_pb.js";
@@ -154,3 +154,31 @@ test("shapes: a connection takes at most 4 MiB of descriptions from its peer", (
   );
   assert.ok(taken <= MAX_SCHEMA_BYTES_PER_CONNECTION && taken + body.length > MAX_SCHEMA_BYTES_PER_CONNECTION);
 });
+
+test("shapes: C layouts match up to the shorter struct; growing needs a layout_version bump", () => {
+  const v1 = { layoutVersion: 1, size: 8, members: [m("x", 0, 4), m("y", 4, 4)] };
+  const appended = { layoutVersion: 2, size: 12, members: [m("x", 0, 4), m("y", 4, 4), m("z", 8, 4)] };
+  const shape = (l: typeof v1) => decodeShapes(encodeShapes([shapeOfLayout("a.P", l)]))[0]!;
+  assert.deepEqual(compareShapes(shape(v1), shape(v1)), []);
+  assert.deepEqual(
+    compareShapes(shape(v1), shape(appended)).map((c) => c.text),
+    ["a.P.z: absent here, 4 bytes at offset 8 at the peer"],
+  );
+  assert.throws(
+    () => compareShapes(shape(v1), shape({ ...appended, layoutVersion: 1 })),
+    /a\.P\.\(size\): 8 bytes at layout_version 1 here, 12 bytes at the same layout_version at the peer/,
+  );
+  assert.throws(
+    () => compareShapes(shape(v1), shape({ layoutVersion: 1, size: 8, members: [m("y", 0, 4), m("x", 4, 4)] })),
+    /schema mismatch: a\.P\.x: 4 bytes at offset 0 here, y \(4 bytes at offset 0\) at the peer/,
+  );
+  assert.throws(
+    () => compareShapes(shape(v1), shape({ layoutVersion: 2, size: 12, members: [m("x", 0, 8), m("y", 8, 4)] })),
+    /a\.P\.x: 4 bytes at offset 0 here, 8 bytes at offset 0 at the peer/,
+  );
+  assert.throws(() => compareShapes(shape(v1), one("int32")), /C layout here, protobuf at the peer/);
+});
+
+function m(name: string, offset: number, size: number) {
+  return { name, offset, size };
+}
