@@ -210,7 +210,7 @@ export class Connection implements Link {
     if (HEADER_SIZE + table + b.pos > this.peerMaxFrameSize) throw this.tooLarge(b.pos);
     const frameSeq = seqOf(seq);
     // The peer learns the shape of a handle's type before the handle.
-    this.schemas?.describeIds(ctx.entries.map((e) => joinTypeId(e.typeLo, e.typeHi)));
+    if (this.schemas !== undefined) for (const e of ctx.entries) this.schemas.describeId(joinTypeId(e.typeLo, e.typeHi));
     ctx.commit();
     this.roomFor(HEADER_SIZE + table + b.pos);
     const w = this.writer;
@@ -238,7 +238,7 @@ export class Connection implements Link {
 
   writeFrame(kind: Kind, routeId: number, seq: number, body: Uint8Array = EMPTY, flags = 0, typeId?: bigint): void {
     // A route of a type the peer has not been told about: its shape goes first.
-    if (kind === Kind.Open && typeId !== undefined) this.schemas?.describeIds([typeId]);
+    if (kind === Kind.Open && typeId !== undefined) this.schemas?.describeId(typeId);
     this.frame(kind, routeId, seq, typeId === undefined ? NO_TYPE : splitTypeId(typeId), body, flags);
   }
 

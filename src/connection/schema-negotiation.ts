@@ -14,7 +14,7 @@ import { typeIdOf } from "../wire/type-id.js";
 export const MAX_SCHEMA_BYTES_PER_CONNECTION = 4 * 1024 * 1024;
 
 export class SchemaNegotiation {
-  /** Types described to the peer, by type id. */
+  /** Types described to the peer (or found to have nothing to describe), by type id. */
   private readonly sent = new Map<bigint, ChannelType<unknown>>();
   /** Types the peer described and this side checked, by name. */
   private readonly checked = new Set<string>();
@@ -31,23 +31,18 @@ export class SchemaNegotiation {
     const shapes: TypeShape[] = [];
     for (const type of types) {
       if (type === undefined || this.sent.has(type.typeId)) continue;
+      this.sent.set(type.typeId, type); // also a type with nothing to describe: not looked at again
       const shape = shapeOfChannel(type);
-      if (shape === undefined) continue;
-      this.sent.set(type.typeId, type);
-      shapes.push(shape);
+      if (shape !== undefined) shapes.push(shape);
     }
     if (shapes.length > 0 || always) this.write(encodeShapes(shapes));
   }
 
-  /** The same, for type ids seen on a frame about to be written (those this process knows). */
-  describeIds(typeIds: Iterable<bigint>): void {
-    let unsent: ChannelType<unknown>[] | undefined;
-    for (const id of typeIds) {
-      if (this.sent.has(id)) continue;
-      const type = channelTypeById(id);
-      if (type !== undefined) (unsent ??= []).push(type);
-    }
-    if (unsent !== undefined) this.describe(unsent);
+  /** The same, for a type id seen on a frame about to be written (if this process knows the type). */
+  describeId(typeId: bigint): void {
+    if (this.sent.has(typeId)) return;
+    const type = channelTypeById(typeId);
+    if (type !== undefined) this.describe([type]);
   }
 
   /**
