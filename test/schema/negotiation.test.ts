@@ -24,7 +24,7 @@ import { Child } from "../helpers/child.js";
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
 /** negot.v1 in three versions: A (here), B-added (fields added, one widened), B-retyped (fields retyped). */
-function schema(ping: string, pong: string): string {
+function schema(ping: string, pong: string, vec: string): string {
   return `syntax = "proto3";
 package negot.v1;
 import "protochan/v1/handles.proto";
@@ -32,17 +32,34 @@ import "protochan/v1/options.proto";
 message Ping { ${ping} }
 message Start { protochan.v1.SenderHandle pongs = 1 [(protochan.v1.field).payload = "negot.v1.Pong"]; }
 message Pong { ${pong} }
+message Vec {
+  option (protochan.v1.message).c_layout = true;
+  ${vec}
+}
 `;
 }
 const VERSIONS = {
-  a: schema("uint64 seq = 1; int32 level = 3;", "uint64 n = 1;"),
-  added: schema("uint64 seq = 1; string note = 2; int64 level = 3;", "uint64 n = 1;"),
-  retyped: schema("string seq = 1; int32 level = 3;", "string n = 1;"),
+  a: schema(
+    "uint64 seq = 1; int32 level = 3;",
+    "uint64 n = 1;",
+    "option (protochan.v1.message).layout_version = 1; int32 x = 1; int32 y = 2;",
+  ),
+  added: schema(
+    "uint64 seq = 1; string note = 2; int64 level = 3;",
+    "uint64 n = 1;",
+    "option (protochan.v1.message).layout_version = 2; int32 x = 1; int32 y = 2; int32 z = 3;",
+  ),
+  retyped: schema(
+    "string seq = 1; int32 level = 3;",
+    "string n = 1;",
+    "option (protochan.v1.message).layout_version = 1; int64 x = 1; int32 y = 2;",
+  ),
 };
 
 interface Negot {
   readonly PingChannel: ChannelType<{ readonly seq: bigint }>;
   readonly StartChannel: ChannelType<{ readonly pongs?: Sender<unknown> }>;
+  readonly VecPacketChannel: ChannelType<unknown>;
 }
 
 let dir = "";
@@ -86,7 +103,8 @@ before(async () => {
   symlinkSync(root, join(dir, "node_modules/protochan"));
   symlinkSync(join(root, "node_modules/@bufbuild"), join(dir, "node_modules/@bufbuild"));
   await Promise.all((Object.keys(VERSIONS) as (keyof typeof VERSIONS)[]).map(generate));
-  gen = (await import(pathToFileURL(join(dir, "a/gen/negot/v1/negot_chan.ts")).href)) as Negot;
+  const a = (file: string) => import(pathToFileURL(join(dir, "a/gen/negot/v1", file)).href);
+  gen = { ...(await a("negot_chan.ts")), ...(await a("negot_packet.ts")) } as Negot;
 });
 
 after(() => {
@@ -94,7 +112,7 @@ after(() => {
 });
 
 /** A server of `channel` here (version A), and a child of `version` connecting to it. */
-async function pair<T>(channel: ChannelType<T>, version: keyof typeof VERSIONS, mode: "ping" | "handle") {
+async function pair<T>(channel: ChannelType<T>, version: keyof typeof VERSIONS, mode: "ping" | "handle" | "packet") {
   const { server, name } = await Server.create(channel);
   const differences: SchemaDifference[] = [];
   server.on("schema-difference", (d) => differences.push(d));
@@ -170,5 +188,28 @@ test("a type first met through a handle field after connect is checked too", { t
   assert.match(String(theirs.message), /negot\.v1\.Pong\.n: string here, uint64 at the peer/);
   assert.equal(theirs.causeCode, "SCHEMA_MISMATCH");
   assert.deepEqual(differences, [], "Start is the same in both versions");
+  await child.succeeded();
+});
+
+test("C-layout packets: an appended member with a version bump connects; a resized member is refused", { timeout: 60_000 }, async () => {
+  {
+    const { server, child, differences } = await pair(gen.VecPacketChannel, "added", "packet");
+    await using _ = server;
+    const rx = await server.accept({ timeoutMs: 30_000 });
+    await rx.recv({ timeoutMs: 10_000 });
+    assert.deepEqual(
+      differences.flatMap((d) => d.changes.map((c) => c.text)),
+      ["negot.v1.Vec.z: absent here, 4 bytes at offset 8 at the peer"],
+    );
+    assert.deepEqual((await child.next("difference")).changes, ["negot.v1.Vec.z: 4 bytes at offset 8 here, absent at the peer"]);
+    await child.succeeded();
+  }
+  const { server, child } = await pair(gen.VecPacketChannel, "retyped", "packet");
+  await using _ = server;
+  const [err] = (await once(server, "rejected")) as [ProtocolError];
+  assert.equal(err.message, "schema mismatch: negot.v1.Vec.x: 4 bytes at offset 0 here, 8 bytes at offset 0 at the peer");
+  const theirs = await child.next("failed");
+  assert.equal(theirs.code, "SCHEMA_MISMATCH");
+  assert.equal(theirs.message, "schema mismatch: negot.v1.Vec.x: 8 bytes at offset 0 here, 4 bytes at offset 0 at the peer");
   await child.succeeded();
 });
