@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   // connections
   "PROTOCOL_ERROR",
   "FRAME_TOO_LARGE",
+  "SCHEMA_MISMATCH",
   "RESOURCE_LIMIT",
   "CONNECTION_LOST",
   "HANDSHAKE_REFUSED",
@@ -124,12 +125,34 @@ export class InvalidArgumentError extends ProtochanError {
 
 /** The peer sent something that breaks the protocol; its connection is closed. */
 export class ProtocolError extends ProtochanError {
-  readonly code: "PROTOCOL_ERROR" | "FRAME_TOO_LARGE" = "PROTOCOL_ERROR";
+  readonly code: "PROTOCOL_ERROR" | "FRAME_TOO_LARGE" | "SCHEMA_MISMATCH" = "PROTOCOL_ERROR";
 }
 
 /** A frame larger than the configured maximum (sent or received). */
 export class FrameTooLargeError extends ProtocolError {
   override readonly code = "FRAME_TOO_LARGE";
+}
+
+/**
+ * The two sides were built from schemas that cannot read each other's
+ * messages: a field's wire type differs. Both sides see it, each from its own
+ * side (`here` is this process's definition); the connection is closed.
+ */
+export class SchemaMismatchError extends ProtocolError {
+  override readonly code = "SCHEMA_MISMATCH";
+  constructor(
+    /** Full name of the message whose field differs, e.g. `example.v1.Ping`. */
+    readonly typeName: string,
+    /** The field's name (here, or at the peer when it has no field of that number here). */
+    readonly field: string,
+    /** The field's definition in this process, e.g. `uint64`. */
+    readonly here: string,
+    /** The field's definition at the peer. */
+    readonly peer: string,
+    options?: ErrorOptions,
+  ) {
+    super(`schema mismatch: ${typeName}.${field}: ${here} here, ${peer} at the peer`, options);
+  }
 }
 
 /**

@@ -18,6 +18,7 @@ export type { TypeIdHalves } from "./wire/header.js";
 export { OneShotServer, type Accepted, type ServerOptions } from "./bootstrap/one-shot-server.js";
 export { Server, type ServerEvents } from "./bootstrap/server.js";
 export { connect, type ConnectOptions } from "./bootstrap/connect.js";
+export type { LayoutShape, SchemaChange, SchemaDifference } from "./codec/schema-description.js";
 export { setDialPolicy } from "./bootstrap/net-router.js";
 export {
   registerTransport,

@@ -1,6 +1,8 @@
 // The client half of the handshake: dial, present the token, wait for WELCOME.
 import type { Socket } from "node:net";
-import { HandshakeError, ProtocolError } from "../errors.js";
+import { HandshakeError, ProtocolError, SchemaMismatchError } from "../errors.js";
+import type { ChannelType } from "../codec/channel-type.js";
+import type { SchemaDifference } from "../codec/schema-description.js";
 import type { ChannelLimits } from "../routing/defaults.js";
 import { waitFor, type WaitOptions } from "../ends/wait.js";
 import { Connection } from "../connection/connection.js";
@@ -10,8 +12,16 @@ import { tlsFailure } from "../transport/tls-transport.js";
 import { recordOrigin } from "./link-origin.js";
 import "../transport/net-transports.js";
 import { parseName } from "../transport/name.js";
-import { Kind, PROTOCOL_VERSION, type TypeIdHalves } from "../wire/header.js";
+import { HELLO_FLAG_SCHEMA, Kind, PROTOCOL_VERSION, type TypeIdHalves } from "../wire/header.js";
 import { decodeWelcome, encodeHello, type Welcome } from "./handshake.js";
+
+/** Schema negotiation on a client connection. */
+export interface ClientSchema {
+  /** The bootstrap channel's type, whose shape is negotiated (undefined for a router link). */
+  readonly channel?: ChannelType<unknown>;
+  /** Hears the differences the server's schema has (at the handshake and later, on its handles' types). */
+  readonly onSchemaDifference?: (d: SchemaDifference) => void;
+}
 
 /**
  * Dials `name` and runs the handshake, both within the one deadline of
@@ -24,6 +34,7 @@ export function clientHandshake(
   limits: ChannelLimits,
   options: WaitOptions,
   security: SecurityOptions = {},
+  schema: ClientSchema = {},
 ): Promise<{ conn: Connection; welcome: Welcome }> {
   const { address, token } = parseName(name);
   return waitFor("connect", options, (resolve, reject) => {
@@ -39,6 +50,7 @@ export function clientHandshake(
           router,
           token,
           type,
+          schema,
           limits,
           (done) => {
             recordOrigin(done.conn, dialled, address, security);
@@ -59,15 +71,24 @@ function greet(
   router: Router,
   token: Uint8Array,
   type: TypeIdHalves,
+  bootstrap: ClientSchema,
   limits: ChannelLimits,
   resolve: (value: { conn: Connection; welcome: Welcome }) => void,
   reject: (err: unknown) => void,
 ): void {
+  let differences: SchemaDifference[] = [];
   const conn: Connection = new Connection(socket, router, limits, (kind, body) => {
     if (kind === Kind.Error) {
       reject(new HandshakeError(new TextDecoder().decode(body)));
       conn.handshake = undefined;
       conn.end();
+      return;
+    }
+    if (kind === Kind.Schema && conn.schemas === undefined) {
+      // The server negotiates: ours goes back (our type first), then theirs is compared.
+      const schemas = conn.negotiateSchemas();
+      schemas.describe([bootstrap.channel], true);
+      differences = schemas.receive(body);
       return;
     }
     if (kind !== Kind.Welcome) throw new ProtocolError(`expected WELCOME, got frame kind ${kind}`);
@@ -76,10 +97,13 @@ function greet(
       throw new ProtocolError(`server speaks protocol version ${welcome.version}, expected ${PROTOCOL_VERSION}`);
     }
     conn.established(welcome.node, welcome.maxFrameSize, welcome.initialWindow);
+    conn.onSchemaDifference = bootstrap.onSchemaDifference;
     resolve({ conn, welcome });
+    for (const d of differences) bootstrap.onSchemaDifference?.(d);
   });
   conn.onClose = (err) => {
     if (conn.handshake !== undefined) {
+      if (err instanceof SchemaMismatchError) return reject(err);
       // TLS 1.3: a server refuses a client certificate (or its lack) after the client's handshake is done.
       const tls = tlsFailure(err);
       if (tls !== undefined) return reject(tls);
@@ -90,6 +114,13 @@ function greet(
     Kind.Hello,
     0,
     0,
-    encodeHello({ type, token, node: router.node, window: limits.window, maxFrameSize: limits.maxFrameSize }),
+    encodeHello({
+      flags: HELLO_FLAG_SCHEMA,
+      type,
+      token,
+      node: router.node,
+      window: limits.window,
+      maxFrameSize: limits.maxFrameSize,
+    }),
   );
 }

@@ -1,6 +1,7 @@
 // connect(): the client side of a one-shot server. Presents the token from
 // the name, waits for WELCOME, and returns a sender on the bootstrap channel.
-import { toChannelType, type ChannelSpec } from "../codec/channel-type.js";
+import { toChannelType, type ChannelSpec, type ChannelType } from "../codec/channel-type.js";
+import type { SchemaDifference } from "../codec/schema-description.js";
 import { resolveLimits, type ChannelLimits } from "../routing/defaults.js";
 import { Sender } from "../ends/sender.js";
 import { SenderCore } from "../routing/sender-core.js";
@@ -15,7 +16,16 @@ import type { SecurityOptions } from "../transport/transport.js";
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /** `tls` gives the CA to check a `tls:` server with (and a client certificate for mutual TLS). */
-export interface ConnectOptions extends WaitOptions, Partial<ChannelLimits>, SecurityOptions {}
+export interface ConnectOptions extends WaitOptions, Partial<ChannelLimits>, SecurityOptions {
+  /**
+   * Called when the server's schema differs from this process's in ways the
+   * wire tolerates (a field added, removed, or retyped compatibly): for the
+   * channel's type at connect, for a handle's type when it first arrives.
+   * Incompatible differences are not reported here: connect() rejects, or
+   * the connection closes, with a SchemaMismatchError.
+   */
+  readonly onSchemaDifference?: (difference: SchemaDifference) => void;
+}
 
 /**
  * Connects to the server named `name` and returns a sender to its receiver.
@@ -30,10 +40,15 @@ export async function connect<T>(spec: ChannelSpec<T>, name: string, options: Co
   if (early !== undefined) throw early;
   const router = netRouter();
   const wait = { timeoutMs: options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, signal: options.signal };
-  const { conn, welcome } = await clientHandshake(router, name, type.wireType, resolveLimits(options), wait, {
-    tls: options.tls,
-    allowInsecure: options.allowInsecure,
-  });
+  const { conn, welcome } = await clientHandshake(
+    router,
+    name,
+    type.wireType,
+    resolveLimits(options),
+    wait,
+    { tls: options.tls, allowInsecure: options.allowInsecure },
+    { channel: type as ChannelType<unknown>, onSchemaDifference: options.onSchemaDifference },
+  );
   // The bootstrap stream needs no OPEN: it is stream 0 of this process to the server's bootstrap port.
   const stream = globalKey(router.node, 0);
   const route = new OutRoute(conn, type, globalKey(welcome.node, welcome.bootstrapPort), stream, { presetId: welcome.bootstrapRoute });

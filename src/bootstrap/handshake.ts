@@ -14,6 +14,8 @@ export const LINK_ONLY: TypeIdHalves = { lo: 0, hi: 0 };
 
 export interface Hello {
   readonly version: number;
+  /** HelloFlag bits (HELLO_FLAG_SCHEMA). */
+  readonly flags: number;
   readonly type: TypeIdHalves;
   readonly token: Uint8Array;
   readonly node: Uint8Array;
@@ -34,10 +36,11 @@ function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-export function encodeHello(h: Omit<Hello, "version">): Uint8Array {
+export function encodeHello(h: Omit<Hello, "version" | "flags"> & { readonly flags?: number }): Uint8Array {
   const out = new Uint8Array(HELLO_SIZE);
   const view = viewOf(out);
   view.setUint32(0, PROTOCOL_VERSION, true);
+  view.setUint32(4, h.flags ?? 0, true);
   view.setUint32(8, h.type.lo, true);
   view.setUint32(12, h.type.hi, true);
   out.set(h.token, 16);
@@ -52,6 +55,7 @@ export function decodeHello(body: Uint8Array): Hello {
   const view = viewOf(body);
   return {
     version: view.getUint32(0, true),
+    flags: view.getUint32(4, true),
     type: { lo: view.getUint32(8, true), hi: view.getUint32(12, true) },
     token: body.subarray(16, 16 + TOKEN_SIZE),
     node: body.slice(48, 48 + NODE_ID_SIZE),

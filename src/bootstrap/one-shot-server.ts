@@ -22,6 +22,7 @@ export class OneShotServer<T> extends EventEmitter<ServerEvents> implements Asyn
   private constructor(private readonly server: Server<T>) {
     super();
     server.on("rejected", (err) => this.emit("rejected", err));
+    server.on("schema-difference", (d) => this.emit("schema-difference", d));
   }
 
   /** Listens under a fresh name; give `name` to the one client (argv, env, a message). */

@@ -13,13 +13,29 @@ import { Connection } from "../connection/connection.js";
 import type { ChannelLimits } from "../routing/defaults.js";
 import type { Router } from "../routing/router.js";
 import { tokensEqual } from "../transport/name.js";
-import { HEADER_SIZE, Kind, MAGIC, NO_TYPE, Off, PROTOCOL_VERSION, writeHeader, type TypeIdHalves } from "../wire/header.js";
+import type { ChannelType } from "../codec/channel-type.js";
+import type { SchemaDifference } from "../codec/schema-description.js";
+import {
+  HEADER_SIZE,
+  HELLO_FLAG_SCHEMA,
+  Kind,
+  MAGIC,
+  NO_TYPE,
+  Off,
+  PROTOCOL_VERSION,
+  writeHeader,
+  type TypeIdHalves,
+} from "../wire/header.js";
 import { BOOTSTRAP_ROUTE, HELLO_SIZE, decodeHello, encodeWelcome, type Hello } from "./handshake.js";
 
 export interface HandshakeExpectations {
   readonly token: Uint8Array;
   readonly type: TypeIdHalves;
   readonly typeName: string;
+  /** The bootstrap channel's type, whose shape is negotiated with clients that speak it; undefined for router links. */
+  readonly channel?: ChannelType<unknown>;
+  /** Hears the differences a client's schema has (at the handshake and later, on its handles' types). */
+  readonly onSchemaDifference?: (d: SchemaDifference) => void;
   readonly limits: ChannelLimits;
   readonly timeoutMs: number;
 }
@@ -158,7 +174,11 @@ function checkHello(hello: Hello, expect: HandshakeExpectations): string | undef
   return undefined;
 }
 
-/** The token checked out: the socket becomes a Connection, and the client is welcomed (or refused). */
+/**
+ * The token checked out: the socket becomes a Connection. A client that
+ * speaks schema negotiation gets this side's SCHEMA and must answer with its
+ * own before it is welcomed (or refused: SchemaMismatchError).
+ */
 function welcome(
   socket: Socket,
   router: Router,
@@ -168,32 +188,54 @@ function welcome(
   onRefused: (err: ProtocolError) => void,
   rest: Uint8Array,
 ): void {
-  const conn = new Connection(socket, router, expect.limits, () => {});
   let accepted = false;
+  let timer: NodeJS.Timeout | undefined;
+  const conn = new Connection(socket, router, expect.limits, (kind, body) => {
+    if (kind === Kind.Error) throw new ProtocolError(`client refused the handshake: ${new TextDecoder().decode(body)}`);
+    if (kind !== Kind.Schema) throw new ProtocolError(`handshake refused: expected SCHEMA, got frame kind ${kind}`);
+    clearTimeout(timer);
+    const differences = conn.schemas!.receive(body);
+    admit();
+    if (accepted) for (const d of differences) expect.onSchemaDifference?.(d);
+  });
   conn.onClose = (err) => {
+    clearTimeout(timer);
     if (!accepted) onRefused(err instanceof ProtocolError ? err : new ProtocolError("client left during the handshake", { cause: err }));
   };
-  conn.established(hello.node, hello.maxFrameSize, hello.window);
-  const outcome = onClient(conn);
-  if ("refusal" in outcome) {
-    conn.fail(new ProtocolError(`handshake refused: ${outcome.refusal}`), "protocol-error");
-    return;
+  const admit = () => {
+    conn.established(hello.node, hello.maxFrameSize, hello.window);
+    const outcome = onClient(conn);
+    if ("refusal" in outcome) {
+      conn.fail(new ProtocolError(`handshake refused: ${outcome.refusal}`), "protocol-error");
+      return;
+    }
+    accepted = true;
+    conn.onClose = undefined;
+    conn.onSchemaDifference = expect.onSchemaDifference;
+    conn.writeFrame(
+      Kind.Welcome,
+      0,
+      0,
+      encodeWelcome({
+        version: PROTOCOL_VERSION,
+        maxFrameSize: expect.limits.maxFrameSize,
+        initialWindow: expect.limits.window,
+        bootstrapRoute: BOOTSTRAP_ROUTE,
+        node: router.node,
+        bootstrapPort: outcome.bootstrapPort,
+      }),
+    );
+  };
+  if ((hello.flags & HELLO_FLAG_SCHEMA) !== 0) {
+    // Always one SCHEMA (maybe empty): it tells the client this server negotiates.
+    conn.negotiateSchemas().describe([expect.channel], true);
+    timer = setTimeout(
+      () => conn.fail(new ProtocolError(`handshake not completed within ${expect.timeoutMs} ms (no SCHEMA)`), "protocol-error"),
+      expect.timeoutMs,
+    );
+  } else {
+    admit();
   }
-  accepted = true;
-  conn.onClose = undefined;
-  conn.writeFrame(
-    Kind.Welcome,
-    0,
-    0,
-    encodeWelcome({
-      version: PROTOCOL_VERSION,
-      maxFrameSize: expect.limits.maxFrameSize,
-      initialWindow: expect.limits.window,
-      bootstrapRoute: BOOTSTRAP_ROUTE,
-      node: router.node,
-      bootstrapPort: outcome.bootstrapPort,
-    }),
-  );
   // Bytes that came with the HELLO are the connection's first.
   if (rest.length > 0) socket.emit("data", rest);
 }

@@ -6,6 +6,7 @@ import type { Socket } from "node:net";
 import { EventEmitter } from "node:events";
 import { EndpointClosedError, type ProtocolError } from "../errors.js";
 import { toChannelType, type ChannelSpec, type ChannelType } from "../codec/channel-type.js";
+import type { SchemaDifference } from "../codec/schema-description.js";
 import { resolveLimits, type ChannelLimits } from "../routing/defaults.js";
 import { Receiver } from "../ends/receiver.js";
 import { ReceiverCore } from "../routing/receiver-core.js";
@@ -41,8 +42,14 @@ export interface ServerOptions extends Partial<ChannelLimits>, SecurityOptions {
 }
 
 export interface ServerEvents {
-  /** A connection was refused (wrong token, wrong type, garbage, too slow). */
+  /** A connection was refused (wrong token, wrong type, an incompatible schema — a SchemaMismatchError —, garbage, too slow). */
   rejected: [err: ProtocolError];
+  /**
+   * A client's schema differs from this process's in ways the wire tolerates
+   * (fields added, removed, retyped compatibly): for the channel's type at
+   * its handshake, for a handle's type when it first arrives.
+   */
+  "schema-difference": [difference: SchemaDifference];
 }
 
 export class Server<T> extends EventEmitter<ServerEvents> implements AsyncDisposable, AsyncIterable<Receiver<T>> {
@@ -137,6 +144,8 @@ export class Server<T> extends EventEmitter<ServerEvents> implements AsyncDispos
           token: this.token,
           type: this.type.wireType,
           typeName: this.type.typeName,
+          channel: this.type as ChannelType<unknown>,
+          onSchemaDifference: (d) => this.emit("schema-difference", d),
           limits: this.limits,
           timeoutMs: this.options.handshakeTimeoutMs ?? 10_000,
         },

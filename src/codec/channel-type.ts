@@ -7,6 +7,7 @@ import { msgpackCodec } from "./msgpack.js";
 import { bytesCodec } from "./bytes.js";
 import { withHandleFields, type HandleField } from "./handle-fields.js";
 import { typeIdOf } from "../wire/type-id.js";
+import { shapeOf, shapeOfLayout, type LayoutShape, type TypeShape } from "./schema-description.js";
 import { splitTypeId, type TypeIdHalves } from "../wire/header.js";
 
 export interface ChannelType<T> {
@@ -20,6 +21,10 @@ export interface ChannelType<T> {
   readonly codec: Codec<T>;
   /** Whether values may carry channel ends (senders/receivers) inside them. */
   readonly handles: boolean;
+  /** The protobuf message type, for protobuf channels: its shape is compared with the peer's (schema negotiation). */
+  readonly schema?: DescMessage;
+  /** The C layout, for C-layout packet channels: compared with the peer's up to the shorter struct. */
+  readonly cLayout?: LayoutShape;
 }
 
 // Channel types by wire type id: a process that receives a channel end of a
@@ -34,12 +39,41 @@ export function defineChannel<Desc extends DescMessage>(
   schema: Desc,
   codec: Codec<MessageShape<Desc>> = reflectiveCodec(schema),
 ): ChannelType<MessageShape<Desc>> {
-  return defineCustomChannel(schema.typeName, codec);
+  return makeChannel(schema.typeName, codec, false, { schema });
+}
+
+/** A C-layout packet channel (definePacketChannel): its layout is negotiated with the peer. */
+export function defineLayoutChannel<T>(typeName: string, codec: Codec<T>, cLayout: LayoutShape): ChannelType<T> {
+  return makeChannel(typeName, codec, false, { cLayout });
+}
+
+/** What a peer is told about `type` (schema negotiation); undefined for types without a schema. */
+export function shapeOfChannel(type: ChannelType<unknown>): TypeShape | undefined {
+  if (type.schema !== undefined) return shapeOf(type.schema);
+  if (type.cLayout !== undefined) return shapeOfLayout(type.typeName, type.cLayout);
+  return undefined;
 }
 
 export function defineCustomChannel<T>(typeName: string, codec: Codec<T>, handles = false): ChannelType<T> {
+  return makeChannel(typeName, codec, handles, {});
+}
+
+function makeChannel<T>(
+  typeName: string,
+  codec: Codec<T>,
+  handles: boolean,
+  described: { readonly schema?: DescMessage; readonly cLayout?: LayoutShape },
+): ChannelType<T> {
   const typeId = typeIdOf(typeName);
-  const type: ChannelType<T> = { kind: "protochan.channel", typeName, typeId, wireType: splitTypeId(typeId), codec, handles };
+  const type: ChannelType<T> = {
+    kind: "protochan.channel",
+    typeName,
+    typeId,
+    wireType: splitTypeId(typeId),
+    codec,
+    handles,
+    ...described,
+  };
   if (!registry.has(type.typeId)) registry.set(type.typeId, type as ChannelType<unknown>);
   return type;
 }
@@ -50,7 +84,7 @@ export function defineHandleChannel<Desc extends DescMessage, T>(
   codec: Codec<MessageShape<Desc>>,
   fields: readonly HandleField[],
 ): ChannelType<T> {
-  return defineCustomChannel(schema.typeName, withHandleFields<MessageShape<Desc>, T>(codec, fields), true);
+  return makeChannel(schema.typeName, withHandleFields<MessageShape<Desc>, T>(codec, fields), true, { schema });
 }
 
 /** Untyped values encoded with msgpack; they may carry senders and receivers. */

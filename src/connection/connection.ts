@@ -8,7 +8,7 @@ import type { Socket } from "node:net";
 import { ConnectionLostError, FrameTooLargeError, ProtocolError, ProtochanError, ResourceLimitError, type EndReason } from "../errors.js";
 import { ByteWriter } from "../wire/byte-writer.js";
 import { FrameParser } from "../wire/frame-parser.js";
-import { HANDLE_ENTRY_SIZE, HEADER_SIZE, Kind, NO_TYPE, splitTypeId, writeHeader, type TypeIdHalves } from "../wire/header.js";
+import { HANDLE_ENTRY_SIZE, HEADER_SIZE, Kind, NO_TYPE, joinTypeId, splitTypeId, writeHeader, type TypeIdHalves } from "../wire/header.js";
 import type { ChannelType } from "../codec/channel-type.js";
 import { windowCharge, type ChannelLimits } from "../routing/defaults.js";
 import { decodeEvent, encodeEvent, readHandleTable, writeHandleEntry } from "./routing-frames.js";
@@ -19,6 +19,8 @@ import type { Link } from "../routing/link.js";
 import type { InRoute, OutRoute } from "../routing/routes.js";
 import { seqOf, type SeqSource } from "../routing/sender-core.js";
 import type { Router } from "../routing/router.js";
+import type { SchemaDifference } from "../codec/schema-description.js";
+import { SchemaNegotiation } from "./schema-negotiation.js";
 
 /** Bodies at least this large are written by reference instead of copied. */
 const ZERO_COPY_MIN = 64 * 1024;
@@ -66,6 +68,10 @@ export class Connection implements Link {
   /** Called once when the connection is gone, cleanly or not. */
   onClose: ((err: ProtochanError | undefined) => void) | undefined;
   readonly stats = { framesIn: 0, bytesIn: 0, framesOut: 0 };
+  /** Set when both sides speak schema negotiation (see schema-negotiation.ts). */
+  schemas: SchemaNegotiation | undefined;
+  /** Hears differences the peer's schema has, found after the handshake (a handle's type). */
+  onSchemaDifference: ((d: SchemaDifference) => void) | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -81,6 +87,7 @@ export class Connection implements Link {
       if (this.failure !== undefined || this.ended) return;
       this.stats.framesIn++;
       if (this.handshake !== undefined) this.handshake(h.kind, body);
+      else if (h.kind === Kind.Schema && this.schemas !== undefined) this.schemaFrame(body);
       else if (h.kind !== Kind.Message) this.router.accept(this, decodeEvent(h, body));
       else this.router.acceptMessage(this, h, h.handleCount === 0 ? NO_HANDLES : readHandleTable(handles, h.handleCount), body);
     });
@@ -95,6 +102,19 @@ export class Connection implements Link {
     socket.on("end", () => this.onPeerEnd());
     socket.on("error", (err) => this.fail(new ConnectionLostError(`connection error: ${err.message}`, { cause: err }), "connection-lost"));
     socket.on("close", () => this.onPeerEnd());
+  }
+
+  /** Turns schema negotiation on: the peer said it speaks it. */
+  negotiateSchemas(): SchemaNegotiation {
+    this.schemas ??= new SchemaNegotiation(
+      (body) => this.writeFrame(Kind.Schema, 0, 0, body),
+      () => this.flush(),
+    );
+    return this.schemas;
+  }
+
+  private schemaFrame(body: Uint8Array): void {
+    for (const d of this.schemas!.receive(body)) this.onSchemaDifference?.(d);
   }
 
   get recvWindow(): number {
@@ -193,6 +213,8 @@ export class Connection implements Link {
     const table = ctx.entries.length * HANDLE_ENTRY_SIZE;
     if (HEADER_SIZE + table + b.pos > this.peerMaxFrameSize) throw this.tooLarge(b.pos);
     const frameSeq = seqOf(seq);
+    // The peer learns the shape of a handle's type before the handle.
+    if (this.schemas !== undefined) for (const e of ctx.entries) this.schemas.describeId(joinTypeId(e.typeLo, e.typeHi));
     ctx.commit();
     this.roomFor(HEADER_SIZE + table + b.pos);
     const w = this.writer;
@@ -219,11 +241,13 @@ export class Connection implements Link {
   }
 
   send(event: RoutingEvent): void {
+    // A route of a type the peer has not been told about: its shape goes first.
+    if (event.kind === "open") this.schemas?.describeId(joinTypeId(event.type.lo, event.type.hi));
     const f = encodeEvent(event);
     this.frame(f.kind, f.routeId, f.seq, f.type, f.body ?? EMPTY, f.flags);
   }
 
-  /** A frame of the handshake (HELLO, WELCOME): before there is a router link. */
+  /** A frame outside the routing events: the handshake's (HELLO, WELCOME), SCHEMA. */
   writeFrame(kind: Kind, routeId: number, seq: number, body: Uint8Array = EMPTY, flags = 0, typeId?: bigint): void {
     this.frame(kind, routeId, seq, typeId === undefined ? NO_TYPE : splitTypeId(typeId), body, flags);
   }

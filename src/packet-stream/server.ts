@@ -42,6 +42,7 @@ export class PacketServer<V extends PacketViewBase> extends EventEmitter<ServerE
   ) {
     super();
     control.on("rejected", (err) => this.emit("rejected", err));
+    control.on("schema-difference", (d) => this.emit("schema-difference", d));
   }
 
   /** Listens under a fresh one-shot name ("<address>#<token>"); give `name` to the one client. */

@@ -1,7 +1,7 @@
 // Packet channels: the frame body is the raw C struct, so a C peer reads it
 // with a cast and a TypeScript receiver gets a zero-copy view of the frame.
 import type { Codec } from "../codec/codec.js";
-import { defineCustomChannel, type ChannelType } from "../codec/channel-type.js";
+import { defineLayoutChannel, type ChannelType } from "../codec/channel-type.js";
 import { PacketBatch } from "./batch.js";
 import { PacketSizeError } from "./errors.js";
 import { wrapPacket, type PacketViewBase, type PacketViewClass } from "./view.js";
@@ -39,5 +39,5 @@ export function packetBatchCodec<V extends PacketViewBase>(type: PacketViewClass
  * wire type id is the header's <cName>_TYPE_ID.
  */
 export function definePacketChannel<V extends PacketViewBase>(type: PacketViewClass<V>): ChannelType<V> {
-  return defineCustomChannel(type.layout.typeName, packetCodec(type));
+  return defineLayoutChannel(type.layout.typeName, packetCodec(type), type.layout);
 }

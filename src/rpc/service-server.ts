@@ -41,6 +41,7 @@ export async function listenService<S extends DescService>(
     [Symbol.asyncDispose]: close,
   });
   server.on("rejected", (err) => listening.emit("rejected", err));
+  server.on("schema-difference", (d) => listening.emit("schema-difference", d));
   return listening;
 }
 

@@ -3,7 +3,7 @@
 // reassembled, with exactly one copy into a buffer of its exact size. Sizes
 // and counts are checked against the limits before anything is allocated.
 import { FrameTooLargeError, ProtocolError } from "../errors.js";
-import { HANDLE_ENTRY_SIZE, HEADER_SIZE, MAGIC, MAX_KIND, Off, PROTOCOL_VERSION, type FrameHeader } from "./header.js";
+import { HANDLE_ENTRY_SIZE, HEADER_SIZE, MAGIC, MAX_KIND, Off, RESERVED_KIND, PROTOCOL_VERSION, type FrameHeader } from "./header.js";
 
 export interface FrameLimits {
   /** Largest frame accepted: header + handle table + body. */
@@ -117,7 +117,7 @@ export class FrameParser {
     }
     const h = this.header;
     h.kind = view.getUint16(at + Off.kind, true);
-    if (h.kind === 0 || h.kind > MAX_KIND) throw new ProtocolError(`bad frame: unknown kind ${h.kind}`);
+    if (h.kind === 0 || h.kind > MAX_KIND || h.kind === RESERVED_KIND) throw new ProtocolError(`bad frame: unknown kind ${h.kind}`);
     h.flags = view.getUint16(at + Off.flags, true);
     h.bodyLength = view.getUint32(at + Off.bodyLength, true);
     h.routeId = view.getUint32(at + Off.routeId, true);

@@ -34,9 +34,15 @@ export const Kind = {
   Handoff: 9,
   Redirect: 10,
   NodeInfo: 11,
+  // 12 is reserved (ANNOUNCE in earlier drafts).
+  Schema: 13,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
-export const MAX_KIND = Kind.NodeInfo;
+export const MAX_KIND = Kind.Schema;
+/** A kind number no frame may carry (retired). */
+export const RESERVED_KIND = 12;
+/** HELLO `flags` bit 0: the client speaks schema negotiation (SCHEMA frames). */
+export const HELLO_FLAG_SCHEMA = 1;
 
 /** A decoded header; the parser reuses one instance for every frame. */
 export interface FrameHeader {
@@ -61,6 +67,10 @@ export interface TypeIdHalves {
 
 export function splitTypeId(id: bigint): TypeIdHalves {
   return { lo: Number(id & 0xffffffffn), hi: Number(id >> 32n) };
+}
+
+export function joinTypeId(lo: number, hi: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }
 
 export const NO_TYPE: TypeIdHalves = { lo: 0, hi: 0 };

@@ -51,7 +51,19 @@ typedef enum protochan_v1_FrameKind {
   PROTOCHAN_V1_FRAME_KIND_REDIRECT = 10,
   // Either side: how to reach this process directly. Body: NodeAddress.
   PROTOCHAN_V1_FRAME_KIND_NODE_INFO = 11,
+  // Either side, only between peers that both speak schema negotiation (see
+  // HelloFlag): the shapes of channel types, to compare with its own.
+  // Body: UTF-8 JSON, see docs/wire-format.md. Route 0.
+  PROTOCHAN_V1_FRAME_KIND_SCHEMA = 13,
 } protochan_v1_FrameKind;
+
+// Flags of a HELLO body.
+typedef enum protochan_v1_HelloFlag {
+  PROTOCHAN_V1_HELLO_FLAG_UNSPECIFIED = 0,
+  // The client speaks schema negotiation: a server that does too answers
+  // with a SCHEMA frame before WELCOME; one that does not ignores the flag.
+  PROTOCHAN_V1_HELLO_FLAG_SCHEMA = 1,
+} protochan_v1_HelloFlag;
 
 // Flags of a CLOSE frame.
 typedef enum protochan_v1_CloseFlag {
@@ -117,7 +129,7 @@ PROTOCHAN_STATIC_ASSERT(offsetof(protochan_v1_FrameHeader, type_id) == 32, "prot
 // Body of the HELLO frame.
 typedef struct protochan_v1_Hello {
   uint32_t version;
-  // Reserved, zero.
+  // HelloFlag bits; a server ignores those it does not know.
   uint32_t flags;
   // type_id of the bootstrap channel's message type; must match the server's.
   uint64_t bootstrap_type_id;

@@ -283,7 +283,7 @@ export class HelloView extends PacketViewBase {
   }
 
   /**
-   * Reserved, zero.
+   * HelloFlag bits; a server ignores those it does not know.
    *
    * C: `uint32_t flags` at 4.
    *

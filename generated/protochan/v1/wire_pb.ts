@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protochan/v1/wire.proto.
  */
 export const file_protochan_v1_wire: GenFile = /*@__PURE__*/
-  fileDesc("Chdwcm90b2NoYW4vdjEvd2lyZS5wcm90bxIMcHJvdG9jaGFuLnYxIv0BCgtGcmFtZUhlYWRlchINCgVtYWdpYxgBIAEoBxIXCgd2ZXJzaW9uGAIgASgNQgbyqRkCKAISGwoLaGVhZGVyX3NpemUYAyABKA1CBvKpGQIoAhItCgRraW5kGAQgASgOMhcucHJvdG9jaGFuLnYxLkZyYW1lS2luZEIG8qkZAigCEhUKBWZsYWdzGAUgASgNQgbyqRkCKAISEwoLYm9keV9sZW5ndGgYBiABKA0SEAoIcm91dGVfaWQYByABKA0SFAoMaGFuZGxlX2NvdW50GAggASgNEgsKA3NlcRgJIAEoBBIPCgd0eXBlX2lkGAogASgGOgjyqRkECAEQASKiAQoFSGVsbG8SDwoHdmVyc2lvbhgBIAEoDRINCgVmbGFncxgCIAEoDRIZChFib290c3RyYXBfdHlwZV9pZBgDIAEoBhIVCgV0b2tlbhgEIAEoDEIG8qkZAhAgEhcKB25vZGVfaWQYBSABKAxCBvKpGQIQEBIOCgZ3aW5kb3cYBiABKA0SFgoObWF4X2ZyYW1lX3NpemUYByABKA06BvKpGQIIASKcAQoHV2VsY29tZRIPCgd2ZXJzaW9uGAEgASgNEhYKDm1heF9mcmFtZV9zaXplGAIgASgNEhYKDmluaXRpYWxfd2luZG93GAMgASgNEhcKD2Jvb3RzdHJhcF9yb3V0ZRgEIAEoDRIXCgdub2RlX2lkGAUgASgMQgbyqRkCEBASFgoOYm9vdHN0cmFwX3BvcnQYBiABKA06BvKpGQIIASLIAQoLSGFuZGxlRW50cnkSLgoEa2luZBgBIAEoDjIYLnByb3RvY2hhbi52MS5IYW5kbGVLaW5kQgbyqRkCKAISFQoFZmxhZ3MYAiABKA1CBvKpGQIoAhITCgtwb3J0X3NlcmlhbBgDIAEoDRIPCgd0eXBlX2lkGAQgASgGEhkKCXBvcnRfbm9kZRgFIAEoDEIG8qkZAhAQEhQKDHN0cmVhbV9jb3VudBgGIAEoDRITCgtob2xkX3NlcmlhbBgHIAEoDToG8qkZAggBIqEBCgRPcGVuEhsKC3N0cmVhbV9ub2RlGAEgASgMQgbyqRkCEBASFQoNc3RyZWFtX3NlcmlhbBgCIAEoDRINCgVmbGFncxgDIAEoDRIRCglmaXJzdF9zZXEYBCABKAQSGQoJcG9ydF9ub2RlGAUgASgMQgbyqRkCEBASEwoLcG9ydF9zZXJpYWwYBiABKA0SCwoDcmVmGAcgASgNOgbyqRkCCAEiawoHSGFuZG9mZhIWCgZ0YXJnZXQYASABKAxCBvKpGQIQEBIbCgtzdHJlYW1fbm9kZRgCIAEoDEIG8qkZAhAQEhUKDXN0cmVhbV9zZXJpYWwYAyABKA0SDAoEam9pbhgEIAEoDToG8qkZAggBIkUKC05vZGVBZGRyZXNzEhcKB25vZGVfaWQYASABKAxCBvKpGQIQEBIVCgRuYW1lGAIgASgJQgfyqRkDCIAEOgbyqRkCCAEqqwIKCUZyYW1lS2luZBIaChZGUkFNRV9LSU5EX1VOU1BFQ0lGSUVEEAASFAoQRlJBTUVfS0lORF9IRUxMTxABEhYKEkZSQU1FX0tJTkRfV0VMQ09NRRACEhYKEkZSQU1FX0tJTkRfTUVTU0FHRRADEhQKEEZSQU1FX0tJTkRfQ0xPU0UQBBIVChFGUkFNRV9LSU5EX0NSRURJVBAFEhMKD0ZSQU1FX0tJTkRfR09ORRAGEhQKEEZSQU1FX0tJTkRfRVJST1IQBxITCg9GUkFNRV9LSU5EX09QRU4QCBIWChJGUkFNRV9LSU5EX0hBTkRPRkYQCRIXChNGUkFNRV9LSU5EX1JFRElSRUNUEAoSGAoURlJBTUVfS0lORF9OT0RFX0lORk8QCyIECAwQDCo8CglDbG9zZUZsYWcSGgoWQ0xPU0VfRkxBR19VTlNQRUNJRklFRBAAEhMKD0NMT1NFX0ZMQUdfTE9TVBABKlsKCkhhbmRsZUtpbmQSGwoXSEFORExFX0tJTkRfVU5TUEVDSUZJRUQQABIWChJIQU5ETEVfS0lORF9TRU5ERVIQARIYChRIQU5ETEVfS0lORF9SRUNFSVZFUhACYgZwcm90bzM", [file_protochan_v1_options]);
+  fileDesc("Chdwcm90b2NoYW4vdjEvd2lyZS5wcm90bxIMcHJvdG9jaGFuLnYxIv0BCgtGcmFtZUhlYWRlchINCgVtYWdpYxgBIAEoBxIXCgd2ZXJzaW9uGAIgASgNQgbyqRkCKAISGwoLaGVhZGVyX3NpemUYAyABKA1CBvKpGQIoAhItCgRraW5kGAQgASgOMhcucHJvdG9jaGFuLnYxLkZyYW1lS2luZEIG8qkZAigCEhUKBWZsYWdzGAUgASgNQgbyqRkCKAISEwoLYm9keV9sZW5ndGgYBiABKA0SEAoIcm91dGVfaWQYByABKA0SFAoMaGFuZGxlX2NvdW50GAggASgNEgsKA3NlcRgJIAEoBBIPCgd0eXBlX2lkGAogASgGOgjyqRkECAEQASKiAQoFSGVsbG8SDwoHdmVyc2lvbhgBIAEoDRINCgVmbGFncxgCIAEoDRIZChFib290c3RyYXBfdHlwZV9pZBgDIAEoBhIVCgV0b2tlbhgEIAEoDEIG8qkZAhAgEhcKB25vZGVfaWQYBSABKAxCBvKpGQIQEBIOCgZ3aW5kb3cYBiABKA0SFgoObWF4X2ZyYW1lX3NpemUYByABKA06BvKpGQIIASKcAQoHV2VsY29tZRIPCgd2ZXJzaW9uGAEgASgNEhYKDm1heF9mcmFtZV9zaXplGAIgASgNEhYKDmluaXRpYWxfd2luZG93GAMgASgNEhcKD2Jvb3RzdHJhcF9yb3V0ZRgEIAEoDRIXCgdub2RlX2lkGAUgASgMQgbyqRkCEBASFgoOYm9vdHN0cmFwX3BvcnQYBiABKA06BvKpGQIIASLIAQoLSGFuZGxlRW50cnkSLgoEa2luZBgBIAEoDjIYLnByb3RvY2hhbi52MS5IYW5kbGVLaW5kQgbyqRkCKAISFQoFZmxhZ3MYAiABKA1CBvKpGQIoAhITCgtwb3J0X3NlcmlhbBgDIAEoDRIPCgd0eXBlX2lkGAQgASgGEhkKCXBvcnRfbm9kZRgFIAEoDEIG8qkZAhAQEhQKDHN0cmVhbV9jb3VudBgGIAEoDRITCgtob2xkX3NlcmlhbBgHIAEoDToG8qkZAggBIqEBCgRPcGVuEhsKC3N0cmVhbV9ub2RlGAEgASgMQgbyqRkCEBASFQoNc3RyZWFtX3NlcmlhbBgCIAEoDRINCgVmbGFncxgDIAEoDRIRCglmaXJzdF9zZXEYBCABKAQSGQoJcG9ydF9ub2RlGAUgASgMQgbyqRkCEBASEwoLcG9ydF9zZXJpYWwYBiABKA0SCwoDcmVmGAcgASgNOgbyqRkCCAEiawoHSGFuZG9mZhIWCgZ0YXJnZXQYASABKAxCBvKpGQIQEBIbCgtzdHJlYW1fbm9kZRgCIAEoDEIG8qkZAhAQEhUKDXN0cmVhbV9zZXJpYWwYAyABKA0SDAoEam9pbhgEIAEoDToG8qkZAggBIkUKC05vZGVBZGRyZXNzEhcKB25vZGVfaWQYASABKAxCBvKpGQIQEBIVCgRuYW1lGAIgASgJQgfyqRkDCIAEOgbyqRkCCAEqwgIKCUZyYW1lS2luZBIaChZGUkFNRV9LSU5EX1VOU1BFQ0lGSUVEEAASFAoQRlJBTUVfS0lORF9IRUxMTxABEhYKEkZSQU1FX0tJTkRfV0VMQ09NRRACEhYKEkZSQU1FX0tJTkRfTUVTU0FHRRADEhQKEEZSQU1FX0tJTkRfQ0xPU0UQBBIVChFGUkFNRV9LSU5EX0NSRURJVBAFEhMKD0ZSQU1FX0tJTkRfR09ORRAGEhQKEEZSQU1FX0tJTkRfRVJST1IQBxITCg9GUkFNRV9LSU5EX09QRU4QCBIWChJGUkFNRV9LSU5EX0hBTkRPRkYQCRIXChNGUkFNRV9LSU5EX1JFRElSRUNUEAoSGAoURlJBTUVfS0lORF9OT0RFX0lORk8QCxIVChFGUkFNRV9LSU5EX1NDSEVNQRANIgQIDBAMKj4KCUhlbGxvRmxhZxIaChZIRUxMT19GTEFHX1VOU1BFQ0lGSUVEEAASFQoRSEVMTE9fRkxBR19TQ0hFTUEQASo8CglDbG9zZUZsYWcSGgoWQ0xPU0VfRkxBR19VTlNQRUNJRklFRBAAEhMKD0NMT1NFX0ZMQUdfTE9TVBABKlsKCkhhbmRsZUtpbmQSGwoXSEFORExFX0tJTkRfVU5TUEVDSUZJRUQQABIWChJIQU5ETEVfS0lORF9TRU5ERVIQARIYChRIQU5ETEVfS0lORF9SRUNFSVZFUhACYgZwcm90bzM", [file_protochan_v1_options]);
 
 /**
  * Every frame starts with this 40-byte header, little-endian.
@@ -111,7 +111,7 @@ export type Hello = Message<"protochan.v1.Hello"> & {
   version: number;
 
   /**
-   * Reserved, zero.
+   * HelloFlag bits; a server ignores those it does not know.
    *
    * @generated from field: uint32 flags = 2;
    */
@@ -509,6 +509,15 @@ export enum FrameKind {
    * @generated from enum value: FRAME_KIND_NODE_INFO = 11;
    */
   NODE_INFO = 11,
+
+  /**
+   * Either side, only between peers that both speak schema negotiation (see
+   * HelloFlag): the shapes of channel types, to compare with its own.
+   * Body: UTF-8 JSON, see docs/wire-format.md. Route 0.
+   *
+   * @generated from enum value: FRAME_KIND_SCHEMA = 13;
+   */
+  SCHEMA = 13,
 }
 
 /**
@@ -516,6 +525,32 @@ export enum FrameKind {
  */
 export const FrameKindSchema: GenEnum<FrameKind> = /*@__PURE__*/
   enumDesc(file_protochan_v1_wire, 0);
+
+/**
+ * Flags of a HELLO body.
+ *
+ * @generated from enum protochan.v1.HelloFlag
+ */
+export enum HelloFlag {
+  /**
+   * @generated from enum value: HELLO_FLAG_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The client speaks schema negotiation: a server that does too answers
+   * with a SCHEMA frame before WELCOME; one that does not ignores the flag.
+   *
+   * @generated from enum value: HELLO_FLAG_SCHEMA = 1;
+   */
+  SCHEMA = 1,
+}
+
+/**
+ * Describes the enum protochan.v1.HelloFlag.
+ */
+export const HelloFlagSchema: GenEnum<HelloFlag> = /*@__PURE__*/
+  enumDesc(file_protochan_v1_wire, 1);
 
 /**
  * Flags of a CLOSE frame.
@@ -541,7 +576,7 @@ export enum CloseFlag {
  * Describes the enum protochan.v1.CloseFlag.
  */
 export const CloseFlagSchema: GenEnum<CloseFlag> = /*@__PURE__*/
-  enumDesc(file_protochan_v1_wire, 1);
+  enumDesc(file_protochan_v1_wire, 2);
 
 /**
  * @generated from enum protochan.v1.HandleKind
@@ -567,5 +602,5 @@ export enum HandleKind {
  * Describes the enum protochan.v1.HandleKind.
  */
 export const HandleKindSchema: GenEnum<HandleKind> = /*@__PURE__*/
-  enumDesc(file_protochan_v1_wire, 2);
+  enumDesc(file_protochan_v1_wire, 3);
 
