@@ -27,8 +27,9 @@ export const LAYERS: readonly Layer[] = [
   folder("packet-stream"),
   folder("rpc"),
   folder("workers"),
+  folder("contract"),
   folder("cli"),
-  { name: "entries", path: "^src/(index|codegenv1)\\.ts$" },
+  { name: "entries", path: "^src/(index|codegenv1|contract)\\.ts$" },
 ];
 
 export const RULES: readonly IForbiddenRuleType[] = [
