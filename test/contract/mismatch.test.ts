@@ -1,0 +1,55 @@
+// A provider whose schema changed one field's value type fails verification,
+// and the error names the interaction, the field, the expected and the actual
+// value. This file imports no _chan.ts: the changed and the original
+// Calculator types meet here, and only the reflective codecs tell them apart.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { MatchersV3 } from "@pact-foundation/pact";
+import { connectService } from "../../src/index.js";
+import { Contract, ContractMismatchError, verify } from "../../src/contract.js";
+import { CalculatorService } from "../../generated/example/v1/calculator_pb.js";
+import { ChangedCalculatorService } from "./changed-schema.js";
+
+process.env.PACT_DO_NOT_TRACK = "true";
+const { like, integer } = MatchersV3;
+const child = (name: string) => fileURLToPath(new URL(`../children/${name}`, import.meta.url));
+
+test("a provider that changes one field's value type fails verification naming that field", { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "contract-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  await Contract.create({ consumer: "calc-consumer", provider: "calculator", dir, logLevel: "error" })
+    .call(CalculatorService.method.add, {
+      description: "adds two numbers",
+      request: { a: like("2"), b: like("3") },
+      response: { sum: like("5"), workerPid: integer(1234) },
+    })
+    .run(async (mock) => {
+      const { client, close } = await connectService(CalculatorService, mock.name);
+      await client.add({ a: 2n, b: 3n }, { timeoutMs: 10_000 });
+      close();
+    });
+
+  const failed = await verify({
+    provider: "calculator",
+    pactUrls: [dir],
+    entry: child("contract-changed-provider.ts"),
+    service: ChangedCalculatorService,
+    logLevel: "error",
+  }).then(
+    () => assert.fail("verification passed"),
+    (err: unknown) => err,
+  );
+  assert.ok(failed instanceof ContractMismatchError, String(failed));
+  assert.equal(failed.code, "CONTRACT_MISMATCH");
+  assert.equal(failed.mismatches.length, 1, failed.message);
+  const [m] = failed.mismatches;
+  assert.equal(m!.interaction, "adds two numbers");
+  assert.equal(m!.path, "$.workerPid");
+  assert.equal(m!.expected, "1234");
+  assert.match(m!.actual, /^"\d+"$/);
+  assert.match(failed.message, /interaction "adds two numbers": \$\.workerPid: expected 1234, actual "\d+"/);
+});
