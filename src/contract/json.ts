@@ -63,7 +63,7 @@ function clearField(m: AnyRecord, field: DescField): void {
     m[field.oneof.localName] = { case: undefined };
 }
 
-/** A message (as a channel delivers it: handle fields hold ends) in the JSON mapping, ends as placeholders. */
+/** A message (as a channel delivers it: handle fields hold ends) in the JSON mapping, every field present, ends as placeholders. */
 export function toContractJson(desc: DescMessage, value: object): JsonValue {
   const copy: AnyRecord = { ...(value as AnyRecord) };
   const placeholders: [string, JsonValue][] = [];
@@ -73,7 +73,8 @@ export function toContractJson(desc: DescMessage, value: object): JsonValue {
     placeholders.push([f.field.jsonName, f.repeated ? (v as unknown[]).map(() => placeholderOf(f)) : placeholderOf(f)]);
     clearField(copy, f.field);
   }
-  const json = toJson(desc, { $typeName: desc.typeName, ...copy } as never) as JsonObject;
+  // Fields at their default value too: a consumer may expect `"seq": "0"`, and Pact requires expected keys.
+  const json = toJson(desc, { $typeName: desc.typeName, ...copy } as never, { alwaysEmitImplicit: true }) as JsonObject;
   for (const [name, v] of placeholders) json[name] = v;
   return json;
 }

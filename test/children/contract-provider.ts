@@ -30,8 +30,8 @@ if (message === undefined) {
   tx.close();
   answers.close();
 } else {
-  const states = JSON.parse(process.env[CONTRACT_ENV.states] ?? "[]") as { name: string; params?: { seq?: number } }[];
-  const seq = BigInt(states.find((s) => s.name === "a pong is due")?.params?.seq ?? 0);
+  const states = JSON.parse(process.env[CONTRACT_ENV.states] ?? "[]") as { name: string; params?: { seq?: number | string } }[];
+  const seq = BigInt(states.find((s) => s.name === "a pong is due")?.params?.seq ?? 0) + BigInt(process.env.PONG_SEQ_OFFSET ?? 0);
   const tx = await connect(PongChannel, name);
   tx.send(create(PongSchema, { seq, text: "pong", childPid: process.pid }));
   tx.close();

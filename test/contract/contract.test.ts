@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { MatchersV3 } from "@pact-foundation/pact";
 import { OneShotServer, connectService } from "../../src/index.js";
 import { Contract, verify } from "../../src/contract.js";
+import { recordAdd } from "./fixtures.js";
 import { CalculatorService } from "../../generated/example/v1/calculator_pb.js";
 import "../../generated/example/v1/calculator_chan.js";
 import { PongChannel } from "../../generated/example/v1/example_chan.js";
@@ -17,7 +18,6 @@ import { PongSchema } from "../../generated/example/v1/example_pb.js";
 import { QuestionChannel } from "../../generated/example/v1/requests_chan.js";
 import { QuestionSchema } from "../../generated/example/v1/requests_pb.js";
 
-process.env.PACT_DO_NOT_TRACK = "true";
 const { like, eachLike, integer, regex } = MatchersV3;
 const provider = fileURLToPath(new URL("../children/contract-provider.ts", import.meta.url));
 
@@ -36,20 +36,7 @@ interface PactJson {
 /** Records the example contract between calc-consumer and calculator into `dir`. */
 async function recordConsumerContract(dir: string): Promise<void> {
   const contract = Contract.create({ consumer: "calc-consumer", provider: "calculator", dir, logLevel: "error" });
-  await contract
-    .call(CalculatorService.method.add, {
-      description: "adds two numbers",
-      request: { a: like("2"), b: like("3") },
-      response: { sum: like("5"), workerPid: integer(1234) },
-    })
-    .run(async (mock) => {
-      // The consumer's real code: a protochan client of the mock server.
-      const { client, close } = await connectService(CalculatorService, mock.name);
-      const r = await client.add({ a: 20n, b: 22n }, { timeoutMs: 10_000 });
-      close();
-      assert.equal(r.sum, 5n);
-      assert.deepEqual(mock.requests, [{ a: "20", b: "22" }]);
-    });
+  await recordAdd(contract);
   await contract
     .call(CalculatorService.method.count, {
       description: "counts to three",

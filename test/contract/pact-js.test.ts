@@ -1,0 +1,65 @@
+// A contract written with pact-js's own message API (no protochan on the
+// consumer side: a team's existing Pact tests), for messages on a protochan
+// channel, is verified by protochan/contract against the real provider.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { MatchersV3, MessageConsumerPact, PactV4, synchronousBodyHandler } from "@pact-foundation/pact";
+import { ContractMismatchError, verify } from "../../src/contract.js";
+import { PongSchema } from "../../generated/example/v1/example_pb.js";
+
+process.env.PACT_DO_NOT_TRACK = "true";
+const { like, integer } = MatchersV3;
+const provider = fileURLToPath(new URL("../children/contract-provider.ts", import.meta.url));
+
+test("a Pact file written by pact-js's message API for a protochan channel is verified by protochan/contract", {
+  timeout: 60_000,
+}, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "contract-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const seen: bigint[] = [];
+  // The consumer's handler reads the protobuf JSON mapping of example.v1.Pong.
+  const handle = (body: unknown) => void seen.push(fromJson(PongSchema, body as JsonValue).seq);
+
+  // Pact's V3 message API…
+  await new MessageConsumerPact({ consumer: "pong-reader-v3", provider: "pong-producer", dir, logLevel: "error" })
+    .given({ name: "a pong is due", params: { seq: "7" } })
+    .expectsToReceive("a pong")
+    .withContent({ seq: like("7"), text: like("pong"), childPid: integer(99) })
+    .verify(synchronousBodyHandler(handle));
+  // …and its V4 asynchronous messages, neither with protochan's metadata.
+  await new PactV4({ consumer: "pong-reader-v4", provider: "pong-producer", dir, logLevel: "error" })
+    .addAsynchronousInteraction()
+    .expectsToReceive("the first pong", (b) => b.withJSONContent({ seq: "0", text: like("pong") }))
+    .executeTest(async (m) => handle(m.contents.content));
+  assert.deepEqual(seen, [7n, 0n]);
+  assert.equal(
+    JSON.parse(readFileSync(join(dir, "pong-reader-v3-pong-producer.json"), "utf8")).metadata.pactSpecification.version,
+    "3.0.0",
+  );
+
+  const report = await verify({ provider: "pong-producer", pactUrls: [dir], entry: provider, messages: [PongSchema], logLevel: "error" });
+  assert.deepEqual([...report.verified].sort(), ["a pong", "the first pong"]);
+
+  // And it is a real check: the same contract against a provider in another state fails on seq.
+  const failed = await verify({
+    provider: "pong-producer",
+    pactUrls: [join(dir, "pong-reader-v4-pong-producer.json")],
+    entry: provider,
+    env: { PONG_SEQ_OFFSET: "5" },
+    messages: [PongSchema],
+    logLevel: "error",
+  }).then(
+    () => assert.fail("verification passed"),
+    (err: unknown) => err,
+  );
+  assert.ok(failed instanceof ContractMismatchError, String(failed));
+  assert.deepEqual(
+    failed.mismatches.map((m) => [m.interaction, m.path, m.expected, m.actual]),
+    [["the first pong", "$.seq", '"0"', '"5"']],
+  );
+});
