@@ -320,6 +320,18 @@ interface VerifierJson {
   }[];
 }
 
+/** Pact prints a list as a JSON array of JSON texts: shown as the list itself. */
+function pretty(value: string | undefined): string {
+  if (value === undefined) return "";
+  try {
+    const v = JSON.parse(value) as unknown;
+    if (Array.isArray(v) && v.every((e) => typeof e === "string")) return JSON.stringify(v.map((e) => JSON.parse(e as string) as unknown));
+  } catch {
+    // not a list of JSON texts: as Pact gave it
+  }
+  return value;
+}
+
 /** Pact's verdict (the verifier's JSON result) as a ContractMismatchError. */
 function mismatchError(err: unknown, failures: ReadonlyMap<string, string>): ContractMismatchError {
   let json: VerifierJson | undefined;
@@ -344,8 +356,8 @@ function mismatchError(err: unknown, failures: ReadonlyMap<string, string>): Con
       mismatches.push({
         interaction: r.description,
         path: x.path ?? (x.key === undefined ? "" : `metadata.${x.key}`),
-        expected: x.expected ?? "",
-        actual: x.actual ?? "",
+        expected: pretty(x.expected),
+        actual: pretty(x.actual),
         message: x.mismatch ?? "",
       });
   }
