@@ -31,7 +31,11 @@ export type ProviderStateHandler = (params?: { readonly [key: string]: JsonValue
 export interface VerifyOptions {
   /** The provider's name: interactions of contracts with another provider are not verified. */
   readonly provider: string;
-  /** Pact files, or directories of them. */
+  /**
+   * Pact files, directories of them, or http(s) URLs of pacts (a broker's
+   * `…/pacts/provider/P/consumer/C/latest`; PACT_BROKER_TOKEN, or
+   * PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD, authenticate).
+   */
   readonly pactUrls: readonly string[];
   /**
    * The provider program. For call interactions it serves `service` with
@@ -55,6 +59,12 @@ export interface VerifyOptions {
   readonly timeoutMs?: number;
   /** Pact's log level (default "warn"). */
   readonly logLevel?: ContractLogLevel;
+  /** Publish the results to the broker the pacts came from (with providerVersion). */
+  readonly publishVerificationResult?: boolean;
+  /** The provider's version (a commit), as the broker records it. */
+  readonly providerVersion?: string;
+  /** The provider's branch, as the broker records it. */
+  readonly providerVersionBranch?: string;
 }
 
 /** An interaction whose recorded schema digest is not the provider's: its types changed (the verification says whether compatibly). */
@@ -97,8 +107,12 @@ interface PactFile {
   readonly messages?: readonly PactInteraction[];
 }
 
-function pactFiles(urls: readonly string[]): string[] {
+const isHttp = (u: string) => /^https?:\/\//.test(u);
+
+/** The local pact files among `urls` (directories expanded), and the http(s) ones as they are. */
+function pactSources(urls: readonly string[]): string[] {
   return urls.flatMap((u) => {
+    if (isHttp(u)) return [u];
     const path = u.startsWith("file:") ? fileURLToPath(u) : u;
     let dir: boolean;
     try {
@@ -114,13 +128,28 @@ function pactFiles(urls: readonly string[]): string[] {
   });
 }
 
+function brokerAuth(): Record<string, string> {
+  const { PACT_BROKER_TOKEN: token, PACT_BROKER_USERNAME: user, PACT_BROKER_PASSWORD: password } = process.env;
+  if (token) return { authorization: `Bearer ${token}` };
+  if (user) return { authorization: `Basic ${Buffer.from(`${user}:${password ?? ""}`).toString("base64")}` };
+  return {};
+}
+
+async function readPact(source: string): Promise<PactFile> {
+  if (!isHttp(source)) return JSON.parse(readFileSync(source, "utf8")) as PactFile;
+  const res = await fetch(source, { headers: { accept: "application/hal+json, application/json", ...brokerAuth() } }).catch(
+    (err: unknown) => {
+      throw new InvalidArgumentError(`pact ${source} cannot be fetched`, { cause: err });
+    },
+  );
+  if (!res.ok) throw new InvalidArgumentError(`pact ${source}: HTTP ${res.status}`);
+  return (await res.json()) as PactFile;
+}
+
 /** The interactions of the contracts with this provider. */
-function readInteractions(urls: readonly string[], provider: string): PactInteraction[] {
-  return pactFiles(urls).flatMap((file) => {
-    const pact = JSON.parse(readFileSync(file, "utf8")) as PactFile;
-    if (pact.provider?.name !== provider) return [];
-    return [...(pact.interactions ?? []), ...(pact.messages ?? [])];
-  });
+async function readInteractions(sources: readonly string[], provider: string): Promise<PactInteraction[]> {
+  const pacts = await Promise.all(sources.map(readPact));
+  return pacts.flatMap((pact) => (pact.provider?.name === provider ? [...(pact.interactions ?? []), ...(pact.messages ?? [])] : []));
 }
 
 type MessageDescriptor = { readonly description: string; readonly providerStates?: readonly PactState[]; readonly content?: unknown };
@@ -134,7 +163,8 @@ type ProviderFn = (m: MessageDescriptor) => Promise<unknown>;
  */
 export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const interactions = readInteractions(options.pactUrls, options.provider);
+  const sources = pactSources(options.pactUrls);
+  const interactions = await readInteractions(sources, options.provider);
   if (interactions.length === 0)
     throw new InvalidArgumentError(`no interactions with provider "${options.provider}" in ${options.pactUrls.join(", ")}`);
   const calls = interactions.filter((i) => i.type === "Synchronous/Messages");
@@ -180,7 +210,13 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
     const { Verifier } = await loadPact();
     const verifier = new Verifier({
       provider: options.provider,
-      pactUrls: pactFiles(options.pactUrls),
+      pactUrls: sources,
+      // Pact refuses keys that are present but undefined.
+      ...defined({
+        publishVerificationResult: options.publishVerificationResult,
+        providerVersion: options.providerVersion,
+        providerVersionBranch: options.providerVersionBranch,
+      }),
       messageProviders: providers as never,
       stateHandlers,
       logLevel: options.logLevel ?? "warn",
@@ -195,6 +231,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   } finally {
     await set?.close();
   }
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function lookupMethod(service: DescService, record: CallRecord | undefined, description: string): DescMethod {
@@ -332,8 +372,8 @@ function pretty(value: string | undefined): string {
   return value;
 }
 
-/** Pact's verdict (the verifier's JSON result) as a ContractMismatchError. */
-function mismatchError(err: unknown, failures: ReadonlyMap<string, string>): ContractMismatchError {
+/** Pact's verdict (the verifier's JSON result) as a ContractMismatchError; a verifier that could not run as an InvalidArgumentError. */
+function mismatchError(err: unknown, failures: ReadonlyMap<string, string>): ContractMismatchError | InvalidArgumentError {
   let json: VerifierJson | undefined;
   try {
     json = JSON.parse((err as Error).message) as VerifierJson;
@@ -361,7 +401,8 @@ function mismatchError(err: unknown, failures: ReadonlyMap<string, string>): Con
         message: x.mismatch ?? "",
       });
   }
-  if (json === undefined || mismatches.length === 0) {
+  if (json === undefined) return new InvalidArgumentError(`Pact's verifier could not run: ${(err as Error).message}`, { cause: err });
+  if (mismatches.length === 0) {
     const e = new ContractMismatchError(`contract verification failed: ${(err as Error).message}`);
     e.cause = err;
     return e;

@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { MatchersV3, MessageConsumerPact, PactV4, synchronousBodyHandler } from "@pact-foundation/pact";
@@ -22,20 +24,19 @@ test("a Pact file written by pact-js's message API for a protochan channel is ve
   const dir = mkdtempSync(join(tmpdir(), "contract-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const seen: bigint[] = [];
-  // The consumer's handler reads the protobuf JSON mapping of example.v1.Pong.
-  const handle = (body: unknown) => void seen.push(fromJson(PongSchema, body as JsonValue).seq);
+  const read = (body: unknown) => void seen.push(fromJson(PongSchema, body as JsonValue).seq);
 
   // Pact's V3 message API…
   await new MessageConsumerPact({ consumer: "pong-reader-v3", provider: "pong-producer", dir, logLevel: "error" })
     .given({ name: "a pong is due", params: { seq: "7" } })
     .expectsToReceive("a pong")
     .withContent({ seq: like("7"), text: like("pong"), childPid: integer(99) })
-    .verify(synchronousBodyHandler(handle));
+    .verify(synchronousBodyHandler(read));
   // …and its V4 asynchronous messages, neither with protochan's metadata.
   await new PactV4({ consumer: "pong-reader-v4", provider: "pong-producer", dir, logLevel: "error" })
     .addAsynchronousInteraction()
     .expectsToReceive("the first pong", (b) => b.withJSONContent({ seq: "0", text: like("pong") }))
-    .executeTest(async (m) => handle(m.contents.content));
+    .executeTest(async (m) => read(m.contents.content));
   assert.deepEqual(seen, [7n, 0n]);
   assert.equal(
     JSON.parse(readFileSync(join(dir, "pong-reader-v3-pong-producer.json"), "utf8")).metadata.pactSpecification.version,
@@ -63,3 +64,33 @@ test("a Pact file written by pact-js's message API for a protochan channel is ve
     [["the first pong", "$.seq", '"0"', '"5"']],
   );
 });
+
+test("pacts are fetched from a broker's URL, with its token", { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "contract-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  await new PactV4({ consumer: "pong-reader", provider: "pong-producer", dir, logLevel: "error" })
+    .addAsynchronousInteraction()
+    .given("a pong is due", { seq: 3 })
+    .expectsToReceive("a pong", (b) => b.withJSONContent({ seq: "3", text: like("pong") }))
+    .executeTest(async (m) => handle(m.contents.content));
+  const body = readFileSync(join(dir, "pong-reader-pong-producer.json"));
+  // A real HTTP server in the broker's place: it serves the pact to whoever shows the token.
+  const auth: string[] = [];
+  const broker = createServer((req, res) => {
+    auth.push(req.headers.authorization ?? "");
+    res.writeHead(req.headers.authorization === "Bearer t0k" ? 200 : 401, { "content-type": "application/json" }).end(body);
+  });
+  await new Promise<void>((resolve) => broker.listen(0, "127.0.0.1", resolve));
+  t.after(() => broker.close());
+  const url = `http://127.0.0.1:${(broker.address() as AddressInfo).port}/pacts/provider/pong-producer/consumer/pong-reader/latest`;
+  process.env.PACT_BROKER_TOKEN = "t0k";
+  t.after(() => delete process.env.PACT_BROKER_TOKEN);
+  const report = await verify({ provider: "pong-producer", pactUrls: [url], entry: provider, messages: [PongSchema], logLevel: "error" });
+  assert.deepEqual(report.verified, ["a pong"]);
+  assert.ok(auth.length >= 2 && auth.every((a) => a === "Bearer t0k"), `requests: ${auth.join(", ")}`);
+});
+
+/** A consumer's handler: it reads the protobuf JSON mapping of example.v1.Pong. */
+function handle(body: unknown): void {
+  fromJson(PongSchema, body as JsonValue);
+}
