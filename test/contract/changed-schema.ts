@@ -1,20 +1,38 @@
-// The example Calculator service as a provider would build it after changing
-// one field's value type: AddResponse.worker_pid becomes a string. Built from
-// the generated descriptor at run time, so no second code generation is needed.
-// A process using it must not import calculator_chan.ts (its codecs would win).
+// The example Calculator service as a provider would build it after a schema
+// change, built from the generated descriptor at run time (no second code
+// generation): "retype" makes AddResponse.worker_pid a string (incompatible),
+// "add" gives AddResponse a new field `note` (compatible). A process using it
+// must not import calculator_chan.ts (its codecs would win).
 import { clone, createFileRegistry, type DescService } from "@bufbuild/protobuf";
-import { FieldDescriptorProto_Type, FileDescriptorProtoSchema, file_google_protobuf_empty } from "@bufbuild/protobuf/wkt";
+import {
+  FieldDescriptorProto_Label,
+  FieldDescriptorProto_Type,
+  FieldDescriptorProtoSchema,
+  FileDescriptorProtoSchema,
+  file_google_protobuf_empty,
+} from "@bufbuild/protobuf/wkt";
+import { create } from "@bufbuild/protobuf";
 import { file_example_v1_calculator } from "../../generated/example/v1/calculator_pb.js";
 import { file_protochan_v1_options } from "../../generated/protochan/v1/options_pb.js";
 
-function build(): DescService {
+export type SchemaChangeKind = "retype" | "add";
+
+/** CalculatorService after the change. */
+export function changedCalculatorService(change: SchemaChangeKind): DescService {
   const proto = clone(FileDescriptorProtoSchema, file_example_v1_calculator.proto);
-  const field = proto.messageType.find((m) => m.name === "AddResponse")!.field.find((f) => f.name === "worker_pid")!;
-  field.type = FieldDescriptorProto_Type.STRING;
+  const response = proto.messageType.find((m) => m.name === "AddResponse")!;
+  if (change === "retype") response.field.find((f) => f.name === "worker_pid")!.type = FieldDescriptorProto_Type.STRING;
+  else
+    response.field.push(
+      create(FieldDescriptorProtoSchema, {
+        name: "note",
+        jsonName: "note",
+        number: 3,
+        type: FieldDescriptorProto_Type.STRING,
+        label: FieldDescriptorProto_Label.OPTIONAL,
+      }),
+    );
   const deps = [file_google_protobuf_empty, file_protochan_v1_options];
   const registry = createFileRegistry(proto, (name) => deps.find((d) => `${d.name}.proto` === name));
   return registry.getService("example.v1.CalculatorService")!;
 }
-
-/** CalculatorService with AddResponse.worker_pid: string. */
-export const ChangedCalculatorService: DescService = build();

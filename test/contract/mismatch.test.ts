@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Contract, ContractMismatchError, verify } from "../../src/contract.js";
 import { recordAdd } from "./fixtures.js";
-import { ChangedCalculatorService } from "./changed-schema.js";
+import { changedCalculatorService } from "./changed-schema.js";
 
 const child = (name: string) => fileURLToPath(new URL(`../children/${name}`, import.meta.url));
 
@@ -23,7 +23,8 @@ test("a provider that changes one field's value type fails verification naming t
     provider: "calculator",
     pactUrls: [dir],
     entry: child("contract-changed-provider.ts"),
-    service: ChangedCalculatorService,
+    env: { SCHEMA_CHANGE: "retype" },
+    service: changedCalculatorService("retype"),
     logLevel: "error",
   }).then(
     () => assert.fail("verification passed"),
@@ -38,4 +39,24 @@ test("a provider that changes one field's value type fails verification naming t
   assert.equal(m!.expected, "1234");
   assert.match(m!.actual, /^"\d+"$/);
   assert.match(failed.message, /interaction "adds two numbers": \$\.workerPid: expected 1234, actual "\d+"/);
+});
+
+test("a provider with a compatible change (a field added) verifies, and the changed digest is reported", { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "contract-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  await recordAdd(Contract.create({ consumer: "calc-consumer", provider: "calculator", dir, logLevel: "error" }));
+  const report = await verify({
+    provider: "calculator",
+    pactUrls: [dir],
+    entry: child("contract-changed-provider.ts"),
+    env: { SCHEMA_CHANGE: "add" },
+    service: changedCalculatorService("add"),
+    logLevel: "error",
+  });
+  assert.deepEqual(report.verified, ["adds two numbers"]);
+  assert.equal(report.schemaChanges.length, 1);
+  const [change] = report.schemaChanges;
+  assert.equal(change!.interaction, "adds two numbers");
+  assert.equal(change!.typeName, "example.v1.CalculatorService.Add");
+  assert.notEqual(change!.recorded, change!.provider);
 });
