@@ -383,15 +383,15 @@ function mismatchError(err: unknown, failures: ReadonlyMap<string, string>): Con
   const mismatches: ContractMismatch[] = [];
   for (const r of json?.interactionResults ?? []) {
     if (r.result === "OK") continue;
+    // A message provider that failed answered Pact with its error, which Pact then matched as the message.
+    const failed = failures.get(r.description);
+    if (failed !== undefined) {
+      mismatches.push({ interaction: r.description, path: "", expected: "", actual: "", message: failed });
+      continue;
+    }
     const listed = r.mismatch?.mismatches ?? [];
     if (listed.length === 0)
-      mismatches.push({
-        interaction: r.description,
-        path: "",
-        expected: "",
-        actual: "",
-        message: failures.get(r.description) ?? r.mismatch?.message ?? r.result,
-      });
+      mismatches.push({ interaction: r.description, path: "", expected: "", actual: "", message: r.mismatch?.message ?? r.result });
     for (const x of listed)
       mismatches.push({
         interaction: r.description,

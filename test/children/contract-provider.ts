@@ -29,6 +29,8 @@ if (message === undefined) {
   tx.send({ ...create(QuestionSchema, { text: "how are you?" }), reply });
   tx.close();
   answers.close();
+} else if (process.env.EXIT_BEFORE_SENDING !== undefined) {
+  process.exit(3);
 } else {
   const states = JSON.parse(process.env[CONTRACT_ENV.states] ?? "[]") as { name: string; params?: { seq?: number | string } }[];
   const seq = BigInt(states.find((s) => s.name === "a pong is due")?.params?.seq ?? 0) + BigInt(process.env.PONG_SEQ_OFFSET ?? 0);

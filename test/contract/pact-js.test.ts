@@ -63,6 +63,21 @@ test("a Pact file written by pact-js's message API for a protochan channel is ve
     failed.mismatches.map((m) => [m.interaction, m.path, m.expected, m.actual]),
     [["the first pong", "$.seq", '"0"', '"5"']],
   );
+
+  // A provider that dies first fails the interaction, saying so.
+  const died = await verify({
+    provider: "pong-producer",
+    pactUrls: [join(dir, "pong-reader-v4-pong-producer.json")],
+    entry: provider,
+    env: { EXIT_BEFORE_SENDING: "1" },
+    messages: [PongSchema],
+    logLevel: "error",
+  }).then(
+    () => assert.fail("verification passed"),
+    (err: unknown) => err,
+  );
+  assert.ok(died instanceof ContractMismatchError, String(died));
+  assert.match(died.message, /interaction "the first pong": .*the provider exited \(3\) before sending a example\.v1\.Pong/);
 });
 
 test("pacts are fetched from a broker's URL, with its token", { timeout: 60_000 }, async (t) => {
