@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { MatchersV3 } from "@pact-foundation/pact";
 import { connectService } from "../../src/index.js";
-import type { Contract } from "../../src/contract.js";
+import { type Contract, ContractMismatchError, type VerifyOptions, verify } from "../../src/contract.js";
 import { CalculatorService } from "../../generated/example/v1/calculator_pb.js";
 
 process.env.PACT_DO_NOT_TRACK = "true";
@@ -24,4 +24,14 @@ export async function recordAdd(contract: Contract): Promise<void> {
       assert.equal(r.sum, 5n, "the mock answers with the interaction's example");
       assert.deepEqual(mock.requests, [{ a: "20", b: "22" }]);
     });
+}
+
+/** Runs verify(), which must fail with a ContractMismatchError. */
+export async function verifyFails(options: VerifyOptions): Promise<ContractMismatchError> {
+  const err = await verify(options).then(
+    () => assert.fail("verification passed"),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof ContractMismatchError, String(err));
+  return err;
 }
