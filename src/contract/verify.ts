@@ -9,7 +9,7 @@ import type { DescMessage, DescMethod, DescService, JsonValue } from "@bufbuild/
 import { OneShotServer } from "../bootstrap/one-shot-server.js";
 import { ContractMismatchError, InvalidArgumentError, type ContractMismatch } from "../errors.js";
 import { WorkerSet } from "../workers/worker-set.js";
-import { channelTypeOf, METADATA_DIGEST, METADATA_TYPE, methodName, type CallRecord, type ContractLogLevel } from "./consumer.js";
+import { channelTypeOf, METADATA_TYPE, methodName, type CallRecord, type ContractLogLevel, type MessageRecord } from "./consumer.js";
 import { schemaDigest } from "./digest.js";
 import { fromContractJson, toContractJson } from "./json.js";
 import { loadPact } from "./pact.js";
@@ -96,7 +96,7 @@ interface PactInteraction {
   readonly type?: string;
   readonly description: string;
   readonly providerStates?: readonly PactState[];
-  readonly comments?: { readonly protochan?: CallRecord };
+  readonly comments?: { readonly protochan?: Partial<CallRecord & MessageRecord> };
   readonly metadata?: { readonly [key: string]: JsonValue };
 }
 
@@ -237,8 +237,8 @@ function defined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function lookupMethod(service: DescService, record: CallRecord | undefined, description: string): DescMethod {
-  if (record === undefined)
+function lookupMethod(service: DescService, record: Partial<CallRecord> | undefined, description: string): DescMethod {
+  if (record?.method === undefined)
     throw new InvalidArgumentError(`interaction "${description}": no protochan record of its method (comments.protochan)`);
   const method = service.methods.find((m) => methodName(m) === record.method);
   if (method === undefined)
@@ -263,10 +263,10 @@ function callProvider(
   changes: SchemaChange[],
 ): ProviderFn {
   const method = lookupMethod(service, i.comments?.protochan, i.description);
-  const record = i.comments!.protochan!;
+  const recorded = i.comments?.protochan?.schemaDigest;
   const digest = schemaDigest(method.input, method.output);
-  if (digest !== record.schemaDigest)
-    changes.push({ interaction: i.description, typeName: record.method, recorded: record.schemaDigest, provider: digest });
+  if (recorded !== undefined && digest !== recorded)
+    changes.push({ interaction: i.description, typeName: methodName(method), recorded, provider: digest });
   return async (m) => {
     const fn = (set.client as unknown as AnyClient)[method.localName]!;
     const streamsIn = method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming";
@@ -302,8 +302,8 @@ function messageSchema(i: PactInteraction, messages: readonly DescMessage[]): De
 function messageProvider(i: PactInteraction, options: VerifyOptions, timeoutMs: number, changes: SchemaChange[]): ProviderFn {
   const schema = messageSchema(i, options.messages ?? []);
   const digest = schemaDigest(schema);
-  const recorded = i.metadata?.[METADATA_DIGEST];
-  if (typeof recorded === "string" && recorded !== digest)
+  const recorded = i.comments?.protochan?.schemaDigest;
+  if (recorded !== undefined && recorded !== digest)
     changes.push({ interaction: i.description, typeName: schema.typeName, recorded, provider: digest });
   return async (m) => {
     const { server, name } = await OneShotServer.create(channelTypeOf(schema));
@@ -328,7 +328,7 @@ function messageProvider(i: PactInteraction, options: VerifyOptions, timeoutMs: 
       if (typeof accepted === "string") throw new ContractMismatchError(`interaction "${i.description}": ${accepted}`);
       accepted.receiver.close();
       return {
-        __pactMessageMetadata: { [METADATA_TYPE]: schema.typeName, [METADATA_DIGEST]: digest },
+        __pactMessageMetadata: { [METADATA_TYPE]: schema.typeName },
         message: toContractJson(schema, accepted.first as object),
       };
     } finally {

@@ -26,7 +26,7 @@ interface PactJson {
   readonly interactions: readonly {
     readonly type: string;
     readonly description: string;
-    readonly comments?: { readonly protochan?: { readonly method: string; readonly schemaDigest: string } };
+    readonly comments?: { readonly protochan?: { readonly method?: string; readonly type?: string; readonly schemaDigest: string } };
     readonly metadata?: Record<string, string>;
     readonly contents?: { readonly content: Record<string, unknown> };
     readonly response?: readonly { readonly contents: { readonly content: unknown } }[];
@@ -96,6 +96,8 @@ test("a consumer test writes a Pact V4 file; Pact's verifier accepts it against 
   const pong = byName.get("a pong")!;
   assert.equal(pong.type, "Asynchronous/Messages");
   assert.equal(pong.metadata?.["protochan.type"], "example.v1.Pong");
+  assert.equal(pong.comments?.protochan?.type, "example.v1.Pong");
+  assert.match(pong.comments?.protochan?.schemaDigest ?? "", /^[0-9a-f]{64}$/);
   assert.equal(byName.get("a question with a reply channel")!.contents?.content.reply, "Sender<example.v1.Answer>");
 
   const report = await verify({

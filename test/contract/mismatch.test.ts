@@ -8,9 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { OneShotServer } from "../../src/index.js";
 import { Contract, verify } from "../../src/contract.js";
 import { recordAdd, verifyFails } from "./fixtures.js";
-import { changedCalculatorService } from "./changed-schema.js";
+import { changedCalculatorService, retypedPongSchema } from "./changed-schema.js";
+import { MatchersV3 } from "@pact-foundation/pact";
+import { PongSchema } from "../../generated/example/v1/example_pb.js";
 
 const child = (name: string) => fileURLToPath(new URL(`../children/${name}`, import.meta.url));
 
@@ -35,6 +38,33 @@ test("a provider that changes one field's value type fails verification naming t
   assert.equal(m!.expected, "1234");
   assert.match(m!.actual, /^"\d+"$/);
   assert.match(failed.message, /interaction "adds two numbers": \$\.workerPid: expected 1234, actual "\d+"/);
+});
+
+test("a message whose field changed its value type fails verification naming that field", { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "contract-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  await Contract.create({ consumer: "pong-reader", provider: "pong-producer", dir, logLevel: "error" })
+    .message(PongSchema, { description: "a pong", contents: { seq: MatchersV3.like("7"), childPid: MatchersV3.integer(99) } })
+    .run(async (mock) => {
+      const { server, name } = await OneShotServer.create(PongSchema);
+      const [, { first }] = await Promise.all([mock.sendTo(name), server.accept({ timeoutMs: 10_000 })]);
+      await server.close();
+      assert.equal((first as { childPid: number }).childPid, 99);
+    });
+
+  const failed = await verifyFails({
+    provider: "pong-producer",
+    pactUrls: [dir],
+    entry: child("contract-changed-provider.ts"),
+    env: { SCHEMA_CHANGE: "retype" },
+    messages: [retypedPongSchema()],
+    logLevel: "error",
+  });
+  assert.deepEqual(
+    failed.mismatches.map((m) => [m.interaction, m.path, m.expected]),
+    [["a pong", "$.childPid", "99"]],
+  );
+  assert.match(failed.mismatches[0]!.actual, /^"\d+"$/);
 });
 
 test("a provider with a compatible change (a field added) verifies, and the changed digest is reported", { timeout: 60_000 }, async (t) => {
