@@ -26,7 +26,8 @@ if (message === undefined) {
 } else if (message === "a question with a reply channel") {
   const [reply, answers] = channel(AnswerChannel);
   const tx = await connect(QuestionChannel, name);
-  tx.send({ ...create(QuestionSchema, { text: "how are you?" }), reply });
+  // WITHOUT_REPLY: a provider that stopped sending the reply channel.
+  tx.send({ ...create(QuestionSchema, { text: "how are you?" }), reply: process.env.WITHOUT_REPLY === undefined ? reply : undefined });
   tx.close();
   answers.close();
 } else if (process.env.EXIT_BEFORE_SENDING !== undefined) {

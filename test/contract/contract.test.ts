@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { MatchersV3 } from "@pact-foundation/pact";
 import { OneShotServer, connectService } from "../../src/index.js";
 import { Contract, verify } from "../../src/contract.js";
-import { recordAdd } from "./fixtures.js";
+import { recordAdd, verifyFails } from "./fixtures.js";
 import { CalculatorService } from "../../generated/example/v1/calculator_pb.js";
 import "../../generated/example/v1/calculator_chan.js";
 import { PongChannel } from "../../generated/example/v1/example_chan.js";
@@ -64,6 +64,11 @@ async function recordConsumerContract(dir: string): Promise<void> {
       assert.equal(first.seq, 7n);
       assert.equal(first.text, "pong");
     });
+  await recordQuestion(contract);
+}
+
+/** Records a message with a handle field: the consumer answers on the Sender<Answer> it receives. */
+async function recordQuestion(contract: Contract): Promise<void> {
   await contract
     .message(QuestionSchema, {
       description: "a question with a reply channel",
@@ -110,4 +115,18 @@ test("a consumer test writes a Pact V4 file; Pact's verifier accepts it against 
   });
   assert.deepEqual([...report.verified].sort(), ["a pong", "a question with a reply channel", "adds two numbers", "counts to three"]);
   assert.deepEqual(report.schemaChanges, []);
+});
+
+test("a handle field is verified as its typed placeholder: a provider that drops it fails on that field", {
+  timeout: 60_000,
+}, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "contract-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  await recordQuestion(Contract.create({ consumer: "asker", provider: "answerer", dir, logLevel: "error" }));
+  const options = { provider: "answerer", pactUrls: [dir], entry: provider, messages: [QuestionSchema], logLevel: "error" } as const;
+  assert.deepEqual((await verify(options)).verified, ["a question with a reply channel"]);
+  const failed = await verifyFails({ ...options, env: { WITHOUT_REPLY: "1" } });
+  assert.equal(failed.mismatches.length, 1, failed.message);
+  assert.equal(failed.mismatches[0]!.interaction, "a question with a reply channel");
+  assert.match(failed.mismatches[0]!.message, /missing the following keys: reply/);
 });
