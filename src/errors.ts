@@ -40,6 +40,8 @@ export const ERROR_CODES = [
   "WORKER_CRASHED",
   "QUEUE_FULL",
   "WORKER_SET_CLOSED",
+  // contracts
+  "CONTRACT_MISMATCH",
 ] as const;
 
 /** The stable code of a ProtochanError. */
@@ -214,6 +216,32 @@ export class InsecureTransportError extends ProtochanError {
  */
 export class TlsError extends ProtochanError {
   readonly code = "TLS_FAILED";
+}
+
+/** One difference a contract verification found (from Pact's matching). */
+export interface ContractMismatch {
+  /** The interaction's description in the Pact file. */
+  readonly interaction: string;
+  /** JSON path into the message, e.g. "$.childPid"; "" when the whole interaction failed. */
+  readonly path: string;
+  /** The value the contract expects (as Pact prints it). */
+  readonly expected: string;
+  /** The value the provider gave. */
+  readonly actual: string;
+  /** Pact's explanation. */
+  readonly message: string;
+}
+
+/** A provider failed verification of a contract, or a consumer test did not exercise its interaction. */
+export class ContractMismatchError extends ProtochanError {
+  readonly code = "CONTRACT_MISMATCH";
+  constructor(
+    message: string,
+    /** Each difference found, in the order Pact reported them. */
+    readonly mismatches: readonly ContractMismatch[] = [],
+  ) {
+    super(message);
+  }
 }
 
 function causeText(options?: ErrorOptions): string {

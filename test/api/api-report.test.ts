@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Extractor, ExtractorConfig } from "@microsoft/api-extractor";
 import { root } from "../c-layout/c-build.js";
 
-const entries = ["index", "codegenv1", "connect"] as const;
+const entries = ["index", "codegenv1", "connect", "contract"] as const;
 
 /** Runs API Extractor on declarations in `dts` against the checked-in report of `entry`. */
 function check(entry: (typeof entries)[number], dts: string): { changed: boolean; errors: number } {

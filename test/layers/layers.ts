@@ -28,8 +28,9 @@ export const LAYERS: readonly Layer[] = [
   folder("rpc"),
   folder("workers"),
   folder("gateway"),
+  folder("contract"),
   folder("cli"),
-  { name: "entries", path: "^src/(index|codegenv1|connect)\\.ts$" },
+  { name: "entries", path: "^src/(index|codegenv1|connect|contract)\\.ts$" },
 ];
 
 export const RULES: readonly IForbiddenRuleType[] = [
