@@ -223,7 +223,7 @@ class CoreModel {
         return;
       case "pause": {
         const node = this.net.nodes[op.node % this.sc.nodes]!;
-        if (this.net.pending > 0) this.stats.paused++;
+        if (this.net.pendingAt(node) > 0) this.stats.paused++;
         this.net.pause(node, op.steps);
         return;
       }

@@ -180,6 +180,13 @@ export class MemoryNet {
     return to.pausedUntil <= this.tick && from.pausedUntil <= this.tick;
   }
 
+  /** Events waiting on a link to or from `node`. */
+  pendingAt(node: MemoryNode): number {
+    let n = 0;
+    for (const p of this.pipes) if (p.to.router === node.router || p.to.peerHex === node.router.nodeHex) n += p.queue.length;
+    return n;
+  }
+
   get pending(): number {
     let n = 0;
     for (const p of this.pipes) n += p.queue.length;
