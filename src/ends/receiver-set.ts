@@ -24,7 +24,7 @@ export class ReceiverSet<T = unknown> implements Disposable {
     const core = receiver.handOver();
     const id = this.nextId++;
     this.members.set(id, core);
-    core.onEvent = () => this.wakeUp?.();
+    core.onStatus = () => this.wakeUp?.();
     this.wakeUp?.(); // it may hold messages already
     return id;
   }
@@ -37,11 +37,11 @@ export class ReceiverSet<T = unknown> implements Disposable {
   trySelect(): Selection<T>[] {
     const out: Selection<T>[] = [];
     for (const [id, core] of this.members) {
-      while (core.queued > 0) out.push({ kind: "message", id, value: core.tryRecv() as T });
+      while (core.queued > 0) out.push({ kind: "message", id, value: core.take() });
       if (core.disconnected) {
         out.push({ kind: "closed", id });
         this.members.delete(id);
-        core.onEvent = undefined;
+        core.onStatus = undefined;
         core.close();
       }
     }

@@ -125,7 +125,9 @@ export function importHandles(link: Link, table: readonly HandleEntry[]): Import
         throw new ProtocolError(`handle ${i}: unknown channel type (import its generated _chan.ts module)`);
       }
       ends.push(
-        entry.kind === HandleKind.Sender ? link.router.importSender(link, entry, type) : link.router.importReceiver(link, entry, type),
+        entry.kind === HandleKind.Sender
+          ? new Sender(link.router.importSender(link, entry, type))
+          : new Receiver(link.router.importReceiver(link, entry, type)),
       );
     }
   } catch (err) {

@@ -8,9 +8,7 @@
 // links and the RouterIO are supplied by the I/O layer (or by a test).
 import { ProtocolError, ReceiverGoneError, ResourceLimitError, type EndReason, type ProtochanError } from "../errors.js";
 import type { ChannelType } from "../codec/channel-type.js";
-import { Receiver } from "../ends/receiver.js";
 import { ReceiverCore } from "./receiver-core.js";
-import { Sender } from "../ends/sender.js";
 import { SenderCore, type Outlet } from "./sender-core.js";
 import { StreamIn, type StreamSink } from "./stream.js";
 import type { HandleEntry, Handoff, MessageHead, NodeAddress, Open, Parent, RoutingEvent } from "./events.js";
@@ -21,7 +19,7 @@ import { redactName } from "../transport/name.js";
 import { Forwarder, InRoute, LocalRoute, OutRoute, type Opening, type RouteOwner } from "./routes.js";
 
 /** A sender that arrived knowing its receiver is gone: every send fails with ReceiverGoneError. */
-function goneSender(channel: ChannelType<unknown>, port: GlobalKey): Sender<unknown> {
+function goneSender(channel: ChannelType<unknown>, port: GlobalKey): SenderCore<unknown> {
   const refuse = (): never => {
     throw new ReceiverGoneError("closed");
   };
@@ -37,7 +35,7 @@ function goneSender(channel: ChannelType<unknown>, port: GlobalKey): Sender<unkn
   };
   const core = new SenderCore(outlet, 0);
   core.markGone("closed");
-  return new Sender(core);
+  return core;
 }
 
 /** The owner of a route that carries nothing (its credit and GONE concern no one). */
@@ -141,8 +139,8 @@ export class Router {
     return ++this.serial;
   }
 
-  /** A local sender/receiver pair. */
-  channel<T>(type: ChannelType<T>, window: number): [Sender<T>, Receiver<T>] {
+  /** The ports of a local sender/receiver pair (see localPair for the channel ends). */
+  channel<T>(type: ChannelType<T>, window: number): [SenderCore<T>, ReceiverCore<T>] {
     const receiver = new ReceiverCore<T>(type);
     const stream = new StreamIn<T>(this.newKey(), receiver, 1);
     receiver.addStream(stream);
@@ -150,7 +148,7 @@ export class Router {
     const sender = new SenderCore(route, window, type.handles);
     sender.stream = stream.key;
     route.owner = sender;
-    return [new Sender(sender), new Receiver(receiver)];
+    return [sender, receiver];
   }
 
   /** The receiver's global name, registering it here. */
@@ -551,7 +549,8 @@ export class Router {
     return fwd;
   }
 
-  importSender(link: Link, entry: HandleEntry, type: ChannelType<unknown>): Sender<unknown> {
+  /** The port of a sender that arrived over `link` (handles.ts makes it a channel end). */
+  importSender(link: Link, entry: HandleEntry, type: ChannelType<unknown>): SenderCore<unknown> {
     if (entry.gone === true) return goneSender(type, entry.port);
     claimRoutes(link, 1); // its stream opens back to the peer
     const stream = this.newKey();
@@ -559,10 +558,11 @@ export class Router {
     const core = new SenderCore(route, link.sendWindow, type.handles);
     core.stream = stream;
     route.owner = core;
-    return new Sender(core);
+    return core;
   }
 
-  importReceiver(link: Link, entry: HandleEntry, type: ChannelType<unknown>): Receiver<unknown> {
+  /** The port of a receiver that arrived over `link`. */
+  importReceiver(link: Link, entry: HandleEntry, type: ChannelType<unknown>): ReceiverCore<unknown> {
     if (this.ports.has(entry.port.id)) throw new ProtocolError("a receiver arrived that is already here");
     claimRoutes(link, entry.streamCount); // its streams will open here
     const core = new ReceiverCore<unknown>(type);
@@ -571,7 +571,7 @@ export class Router {
     this.register(core, entry.port);
     // If it was here before, streams still proxied toward it keep going round (and are redirected here).
     if (entry.streamCount > 0) this.expect(link, core, entry.streamCount);
-    return new Receiver(core);
+    return core;
   }
 
   /** After the frame carrying it is written: the receiver's queue and streams follow it over `link`. */

@@ -83,3 +83,16 @@ test("select() on a set whose last receiver closed and left waits out its timeou
   control.close();
   await child.succeeded();
 });
+
+test("a recv() pending when its receiver joins a set is refused: the set gets every message", { timeout: 5_000 }, async () => {
+  const [tx, rx] = channel();
+  const pending = rx.recv();
+  const set = new ReceiverSet();
+  const id = set.add(rx);
+  await assert.rejects(pending, (err: Error) => err.name === "EndpointMovedError");
+  tx.send("first");
+  const events = await set.select({ timeoutMs: 2_000 });
+  assert.deepEqual(events, [{ kind: "message", id, value: "first" }]);
+  tx.close();
+  set.close();
+});

@@ -4,6 +4,7 @@
 // simulated network, so proxy removal may dial new direct links lazily.
 // Between neighbouring nodes there are "control" channels (untyped, so they
 // can carry channel ends): node X holds a sender whose receiver lives on Y.
+import { localPair } from "../../src/routing/channel.js";
 import { AnyChannel } from "../../src/codec/channel-type.js";
 import type { ChannelLimits } from "../../src/routing/defaults.js";
 import { Receiver } from "../../src/ends/receiver.js";
@@ -227,7 +228,7 @@ export async function buildCluster(
     const forward = new Sender(core);
     from.control.set(y, forward);
     // The way back: a channel local to x whose sender is sent to y.
-    const [back, backRx] = from.router.channel(AnyChannel, limits.window);
+    const [back, backRx] = localPair(from.router, AnyChannel, limits.window);
     forward.send({ back });
     back.close();
     from.controlIn.set(y, backRx);

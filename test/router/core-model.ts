@@ -3,6 +3,7 @@
 // frames), then checks. Every message carries its channel, its origin (one per
 // sender stream: each clone is an origin of its own) and a number counting up
 // from 1 per origin, so the receiver checks FIFO and exactly-once as it goes.
+import { localPair } from "../../src/routing/channel.js";
 import assert from "node:assert/strict";
 import { AnyChannel } from "../../src/codec/channel-type.js";
 import { DisconnectedError, ReceiverGoneError } from "../../src/errors.js";
@@ -155,7 +156,7 @@ class CoreModel {
     switch (op.t) {
       case "create": {
         const node = op.node % this.sc.nodes;
-        const [tx, rx] = this.net.nodes[node]!.router.channel(AnyChannel, this.sc.window);
+        const [tx, rx] = localPair(this.net.nodes[node]!.router, AnyChannel, this.sc.window);
         const chan: Chan = { id: this.chans.length, rx, node, closed: false, got: new Map() };
         this.chans.push(chan);
         this.addTx(chan.id, node, tx);

@@ -3,6 +3,7 @@
 // tables are protocol errors and leave nothing behind (the ends made for the
 // frame are closed again). Driven through importHandles and InRoute with a
 // recording link, no sockets.
+import { localPair } from "../../src/routing/channel.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ProtocolError } from "../../src/errors.js";
@@ -152,7 +153,7 @@ function inRoute(link: RecordingLink): { route: InRoute<unknown>; rx: ReceiverCo
 
 test("handle table: a body naming an index past the table, or one index twice, is a protocol error; the frame's ends are closed", () => {
   const { link, router } = setup();
-  const [someTx] = router.channel(AnyChannel, 1024);
+  const [someTx] = localPair(router, AnyChannel, 1024);
   const { route, rx } = inRoute(link);
 
   const body = bodyWithIndexes({ a: someTx }, [3]);
@@ -167,7 +168,7 @@ test("handle table: a body naming an index past the table, or one index twice, i
 
 test("handle table: a good frame delivers its ends, and ends the body does not mention are closed", () => {
   const { link, router } = setup();
-  const [someTx] = router.channel(AnyChannel, 1024);
+  const [someTx] = localPair(router, AnyChannel, 1024);
   const { route, rx } = inRoute(link);
   const body = bodyWithIndexes({ reply: someTx }, [1]);
   route.onMessage(header(9, 1), table([senderEntry(link), senderEntry(link)]), body);

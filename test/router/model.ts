@@ -8,6 +8,7 @@
 // Faults: a paused node only delays; a killed node loses what went through it
 // (those channels may end "connection-lost" after a prefix of each stream),
 // and nothing else; a hostile peer breaking a bound loses its own connection.
+import { localPair } from "../../src/routing/channel.js";
 import assert from "node:assert/strict";
 import { DisconnectedError, HandleCycleError, ReceiverGoneError, ResourceLimitError } from "../../src/errors.js";
 import { AnyChannel } from "../../src/codec/channel-type.js";
@@ -393,7 +394,7 @@ export class World {
   }
 
   private create(node: number): void {
-    const [tx, rx] = this.cluster.nodes[node]!.router.channel(AnyChannel, this.channelWindow);
+    const [tx, rx] = localPair(this.cluster.nodes[node]!.router, AnyChannel, this.channelWindow);
     const chan: MChan = {
       id: this.chans.length,
       rx,
