@@ -34,6 +34,13 @@ interface Waiter<T> {
   readonly reject: (err: unknown) => void;
 }
 
+/** Why a port can no longer be received from, if it cannot. */
+function unusable(port: ReceiverPort<unknown>): Error | undefined {
+  if (port.moved) return new EndpointMovedError(`${port.label} was moved to another process; use the receiver there`);
+  if (port.closed) return new EndpointClosedError(`${port.label} was closed`);
+  return undefined;
+}
+
 const sentAway = () => new EndpointMovedError("this receiver was sent in a message; use it where it was received");
 
 /** The public receiving end. */
@@ -115,8 +122,8 @@ export class Receiver<T> implements AsyncIterable<T>, Disposable {
 
   private usable(): ReceiverPort<T> {
     const port = this.core;
-    if (port.moved) throw new EndpointMovedError(`${port.label} was moved to another process; use the receiver there`);
-    if (port.closed) throw new EndpointClosedError(`${port.label} was closed`);
+    const err = unusable(port);
+    if (err !== undefined) throw err;
     return port;
   }
 
@@ -150,11 +157,12 @@ export class Receiver<T> implements AsyncIterable<T>, Disposable {
   }
 
   private statusChanged(): void {
+    if (this.waiters.length === 0) return; // called per message: nobody waits, nothing to do
     const port = this.held;
-    if (port.closed) this.rejectWaiters(new EndpointClosedError(`${port.label} was closed`));
-    else if (port.moved) this.rejectWaiters(new EndpointMovedError(`${port.label} was moved to another process`));
+    const err = unusable(port);
+    if (err !== undefined) this.rejectWaiters(err);
     else if (port.disconnected) this.wake();
-    else if (this.waiters.length > 0 && !this.wakeScheduled) {
+    else if (!this.wakeScheduled) {
       // Wake waiters once per turn, after the whole received chunk is queued.
       this.wakeScheduled = true;
       queueMicrotask(() => this.wake());
