@@ -1,13 +1,14 @@
 // The sending end of a channel. Clones share one SenderCore (one route, one
 // sequence); the route closes when the last clone closes. Flow control is a
 // byte window: send() returns false once the receiver holds `window` bytes it
-// has not consumed, and ready() resolves when it has room again. Sends past
+// has not consumed, and Sender.ready() resolves when it has room again. Sends past
 // that point are encoded at once (the value is snapshotted) and held here.
-import { EndpointClosedError, ReceiverGoneError, ResourceLimitError, type EndReason } from "../errors.js";
+// The core holds no promises: it reports room, loss and closing through one
+// status callback, and the Sender facades do the waiting.
+import { ReceiverGoneError, ResourceLimitError, type EndReason } from "../errors.js";
 import { heldLimit } from "./defaults.js";
 import type { GlobalKey } from "./keys.js";
 import type { ChannelType } from "../codec/channel-type.js";
-import { abortedAlready, bounded, type WaitOptions } from "../ends/wait.js";
 import type { SenderPort } from "../ends/sender.js";
 
 /** Where a sender's messages go: a local receiver or a remote route. */
@@ -43,12 +44,6 @@ export function seqOf(seq: number | SeqSource): number {
   return typeof seq === "number" ? seq : seq.takeSeq();
 }
 
-interface Deferred {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 /**
  * A sender stream's state: `open` while a handle to it is; `closing` once the
  * last handle closed and held-back messages are still going out; `closed` once
@@ -72,10 +67,9 @@ export class SenderCore<T> implements SenderPort<T>, SeqSource {
   private overrunBytes = 0;
   /** True while a message of this stream is being encoded and written. */
   private writing = false;
-  private readyWait: Deferred | undefined;
   private state: SenderStreamState = "open";
-  private goneWatchers: ((err: ReceiverGoneError) => void)[] = [];
   gone: ReceiverGoneError | undefined;
+  onStatus: (() => void) | undefined;
   /** A clone sent to another process was lost before it opened: the stream's end says so. */
   cloneLost = false;
 
@@ -88,6 +82,14 @@ export class SenderCore<T> implements SenderPort<T>, SeqSource {
 
   get open(): boolean {
     return this.refs > 0;
+  }
+
+  get hasRoom(): boolean {
+    return this.outstanding < this.window && this.held.length === 0;
+  }
+
+  get closed(): boolean {
+    return this.state === "closed";
   }
 
   get lastSeq(): number {
@@ -149,7 +151,7 @@ export class SenderCore<T> implements SenderPort<T>, SeqSource {
         if (this.held.length > 0) this.credit(0);
       }
     }
-    return this.outstanding < this.window && this.held.length === 0;
+    return this.hasRoom;
   }
 
   takeSeq(): number {
@@ -170,25 +172,6 @@ export class SenderCore<T> implements SenderPort<T>, SeqSource {
     );
   }
 
-  /** Resolves when send() would return true again. */
-  ready(options?: WaitOptions): Promise<void> {
-    if (this.gone !== undefined) return Promise.reject(this.gone);
-    const early = abortedAlready("ready", options);
-    if (early !== undefined) return Promise.reject(early);
-    if (this.outstanding < this.window && this.held.length === 0) return Promise.resolve();
-    if (this.readyWait === undefined) {
-      let resolve!: () => void;
-      let reject!: (err: unknown) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      promise.catch(() => {}); // observed through the waits below
-      this.readyWait = { promise, resolve, reject };
-    }
-    return bounded("ready", this.readyWait.promise, options);
-  }
-
   /** The receiver consumed `bytes`; send what was held back. */
   credit(bytes: number): void {
     this.outstanding -= bytes;
@@ -202,7 +185,7 @@ export class SenderCore<T> implements SenderPort<T>, SeqSource {
       if (this.outstanding < this.window) {
         // ready(): sending may go on, so what was sent past the window before is forgiven.
         this.overrunBytes = 0;
-        this.settleReady();
+        this.onStatus?.();
       }
     }
   }
@@ -215,14 +198,7 @@ export class SenderCore<T> implements SenderPort<T>, SeqSource {
     this.heldBytes = 0;
     // Heard through another path (a route it handed off): the route it sends on now ends too.
     this.outlet.close(this.seq);
-    this.settleReady(this.gone);
-    for (const watch of this.goneWatchers.splice(0)) watch(this.gone);
-  }
-
-  /** Resolves when the receiver goes away (closed, its process gone). */
-  whenGone(): Promise<ReceiverGoneError> {
-    if (this.gone !== undefined) return Promise.resolve(this.gone);
-    return new Promise((resolve) => this.goneWatchers.push(resolve));
+    this.onStatus?.();
   }
 
   retain(): void {
@@ -243,14 +219,6 @@ export class SenderCore<T> implements SenderPort<T>, SeqSource {
   private finish(): void {
     this.state = "closed";
     if (this.gone === undefined) this.outlet.close(this.seq, this.cloneLost);
-    this.settleReady(new EndpointClosedError("sender was closed"));
-  }
-
-  private settleReady(err?: unknown): void {
-    const wait = this.readyWait;
-    if (wait === undefined) return;
-    this.readyWait = undefined;
-    if (err === undefined) wait.resolve();
-    else wait.reject(err);
+    this.onStatus?.();
   }
 }

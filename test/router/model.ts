@@ -478,14 +478,15 @@ export class World {
     this.note(
       `send c${s.chan.id} s${s.id} #${n} from h${h.id}@n${h.node}${extra?.tc !== undefined ? ` carrying a sender of c${extra.tc}` : ""}${extra?.rc !== undefined ? ` carrying rx of c${extra.rc}` : ""}`,
     );
-    if (!more) this.block(s);
+    if (!more) this.block(s, h.sender);
     return true;
   }
 
-  private block(s: MStream): void {
+  /** Until `sender` has room again (any handle of the stream will do: clones share the wait). */
+  private block(s: MStream, sender: Sender<unknown>): void {
     s.blocked = true;
     this.stats.blocked++;
-    s.core.ready().then(
+    sender.ready().then(
       () => (s.blocked = false),
       () => {},
     );
