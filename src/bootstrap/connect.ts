@@ -4,9 +4,7 @@ import { toChannelType, type ChannelSpec, type ChannelType } from "../codec/chan
 import type { SchemaDifference } from "../codec/schema-description.js";
 import { resolveLimits, type ChannelLimits } from "../routing/defaults.js";
 import { Sender } from "../ends/sender.js";
-import { SenderCore } from "../routing/sender-core.js";
 import { abortedAlready, type WaitOptions } from "../ends/wait.js";
-import { OutRoute } from "../routing/routes.js";
 import { globalKey } from "../routing/keys.js";
 import { netRouter } from "./net-router.js";
 import { clientHandshake } from "./client-handshake.js";
@@ -49,11 +47,6 @@ export async function connect<T>(spec: ChannelSpec<T>, name: string, options: Co
     { tls: options.tls, allowInsecure: options.allowInsecure },
     { channel: type as ChannelType<unknown>, onSchemaDifference: options.onSchemaDifference },
   );
-  // The bootstrap stream needs no OPEN: it is stream 0 of this process to the server's bootstrap port.
-  const stream = globalKey(router.node, 0);
-  const route = new OutRoute(conn, type, globalKey(welcome.node, welcome.bootstrapPort), stream, { presetId: welcome.bootstrapRoute });
-  const core = new SenderCore(route, welcome.initialWindow, type.handles);
-  core.stream = stream;
-  route.owner = core;
-  return new Sender(core);
+  const port = globalKey(welcome.node, welcome.bootstrapPort);
+  return new Sender(router.bootstrapSender(conn, type, port, welcome.bootstrapRoute, welcome.initialWindow));
 }

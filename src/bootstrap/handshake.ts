@@ -7,8 +7,6 @@ import { PROTOCOL_VERSION, type TypeIdHalves } from "../wire/header.js";
 
 export const HELLO_SIZE = 72;
 export const WELCOME_SIZE = 36;
-/** The route id of the channel a one-shot server hands to accept(). */
-export const BOOTSTRAP_ROUTE = 1;
 /** Bootstrap type of a connection that only links two routers (no bootstrap channel). */
 export const LINK_ONLY: TypeIdHalves = { lo: 0, hi: 0 };
 

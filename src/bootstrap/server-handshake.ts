@@ -26,7 +26,8 @@ import {
   writeHeader,
   type TypeIdHalves,
 } from "../wire/header.js";
-import { BOOTSTRAP_ROUTE, HELLO_SIZE, decodeHello, encodeWelcome, type Hello } from "./handshake.js";
+import { BOOTSTRAP_ROUTE } from "../wire/header.js";
+import { HELLO_SIZE, decodeHello, encodeWelcome, type Hello } from "./handshake.js";
 
 export interface HandshakeExpectations {
   readonly token: Uint8Array;

@@ -9,18 +9,14 @@ import { toChannelType, type ChannelSpec, type ChannelType } from "../codec/chan
 import type { SchemaDifference } from "../codec/schema-description.js";
 import { resolveLimits, type ChannelLimits } from "../routing/defaults.js";
 import { Receiver } from "../ends/receiver.js";
-import { ReceiverCore } from "../routing/receiver-core.js";
-import { StreamIn } from "../routing/stream.js";
+import type { ReceiverCore } from "../routing/receiver-core.js";
 import { abortedAlready, waitFor, type WaitOptions } from "../ends/wait.js";
 import type { Connection } from "../connection/connection.js";
 import { netRouter } from "./net-router.js";
-import { InRoute } from "../routing/routes.js";
-import { globalKey } from "../routing/keys.js";
 import { listen, type Listener, type SecurityOptions, type TransportOptions } from "../transport/transport.js";
 import { recordOrigin } from "./link-origin.js";
 import "../transport/net-transports.js";
 import { formatName, newToken } from "../transport/name.js";
-import { BOOTSTRAP_ROUTE } from "./handshake.js";
 import { PendingHandshakes, serverHandshake, type OnClient } from "./server-handshake.js";
 
 export interface ServerOptions extends Partial<ChannelLimits>, SecurityOptions {
@@ -163,15 +159,10 @@ export class Server<T> extends EventEmitter<ServerEvents> implements AsyncDispos
     const max = this.options.maxClients ?? Infinity;
     if (this.clients >= max) return { refusal: "this server takes no more clients" };
     this.clients++;
-    const core = new ReceiverCore<T>(this.type);
-    const port = conn.router.portOf(core as ReceiverCore<unknown>);
-    // The client's bootstrap stream is its stream 0; it needs no OPEN.
-    const stream = new StreamIn<T>(globalKey(conn.peer, 0), core, 1);
-    core.addStream(stream);
-    new InRoute(conn, BOOTSTRAP_ROUTE, stream, this.type, 1);
+    const core = conn.router.bootstrapReceiver(conn, this.type);
     this.arrived.push(new Receiver(core));
     if (this.clients >= max) void this.close(); // no further clients; a Unix socket file is removed
     this.wakeAll();
-    return { bootstrapPort: port.serial };
+    return { bootstrapPort: conn.router.portOf(core as ReceiverCore<unknown>).serial };
   }
 }

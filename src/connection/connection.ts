@@ -8,7 +8,17 @@ import type { Socket } from "node:net";
 import { ConnectionLostError, FrameTooLargeError, ProtocolError, ProtochanError, ResourceLimitError, type EndReason } from "../errors.js";
 import { ByteWriter } from "../wire/byte-writer.js";
 import { FrameParser } from "../wire/frame-parser.js";
-import { HANDLE_ENTRY_SIZE, HEADER_SIZE, Kind, NO_TYPE, joinTypeId, splitTypeId, writeHeader, type TypeIdHalves } from "../wire/header.js";
+import {
+  BOOTSTRAP_ROUTE,
+  HANDLE_ENTRY_SIZE,
+  HEADER_SIZE,
+  Kind,
+  NO_TYPE,
+  joinTypeId,
+  splitTypeId,
+  writeHeader,
+  type TypeIdHalves,
+} from "../wire/header.js";
 import type { ChannelType } from "../codec/channel-type.js";
 import { windowCharge, type ChannelLimits } from "../routing/defaults.js";
 import { decodeEvent, encodeEvent, readHandleTable, writeHandleEntry } from "./routing-frames.js";
@@ -51,7 +61,7 @@ export class Connection implements Link {
   private chunkedBytes = 0;
   private flushScheduled = false;
   private readonly flushNow = () => this.flush();
-  private lastRouteId = 1; // route 1 is the bootstrap route
+  private lastRouteId = BOOTSTRAP_ROUTE;
   highestInbound = 1;
   expectedOpens = 0;
   draining = 0;

@@ -16,6 +16,7 @@ import { importHandles } from "./handles.js";
 import { globalKey, hex, newNodeId, type GlobalKey } from "./keys.js";
 import type { Link } from "./link.js";
 import { redactName } from "../transport/name.js";
+import { BOOTSTRAP_ROUTE } from "../wire/header.js";
 import { Forwarder, InRoute, LocalRoute, OutRoute, type Opening, type RouteOwner } from "./routes.js";
 
 /** A sender that arrived knowing its receiver is gone: every send fails with ReceiverGoneError. */
@@ -149,6 +150,33 @@ export class Router {
     sender.stream = stream.key;
     route.owner = sender;
     return [sender, receiver];
+  }
+
+  /**
+   * The receiving port of `link`'s bootstrap route (what a server hands to
+   * accept()): the peer's stream 0, which needs no OPEN. Its port's serial
+   * goes to the peer in WELCOME.
+   */
+  bootstrapReceiver<T>(link: Link, type: ChannelType<T>): ReceiverCore<T> {
+    const receiver = new ReceiverCore<T>(type);
+    this.portOf(receiver as ReceiverCore<unknown>);
+    const stream = new StreamIn<T>(globalKey(link.peer, 0), receiver, 1);
+    receiver.addStream(stream);
+    new InRoute(link, BOOTSTRAP_ROUTE, stream, type, 1);
+    return receiver;
+  }
+
+  /**
+   * The sending port of `link`'s bootstrap route `routeId` (what connect()
+   * returns), to the peer's `port`: stream 0 of this node.
+   */
+  bootstrapSender<T>(link: Link, type: ChannelType<T>, port: GlobalKey, routeId: number, window: number): SenderCore<T> {
+    const stream = globalKey(this.node, 0);
+    const route = new OutRoute(link, type, port, stream, { presetId: routeId });
+    const sender = new SenderCore(route, window, type.handles);
+    sender.stream = stream;
+    route.owner = sender;
+    return sender;
   }
 
   /** The receiver's global name, registering it here. */

@@ -5,6 +5,8 @@
 export const MAGIC = 0x4e484350; // "PCHN" little-endian
 export const PROTOCOL_VERSION = 2;
 export const HEADER_SIZE = 40;
+/** The route of a connection's bootstrap channel: it exists from WELCOME on, with no OPEN. */
+export const BOOTSTRAP_ROUTE = 1;
 /** Bytes per handle-table entry (the table follows the header). */
 export const HANDLE_ENTRY_SIZE = 40;
 

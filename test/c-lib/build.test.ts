@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { HANDLE_ENTRY_SIZE, HEADER_SIZE, MAGIC, PROTOCOL_VERSION } from "../../src/wire/header.js";
-import { BOOTSTRAP_ROUTE } from "../../src/bootstrap/handshake.js";
+import { BOOTSTRAP_ROUTE } from "../../src/wire/header.js";
 import { TOKEN_SIZE } from "../../src/transport/name.js";
 import { typeIdOf } from "../../src/wire/type-id.js";
 import { buildDir, C_FLAGS, compile, CXX_FLAGS, generatedDir, root, run } from "../c-layout/c-build.js";

@@ -8,17 +8,13 @@ import { localPair } from "../../src/routing/channel.js";
 import { AnyChannel } from "../../src/codec/channel-type.js";
 import type { ChannelLimits } from "../../src/routing/defaults.js";
 import { Receiver } from "../../src/ends/receiver.js";
-import { ReceiverCore } from "../../src/routing/receiver-core.js";
 import { Sender } from "../../src/ends/sender.js";
-import { SenderCore } from "../../src/routing/sender-core.js";
-import { StreamIn } from "../../src/routing/stream.js";
 import { clientHandshake } from "../../src/bootstrap/client-handshake.js";
-import { BOOTSTRAP_ROUTE, LINK_ONLY } from "../../src/bootstrap/handshake.js";
+import { LINK_ONLY } from "../../src/bootstrap/handshake.js";
 import { serverHandshake } from "../../src/bootstrap/server-handshake.js";
 import type { Connection } from "../../src/connection/connection.js";
 import { globalKey, hex } from "../../src/routing/keys.js";
 import type { Link } from "../../src/routing/link.js";
-import { InRoute, OutRoute } from "../../src/routing/routes.js";
 import { Router, type RouterIO } from "../../src/routing/router.js";
 import { formatName, newToken } from "../../src/transport/name.js";
 import type { EndReason, ProtochanError } from "../../src/errors.js";
@@ -193,15 +189,11 @@ export async function buildCluster(
         router,
         { token, type: AnyChannel.wireType, typeName: AnyChannel.typeName, limits, timeoutMs: 60_000 },
         (conn) => {
-          const core = new ReceiverCore<unknown>(AnyChannel);
-          const port = router.portOf(core);
-          const stream = new StreamIn<unknown>(globalKey(conn.peer, 0), core, 1);
-          core.addStream(stream);
-          new InRoute(conn, BOOTSTRAP_ROUTE, stream, AnyChannel, 1);
+          const core = router.bootstrapReceiver(conn, AnyChannel);
           const from = nodes.findIndex((n) => n.router.nodeHex === conn.peerHex);
           if (from < 0) node.strangers.push(new Receiver(core));
           else node.controlIn.set(from, new Receiver(core));
-          return { bootstrapPort: port.serial };
+          return { bootstrapPort: router.portOf(core).serial };
         },
         (err) => failures.push({ node: index, peer: "", reason: "protocol-error", message: `control handshake: ${err.message}` }),
       );
@@ -217,15 +209,8 @@ export async function buildCluster(
     const handshake = clientHandshake(from.router, controlNames[y]!, AnyChannel.wireType, limits, {});
     await net.settle();
     const { conn, welcome } = await handshake;
-    // As connect() does: the bootstrap stream is stream 0 of this node, with no OPEN.
-    const stream = globalKey(from.router.node, 0);
-    const route = new OutRoute(conn, AnyChannel, globalKey(welcome.node, welcome.bootstrapPort), stream, {
-      presetId: welcome.bootstrapRoute,
-    });
-    const core = new SenderCore(route, welcome.initialWindow, true);
-    core.stream = stream;
-    route.owner = core;
-    const forward = new Sender(core);
+    const port = globalKey(welcome.node, welcome.bootstrapPort);
+    const forward = new Sender(from.router.bootstrapSender(conn, AnyChannel, port, welcome.bootstrapRoute, welcome.initialWindow));
     from.control.set(y, forward);
     // The way back: a channel local to x whose sender is sent to y.
     const [back, backRx] = localPair(from.router, AnyChannel, limits.window);

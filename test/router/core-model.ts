@@ -9,12 +9,7 @@ import { AnyChannel } from "../../src/codec/channel-type.js";
 import { DisconnectedError, ReceiverGoneError } from "../../src/errors.js";
 import { Receiver } from "../../src/ends/receiver.js";
 import { Sender } from "../../src/ends/sender.js";
-import { BOOTSTRAP_ROUTE } from "../../src/bootstrap/handshake.js";
-import { globalKey } from "../../src/routing/keys.js";
-import { ReceiverCore } from "../../src/routing/receiver-core.js";
-import { InRoute, OutRoute } from "../../src/routing/routes.js";
-import { SenderCore } from "../../src/routing/sender-core.js";
-import { StreamIn } from "../../src/routing/stream.js";
+import { BOOTSTRAP_ROUTE } from "../../src/wire/header.js";
 import { MemoryNet, type MemoryLink, type MemoryNode } from "./memory-net.js";
 
 export type CoreOp =
@@ -124,18 +119,10 @@ class CoreModel {
 
   /** A control channel from `a` to `b` on the link's bootstrap route, as connect() and a Server make one. */
   private bootstrap(a: MemoryNode, ab: MemoryLink, b: MemoryNode, ba: MemoryLink): void {
-    const core = new ReceiverCore<unknown>(AnyChannel);
-    const port = b.router.portOf(core);
-    const stream = globalKey(a.router.node, 0);
-    const inStream = new StreamIn<unknown>(stream, core, 1);
-    core.addStream(inStream);
-    new InRoute(ba, BOOTSTRAP_ROUTE, inStream, AnyChannel, 1);
+    const core = b.router.bootstrapReceiver(ba, AnyChannel);
     this.controlIn.push({ node: b.index, rx: new Receiver(core) });
-    const route = new OutRoute(ab, AnyChannel, port, stream, { presetId: BOOTSTRAP_ROUTE });
     // Control traffic is taken as it arrives (see pump), so it never fills a window: it never waits.
-    const sender = new SenderCore(route, CONTROL_WINDOW, true);
-    sender.stream = stream;
-    route.owner = sender;
+    const sender = a.router.bootstrapSender(ab, AnyChannel, b.router.portOf(core), BOOTSTRAP_ROUTE, CONTROL_WINDOW);
     this.control.set(`${a.index}>${b.index}`, new Sender(sender));
   }
 
