@@ -158,10 +158,16 @@ export class StreamIn<T> {
     this.settle();
   }
 
-  /** Ends now, whatever is outstanding (a route carrying it was lost). */
+  /**
+   * Ends now, whatever is outstanding (a route carrying it was lost). Routes
+   * still feeding it (a continuation that joined, a local sender after a
+   * switch) hear GONE: what they send now would be dropped unseen.
+   */
   abort(reason: EndReason, cause: unknown): void {
     this.final = undefined;
+    const wasEnded = this.ended;
     this.end(reason, cause);
+    if (!wasEnded) for (const route of [...this.routes]) route.receiverGone(reason !== "closed");
   }
 
   /** A handoff elsewhere that a route reported and the sink has not acted on yet. */

@@ -16,7 +16,7 @@ import { resolveLimits, type ChannelLimits } from "../../src/routing/defaults.js
 import type { Receiver } from "../../src/ends/receiver.js";
 import type { Sender } from "../../src/ends/sender.js";
 import type { SenderCore } from "../../src/routing/sender-core.js";
-import { senderCore } from "../../src/routing/ends.js";
+import { receiverCore, senderCore } from "../../src/routing/ends.js";
 import { SimNetwork, type SimSocket } from "../helpers/sim-link.js";
 import { buildCluster, killNode, routesLeft, type Cluster } from "./cluster.js";
 import { attack, expectedLimit, feasible, type Attack } from "./hostile.js";
@@ -731,6 +731,24 @@ export class World {
           senderCore(h.sender).gone !== undefined,
           `h${h.id}: the receiver of c${h.stream.chan.id} was closed but its sender was not told`,
         );
+    }
+    // Senders whose stream was cut at a live receiver (a proxy on its way died) have heard it too:
+    // what they sent after the cut would otherwise vanish unseen. Checked once every receiver is
+    // drained and the network idle, so no stream still waits for credit or a HANDOFF.
+    for (let progress = 1, round = 0; progress > 0 && round < 50; round++) {
+      progress = 0;
+      for (const chan of this.placedChans()) progress += this.recv(chan, 1000);
+      this.pumpControls();
+      await this.net.settle();
+      this.pumpControls();
+    }
+    for (const h of this.liveHandles()) {
+      const chan = h.stream.chan;
+      if (chan.rx === undefined || chan.node === undefined || chan.closed || chan.lost) continue;
+      const core = senderCore(h.sender);
+      const key = core.stream?.id;
+      if (key === undefined || core.gone !== undefined || receiverCore(chan.rx).streams.has(key)) continue;
+      assert.fail(`h${h.id}: its stream s${h.stream.id} was cut at c${chan.id}'s receiver on n${chan.node}, but the sender was not told`);
     }
     for (let round = 0; ; round++) {
       for (const h of this.liveHandles()) this.closeHandle(h);
