@@ -4,7 +4,7 @@
 //    (its streams follow it with OPEN frames written after the message).
 //  - importHandles: a received frame's table becomes channel ends, each index
 //    used at most once, kinds and types checked.
-//  - localHandles: the same inside one process, without a table on the wire.
+//  - LocalHandles: the same inside one process, without a table on the wire.
 import { EndpointClosedError, HandleCycleError, ProtocolError, TooManyHandlesError } from "../errors.js";
 import type { HandleDecoder, HandleEncoder } from "../codec/codec.js";
 import { channelTypeById, type ChannelType } from "../codec/channel-type.js";
@@ -134,16 +134,44 @@ export function importHandles(link: Link, table: readonly HandleEntry[]): Import
     for (const e of ends) e.close();
     throw err;
   }
-  return pickFrom(ends);
+  return new PickedEnds(ends);
 }
 
-/** Hands out the ends of one message by index, each once, checking kind and type. */
-function pickFrom(ends: End[]): ImportContext {
-  const used: boolean[] = [];
-  const pick = <E extends End>(index: number, want: typeof Sender | typeof Receiver, type?: ChannelType<unknown>): E => {
+/**
+ * Hands out the ends of one message by index, each once, checking kind and
+ * type. A class, not closures: a local channel makes one per message.
+ */
+class PickedEnds implements ImportContext {
+  private used: boolean[] | undefined;
+
+  constructor(private readonly ends: readonly End[]) {}
+
+  sender<T>(index: number, type?: ChannelType<T>): Sender<T> {
+    return this.pick(index, Sender, type as ChannelType<unknown>) as Sender<T>;
+  }
+
+  receiver<T>(index: number, type?: ChannelType<T>): Receiver<T> {
+    return this.pick(index, Receiver, type as ChannelType<unknown>) as Receiver<T>;
+  }
+
+  /** Ends the body did not mention are closed: nobody can reach them. */
+  finish(): Closable[] {
+    const { ends, used } = this;
+    if (ends.length === 0) return [];
+    for (const [i, e] of ends.entries()) if (used?.[i] !== true) e.close();
+    return ends.filter((_, i) => used?.[i] === true);
+  }
+
+  closeAll(): void {
+    for (const e of this.ends) e.close();
+  }
+
+  private pick(index: number, want: typeof Sender | typeof Receiver, type: ChannelType<unknown> | undefined): End {
+    const ends = this.ends;
     if (!Number.isInteger(index) || index < 0 || index >= ends.length) {
       throw new ProtocolError(`handle index ${index} out of range (the frame has ${ends.length})`);
     }
+    const used = (this.used ??= []);
     if (used[index] === true) throw new ProtocolError(`handle index ${index} used twice`);
     const end = ends[index]!;
     if (!(end instanceof want)) throw new ProtocolError(`handle ${index} is not a ${want.name.toLowerCase()}`);
@@ -152,55 +180,50 @@ function pickFrom(ends: End[]): ImportContext {
       throw new ProtocolError(`handle ${index} carries ${actual.typeName}, the schema says ${type.typeName}`);
     }
     used[index] = true;
-    return end as E;
-  };
-  return {
-    sender: <T>(index: number, type?: ChannelType<T>) =>
-      pick<Sender<unknown>>(index, Sender, type as ChannelType<unknown>) as unknown as Sender<T>,
-    receiver: <T>(index: number, type?: ChannelType<T>) =>
-      pick<Receiver<unknown>>(index, Receiver, type as ChannelType<unknown>) as unknown as Receiver<T>,
-    finish() {
-      // Ends the body did not mention are closed: nobody can reach them.
-      for (const [i, e] of ends.entries()) if (used[i] !== true) e.close();
-      return ends.filter((_, i) => used[i] === true);
-    },
-    closeAll() {
-      for (const e of ends) e.close();
-    },
-  };
+    return end;
+  }
 }
 
-export interface LocalHandles {
-  readonly encoder: HandleEncoder;
+const NO_ENDS: readonly End[] = [];
+
+/**
+ * Channel ends in a message that stays in this process: senders are cloned,
+ * receivers move. One per message on a local channel, so it allocates its
+ * arrays only when the message carries an end.
+ */
+export class LocalHandles implements HandleEncoder {
+  private found: End[] | undefined;
+  /** Ends for the decoder, once committed. */
+  decoder: ImportContext = new PickedEnds(NO_ENDS);
+
+  constructor(
+    private readonly via: unknown,
+    private readonly destination: ReceiverCore<unknown> | undefined,
+  ) {}
+
+  sender(s: Sender<unknown>): number {
+    checkSender(s, this.via);
+    return this.add(s);
+  }
+
+  receiver(r: Receiver<unknown>): number {
+    const core = receiverCore(r);
+    if (core === this.destination) throw cycle();
+    if (core.closed) throw new EndpointClosedError(`${core.label} was closed`);
+    if (this.found?.includes(r)) throw new HandleCycleError("the same receiver appears twice in one message");
+    return this.add(r);
+  }
+
   /** The body encoded: clone the senders, hand the receivers over. */
-  commit(): void;
-  readonly decoder: ImportContext;
-}
+  commit(): void {
+    const found = this.found;
+    if (found === undefined) return;
+    this.decoder = new PickedEnds(found.map((end) => (end instanceof Sender ? end.clone() : new Receiver(end.handOver()))));
+  }
 
-/** Channel ends in a message that stays in this process: senders are cloned, receivers move. */
-export function localHandles(via: unknown, destination: ReceiverCore<unknown> | undefined): LocalHandles {
-  const found: End[] = [];
-  const ends: End[] = [];
-  const encoder: HandleEncoder = {
-    sender(s) {
-      checkSender(s, via);
-      found.push(s);
-      return found.length - 1;
-    },
-    receiver(r) {
-      const core = receiverCore(r);
-      if (core === destination) throw cycle();
-      if (core.closed) throw new EndpointClosedError(`${core.label} was closed`);
-      if (found.includes(r)) throw new HandleCycleError("the same receiver appears twice in one message");
-      found.push(r);
-      return found.length - 1;
-    },
-  };
-  return {
-    encoder,
-    commit() {
-      for (const end of found) ends.push(end instanceof Sender ? end.clone() : new Receiver(end.handOver()));
-    },
-    decoder: pickFrom(ends),
-  };
+  private add(end: End): number {
+    const found = (this.found ??= []);
+    found.push(end);
+    return found.length - 1;
+  }
 }

@@ -15,7 +15,7 @@ import { receiverCore } from "./ends.js";
 import type { TypeIdHalves } from "../wire/header.js";
 import { ByteWriter } from "../wire/byte-writer.js";
 import type { Handoff, MessageHead, NodeAddress, Parent, HandleEntry } from "./events.js";
-import { importHandles, localHandles } from "./handles.js";
+import { importHandles, LocalHandles } from "./handles.js";
 import type { StreamSink } from "./stream.js";
 import type { GlobalKey } from "./keys.js";
 import type { Link } from "./link.js";
@@ -391,13 +391,13 @@ export class LocalRoute<T> implements Outlet<T>, FeedingRoute, CreditTarget {
   }
 
   write(value: T, seq: number | SeqSource): number {
-    const handles = localHandles(this.owner, this.receiver as ReceiverCore<unknown> | undefined);
+    const handles = new LocalHandles(this.owner, this.receiver as ReceiverCore<unknown> | undefined);
     // A send from inside this encoding (a getter sending on a clone) gets a buffer of its own.
     const outer = !this.encoding;
     const w = outer ? this.scratch : new ByteWriter(256);
     this.encoding = true;
     try {
-      this.channel.codec.encode(value, w, handles.encoder);
+      this.channel.codec.encode(value, w, handles);
     } catch (err) {
       w.pos = 0;
       throw err;
