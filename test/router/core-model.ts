@@ -92,6 +92,8 @@ const CONTROL_WINDOW = 1 << 30;
 class CoreModel {
   private readonly chans: Chan[] = [];
   private readonly txs: Tx[] = [];
+  /** Streams whose send() returned false, until ready(): clones share one, so the flag is per stream. */
+  private readonly blocked = new Set<unknown>();
   private nextOrigin = 1;
   /** control.get(`${x}>${y}`): a sender on x whose receiver lives on y. */
   private readonly control = new Map<string, Sender<unknown>>();
@@ -131,6 +133,16 @@ class CoreModel {
     await this.finish();
   }
 
+  /** Sends on `sender`'s stream wait for ready(), as a caller respecting flow control does. */
+  private block(sender: Sender<unknown>): void {
+    const stream = sender.core;
+    this.blocked.add(stream);
+    sender.ready().then(
+      () => this.blocked.delete(stream),
+      () => this.blocked.delete(stream),
+    );
+  }
+
   private liveTxs(): Tx[] {
     return this.txs.filter((t) => !t.closed);
   }
@@ -151,12 +163,12 @@ class CoreModel {
       }
       case "send": {
         const tx = pick(this.liveTxs(), op.h);
-        if (tx === undefined) return;
+        if (tx === undefined || this.blocked.has(tx.sender.core)) return;
         for (let i = 0; i < op.k; i++) {
           try {
             const room = tx.sender.send({ c: tx.c, o: tx.origin, n: tx.sent + 1 } satisfies Msg);
             tx.sent++;
-            if (!room) return;
+            if (!room) return this.block(tx.sender);
           } catch (err) {
             if (!(err instanceof ReceiverGoneError)) throw err;
             this.stats.goneSends++;
