@@ -72,6 +72,7 @@ class SenderWaits {
   }
 
   private statusChanged(): void {
+    if (this.room === undefined && this.lost === undefined) return; // called per credit: nobody waits
     const { gone, closed, hasRoom } = this.port;
     if (gone !== undefined && this.lost !== undefined) {
       this.lost.resolve(gone);

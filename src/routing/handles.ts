@@ -184,7 +184,8 @@ class PickedEnds implements ImportContext {
   }
 }
 
-const NO_ENDS: readonly End[] = [];
+/** The decoder of a message without ends: it holds no state (every pick is out of range). */
+const NO_ENDS = new PickedEnds([]);
 
 /**
  * Channel ends in a message that stays in this process: senders are cloned,
@@ -194,7 +195,7 @@ const NO_ENDS: readonly End[] = [];
 export class LocalHandles implements HandleEncoder {
   private found: End[] | undefined;
   /** Ends for the decoder, once committed. */
-  decoder: ImportContext = new PickedEnds(NO_ENDS);
+  decoder: ImportContext = NO_ENDS;
 
   constructor(
     private readonly via: unknown,

@@ -472,10 +472,9 @@ export class Router {
               ? outlet
               : undefined;
       // Opened before the hold is released: if that closes the parent, its CLOSE follows this OPEN.
-      // An exporter that learnt its receiver died, or whose local stream was cut (a proxy on its
-      // way died), refuses the clone as lost too: the receiver may have ended already.
-      const lost = core.gone !== undefined ? core.gone.reason !== "closed" : outlet instanceof LocalRoute && cut(outlet.stream);
-      this.openAt(link, e, o, at, lost);
+      // An exporter that learnt its receiver died, or whose stream was cut (StreamIn.abort told it),
+      // refuses the clone as lost too: the receiver may have ended already.
+      this.openAt(link, e, o, at, core.gone !== undefined && core.gone.reason !== "closed");
       core.release();
       return;
     }
@@ -483,7 +482,7 @@ export class Router {
     const route = link.inbound.get(parent.route);
     if (route === undefined && parent.route > link.highestInbound)
       throw new ProtocolError(`OPEN names route ${parent.route} as its parent, which was never opened`);
-    this.openAt(link, e, o, route === undefined ? undefined : placeOf(route.stream), route !== undefined && cut(route.stream));
+    this.openAt(link, e, o, route === undefined ? undefined : placeOf(route.stream));
   }
 
   /** Opens a clone's stream at `at` (the parent's next step here); a parked parent parks it too. */
@@ -760,11 +759,6 @@ function placeOf(stream: StreamIn<unknown>): Place | undefined {
   if (sink instanceof ReceiverCore) return sink.closed || sink.moved ? undefined : (sink as ReceiverCore<unknown>);
   if (sink instanceof Forwarder) return sink.out.active ? sink.out : undefined;
   return sink instanceof Parked ? sink : undefined;
-}
-
-/** The stream ended other than by its senders closing it. */
-function cut(stream: StreamIn<unknown>): boolean {
-  return stream.ended && stream.endReason !== "closed";
 }
 
 /**
